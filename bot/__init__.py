@@ -1,0 +1,1 @@
+"""The Telegram edge: routers, keyboards, filters, middlewares and texts."""

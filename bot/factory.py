@@ -1,0 +1,56 @@
+"""One factory builds the dispatcher; `frontdesk run`, the demo and the tests all use it."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.handlers import build_root_router
+from bot.i18n import DeskI18nMiddleware
+from bot.middlewares.customer import CustomerMiddleware
+from bot.middlewares.updates import ProcessedUpdatesMiddleware
+from desk.clock import Clock
+from frontdesk.config import Config
+
+
+def build_bot(config: Config) -> Bot:
+    """A Bot that talks to `telegram.api_base` (Telegram, a self-hosted server, or the emulator)."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base))
+    return Bot(
+        token=config.token,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def build_dispatcher(
+    *,
+    config: Config,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    fsm_storage: BaseStorage,
+    i18n: I18n,
+    clock: Clock,
+) -> Dispatcher:
+    """The dispatcher with every router and middleware, and the services as workflow data."""
+    dispatcher = Dispatcher(
+        storage=fsm_storage,
+        # One update at a time per chat, so a customer's messages are handled in order.
+        events_isolation=SimpleEventIsolation(),
+        config=config,
+        sessionmaker=sessionmaker,
+        clock=clock,
+    )
+    dispatcher.update.outer_middleware(ProcessedUpdatesMiddleware(sessionmaker, clock))
+    customer = CustomerMiddleware(sessionmaker, clock, config.i18n.default_language)
+    for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.edited_message):
+        observer.outer_middleware(customer)
+    DeskI18nMiddleware(i18n).setup(dispatcher)
+    dispatcher.include_router(build_root_router())
+    return dispatcher

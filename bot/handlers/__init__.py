@@ -1,0 +1,16 @@
+"""All routers, composed in one place. Private-chat routers carry the chat filter."""
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+
+from bot.handlers import pm_start
+
+
+def build_root_router() -> Router:
+    root = Router(name="root")
+    private = Router(name="private")
+    private.message.filter(F.chat.type == ChatType.PRIVATE)
+    private.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    private.include_routers(pm_start.router)
+    root.include_router(private)
+    return root

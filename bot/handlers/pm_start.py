@@ -1,0 +1,108 @@
+"""First contact in a private chat: /start, /help, /cancel, the main menu and the language."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import keyboards
+from bot.callbacks import LangCB, MenuCB
+from bot.states import Ask
+from desk.customers import set_language
+
+router = Router(name="pm_start")
+
+
+def greeting(first_name: str) -> str:
+    return _(
+        "Hello, {name}! I am the support desk.\n\n"
+        "Ask me a question in your own words and I will look for the answer in our knowledge base. "
+        "If it does not help, I will help you file a request to our specialists."
+    ).format(name=first_name)
+
+
+def help_text() -> str:
+    return _(
+        "How I can help:\n"
+        "• Ask a question: write it in your own words, I search the knowledge base.\n"
+        "• New request: a short form; our specialists answer in this chat.\n"
+        "• My requests: your requests, their state and the discussion.\n\n"
+        "Commands: /start — main menu, /new — new request, /requests — my requests, "
+        "/language — language, /cancel — stop what we are doing."
+    )
+
+
+@router.message(CommandStart())
+async def start(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    name = message.from_user.first_name if message.from_user else ""
+    await message.answer(greeting(name), reply_markup=keyboards.main_menu())
+
+
+@router.message(Command("help"))
+async def help_command(message: Message) -> None:
+    await message.answer(help_text(), reply_markup=keyboards.main_menu())
+
+
+@router.callback_query(MenuCB.filter(F.action == "help"))
+async def help_button(query: CallbackQuery) -> None:
+    await query.answer()
+    await query.message.answer(help_text(), reply_markup=keyboards.main_menu())
+
+
+@router.message(Command("cancel"))
+async def cancel(message: Message, state: FSMContext) -> None:
+    if await state.get_state() is None:
+        await message.answer(_("There is nothing to cancel."), reply_markup=keyboards.main_menu())
+        return
+    await state.clear()
+    await message.answer(_("Cancelled. What next?"), reply_markup=keyboards.main_menu())
+
+
+@router.callback_query(MenuCB.filter(F.action == "ask"))
+async def ask_button(query: CallbackQuery, state: FSMContext) -> None:
+    await query.answer()
+    await state.set_state(Ask.question)
+    await query.message.answer(_("Write your question in your own words."))
+
+
+@router.message(Command("language"))
+async def language_command(message: Message, language: str) -> None:
+    await message.answer(
+        _("Choose the language:"), reply_markup=keyboards.language_menu(language)
+    )
+
+
+@router.callback_query(MenuCB.filter(F.action == "lang"))
+async def language_button(query: CallbackQuery, language: str) -> None:
+    await query.answer()
+    await query.message.answer(
+        _("Choose the language:"), reply_markup=keyboards.language_menu(language)
+    )
+
+
+@router.callback_query(LangCB.filter())
+async def language_chosen(
+    query: CallbackQuery,
+    callback_data: LangCB,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    i18n: I18n,
+) -> None:
+    if callback_data.code not in keyboards.LANGUAGE_NAMES:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    async with sessionmaker.begin() as session:
+        await set_language(session, query.from_user.id, callback_data.code)
+    with i18n.use_locale(callback_data.code):
+        await query.answer()
+        await query.message.edit_reply_markup(
+            reply_markup=keyboards.language_menu(callback_data.code)
+        )
+        await query.message.answer(
+            _("Done: I will speak English with you."), reply_markup=keyboards.main_menu()
+        )

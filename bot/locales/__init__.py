@@ -1,0 +1,1 @@
+"""gettext catalogs: English source strings, Russian and English translations."""

@@ -1,0 +1,1 @@
+"""Outer middlewares: update de-duplication, the customer record and its language."""

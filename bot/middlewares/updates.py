@@ -1,0 +1,41 @@
+"""Skip updates that were already handled (Telegram redelivers after a restart or a lost offset)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from desk.clock import Clock
+from storage import updates as processed
+
+log = logging.getLogger(__name__)
+
+
+class ProcessedUpdatesMiddleware(BaseMiddleware):
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self._sessionmaker = sessionmaker
+        self._clock = clock
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        assert isinstance(event, Update)
+        async with self._sessionmaker() as session:
+            seen = await processed.was_processed(session, event.update_id)
+        if seen:
+            log.info("update %s was already handled; skipping the redelivery", event.update_id)
+            return None
+        result = await handler(event, data)
+        # Marked after handling: a crash in between redelivers it (at least once); the handlers
+        # that create things make that safe with their own keys.
+        async with self._sessionmaker.begin() as session:
+            await processed.mark_processed(session, event.update_id, self._clock.now())
+        return result

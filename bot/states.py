@@ -1,0 +1,7 @@
+"""Every conversation state of the bot, in one place."""
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class Ask(StatesGroup):
+    question = State()

@@ -1,0 +1,152 @@
+"""Telegram's error replies, fault injection and the optional flood limits.
+
+The descriptions are Telegram's exact wording: aiogram (and our bot) branch on them.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup "
+    "are exactly the same as a current content and reply markup of the message"
+)
+TOO_LONG = "Bad Request: message is too long"
+CAPTION_TOO_LONG = "Bad Request: message caption is too long"
+TEXT_EMPTY = "Bad Request: message text is empty"
+CHAT_NOT_FOUND = "Bad Request: chat not found"
+EDIT_NOT_FOUND = "Bad Request: message to edit not found"
+DELETE_NOT_FOUND = "Bad Request: message to delete not found"
+COPY_NOT_FOUND = "Bad Request: message to copy not found"
+FORWARD_NOT_FOUND = "Bad Request: message to forward not found"
+REPLY_NOT_FOUND = "Bad Request: message to be replied not found"
+THREAD_NOT_FOUND = "Bad Request: message thread not found"
+NOT_A_FORUM = "Bad Request: the chat is not a forum"
+BLOCKED = "Forbidden: bot was blocked by the user"
+MIGRATED = "Bad Request: group chat was upgraded to a supergroup chat"
+WRONG_FILE = "Bad Request: wrong file identifier/HTTP URL specified"
+INVALID_FILE_ID = "Bad Request: invalid file_id"
+QUERY_TOO_OLD = (
+    "Bad Request: query is too old and response timeout expired or query ID is invalid"
+)
+WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
+UNAUTHORIZED = "Unauthorized"
+NOT_FOUND = "Not Found"
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+
+#: Default description per error code, used when an injected error names none.
+DEFAULT_DESCRIPTIONS = {
+    400: "Bad Request: injected error",
+    401: UNAUTHORIZED,
+    403: BLOCKED,
+    404: NOT_FOUND,
+    409: "Conflict: terminated by other getUpdates request; "
+         "make sure that only one bot instance is running",
+    429: "Too Many Requests: retry after {retry_after}",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+}
+
+
+class ApiError(Exception):
+    """An error reply: raised by method handlers, turned into the JSON envelope."""
+
+    def __init__(self, error_code: int, description: str,
+                 parameters: dict[str, Any] | None = None) -> None:
+        super().__init__(description)
+        self.error_code = error_code
+        self.description = description
+        self.parameters = parameters
+
+    @classmethod
+    def bad_request(cls, description: str) -> ApiError:
+        """A 400 with ``description`` (which must already start with "Bad Request: ")."""
+        return cls(400, description)
+
+    @classmethod
+    def retry_after(cls, seconds: int) -> ApiError:
+        """A 429 flood-wait asking to retry after ``seconds``."""
+        return cls(429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
+
+    def envelope(self) -> dict[str, Any]:
+        """The JSON body Telegram sends for this error."""
+        body: dict[str, Any] = {
+            "ok": False, "error_code": self.error_code, "description": self.description,
+        }
+        if self.parameters:
+            body["parameters"] = self.parameters
+        return body
+
+
+@dataclass
+class Fault:
+    """One armed fault: an error reply, a delay, or a raw HTTP status, for ``times`` calls."""
+
+    method: str | None
+    chat_id: int | str | None = None
+    times: int = 1
+    error: ApiError | None = None
+    delay: float = 0.0
+    http_status: int | None = None
+
+    def matches(self, method: str, params: dict[str, Any]) -> bool:
+        """Whether this fault applies to a call of ``method`` with ``params``."""
+        if self.times <= 0:
+            return False
+        if self.method is not None and self.method.lower() != method.lower():
+            return False
+        return self.chat_id is None or str(params.get("chat_id")) == str(self.chat_id)
+
+
+def make_error(error_code: int, description: str | None,
+               retry_after: int | None, migrate_to_chat_id: int | None = None) -> ApiError:
+    """Build the ApiError an injected fault answers with, filling Telegram's defaults."""
+    parameters: dict[str, Any] = {}
+    if error_code == 429:
+        retry_after = 1 if retry_after is None else retry_after
+    if retry_after is not None:
+        parameters["retry_after"] = retry_after
+    if migrate_to_chat_id is not None:
+        parameters["migrate_to_chat_id"] = migrate_to_chat_id
+    if description is None:
+        template = DEFAULT_DESCRIPTIONS.get(error_code, f"Error {error_code}")
+        description = template.format(retry_after=retry_after)
+    return ApiError(error_code, description, parameters or None)
+
+
+@dataclass
+class FloodLimiter:
+    """Telegram's documented broadcast limits, answering 429 when a bot exceeds them.
+
+    Per private chat about 1 message/s (a burst of ``private_burst`` is tolerated), per group
+    20 messages/minute, and 30 messages/s over all chats.
+    """
+
+    private_burst: int = 3
+    clock: Any = time.monotonic
+    _per_chat: dict[int, deque[float]] = field(default_factory=dict)
+    _all: deque[float] = field(default_factory=deque)
+
+    def check(self, chat_id: int, is_private: bool) -> None:
+        """Record one message to ``chat_id`` or raise a 429 ApiError if it is over a limit."""
+        now = self.clock()
+        window, limit = (1.0 * self.private_burst, self.private_burst) if is_private \
+            else (60.0, 20)
+        sent = self._per_chat.setdefault(chat_id, deque())
+        for queue, span in ((sent, window), (self._all, 1.0)):
+            while queue and now - queue[0] >= span:
+                queue.popleft()
+        if len(sent) >= limit:
+            raise ApiError.retry_after(max(1, math.ceil(window - (now - sent[0]))))
+        if len(self._all) >= 30:
+            raise ApiError.retry_after(1)
+        sent.append(now)
+        self._all.append(now)

@@ -1,0 +1,1 @@
+"""The Frontdesk application: configuration, the command line, and the parts put together."""

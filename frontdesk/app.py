@@ -1,0 +1,116 @@
+"""The running application: database, bot, dispatcher and polling, started and stopped as one."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.types import User
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.commands import register_commands
+from bot.factory import build_bot, build_dispatcher
+from bot.i18n import build_i18n
+from desk.clock import Clock, SystemClock
+from frontdesk.config import Config
+from storage import migrate
+from storage.database import create_engine, create_sessionmaker
+from storage.fsm import SQLAlchemyStorage
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The application cannot start; the message is one line for the operator."""
+
+
+class Frontdesk:
+    """Everything `frontdesk run` starts. Tests start and stop it the same way, any number of times."""
+
+    def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.engine: AsyncEngine | None = None
+        self.bot: Bot | None = None
+        self.dispatcher: Dispatcher | None = None
+        self.me: User | None = None
+        self._polling: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        """Open the database (migrating it), check the Bot API, then start polling in a task."""
+        try:
+            await self._open_database()
+            await self._connect_bot()
+        except BaseException:
+            await self.stop()
+            raise
+        self._polling = asyncio.create_task(self._poll(), name="frontdesk-polling")
+
+    async def _open_database(self) -> None:
+        self.engine = create_engine(
+            self.config.storage.url, busy_timeout_ms=self.config.storage.sqlite_busy_timeout_ms
+        )
+        try:
+            await migrate.upgrade(self.engine)
+        except Exception as error:  # noqa: BLE001 - one line for the operator, details in the log
+            log.debug("migration failed", exc_info=True)
+            raise StartupError(f"storage.url: cannot open or migrate the database: {error}") from None
+
+    async def _connect_bot(self) -> None:
+        self.bot = build_bot(self.config)
+        api = self.config.telegram.api_base
+        try:
+            self.me = await self.bot.get_me(request_timeout=15)
+        except TelegramUnauthorizedError:
+            raise StartupError(
+                f"the Bot API at {api} rejected the token (401 Unauthorized): check telegram.token"
+            ) from None
+        except TelegramNetworkError as error:
+            raise StartupError(f"cannot reach the Bot API at {api}: {error.message}") from None
+        except TelegramAPIError as error:
+            raise StartupError(f"the Bot API at {api} refused getMe: {error.message}") from None
+        sessionmaker = create_sessionmaker(self.engine)
+        i18n = build_i18n(self.config.i18n.default_language)
+        self.dispatcher = build_dispatcher(
+            config=self.config,
+            sessionmaker=sessionmaker,
+            fsm_storage=SQLAlchemyStorage(sessionmaker, self.clock.now),
+            i18n=i18n,
+            clock=self.clock,
+        )
+        await register_commands(self.bot, i18n)
+        log.info("connected to the Bot API at %s as @%s", api, self.me.username)
+
+    async def _poll(self) -> None:
+        assert self.dispatcher and self.bot
+        await self.dispatcher.start_polling(
+            self.bot,
+            handle_signals=False,
+            close_bot_session=False,
+            polling_timeout=self.config.telegram.polling_timeout,
+            allowed_updates=self.dispatcher.resolve_used_update_types(),
+        )
+
+    async def wait(self) -> None:
+        """Run until polling ends (stop() or a fatal error)."""
+        if self._polling is not None:
+            await self._polling
+
+    async def stop(self) -> None:
+        """Stop polling, let handlers in flight finish, close the Bot API session and the database."""
+        if self._polling is not None and not self._polling.done():
+            assert self.dispatcher
+            with suppress(RuntimeError):
+                await self.dispatcher.stop_polling()
+            with suppress(asyncio.CancelledError):
+                await self._polling
+        self._polling = None
+        if self.bot is not None:
+            await self.bot.session.close()
+            self.bot = None
+        if self.engine is not None:
+            await self.engine.dispose()
+            self.engine = None

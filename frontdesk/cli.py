@@ -1,0 +1,127 @@
+"""The `frontdesk` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from frontdesk.config import Config, ConfigError, load_config
+
+EXIT_CONFIG = 2
+EXIT_STARTUP = 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="frontdesk", description="A Telegram help-desk front desk."
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def with_config(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument(
+            "--config", type=Path, default=Path("config.toml"),
+            help="TOML config file (default: ./config.toml)",
+        )
+        return sub
+
+    with_config(commands.add_parser("run", help="run the bot (long polling)"))
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    with_config(db_commands.add_parser("upgrade", help="apply every pending migration"))
+    with_config(db_commands.add_parser("current", help="print the schema revision"))
+
+    demo = commands.add_parser(
+        "demo", help="run the bot against a local Bot API emulator with a scripted conversation"
+    )
+    demo.add_argument("--db", type=Path, default=None, help="SQLite file to use (default: a temporary one)")
+    return parser
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # aiogram logs every handled update at INFO; keep the operator's log for what matters.
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"frontdesk: {message}", file=sys.stderr)
+    return code
+
+
+def _load(path: Path, command: str) -> Config:
+    return load_config(path, require_token=command == "run")
+
+
+async def _run(config: Config) -> None:
+    from frontdesk.app import Frontdesk
+
+    app = Frontdesk(config)
+    await app.start()
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    waiter = asyncio.create_task(app.wait())
+    stopper = asyncio.create_task(stopping.wait())
+    await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    logging.getLogger("frontdesk").info("stopping")
+    await app.stop()
+
+
+async def _db(config: Config, action: str) -> None:
+    from storage import migrate
+    from storage.database import create_engine
+
+    engine = create_engine(config.storage.url, busy_timeout_ms=config.storage.sqlite_busy_timeout_ms)
+    try:
+        if action == "upgrade":
+            await migrate.upgrade(engine)
+        print(f"schema revision: {await migrate.current_revision(engine)} (newest: {migrate.head_revision()})")
+    finally:
+        await engine.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help()
+        return 0
+    if args.command == "demo":
+        from frontdesk.demo import run_demo
+
+        _configure_logging("WARNING")
+        return asyncio.run(run_demo(db_path=args.db))
+    try:
+        config = _load(args.config, args.command)
+    except ConfigError as error:
+        return _fail(str(error), EXIT_CONFIG)
+    _configure_logging(config.log.level)
+    from frontdesk.app import StartupError
+    from storage.database import DatabaseError
+
+    try:
+        if args.command == "run":
+            asyncio.run(_run(config))
+        elif args.command == "db":
+            asyncio.run(_db(config, args.db_command))
+    except (StartupError, DatabaseError) as error:
+        return _fail(str(error), EXIT_STARTUP)
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

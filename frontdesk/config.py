@@ -1,0 +1,144 @@
+"""The configuration file: one TOML document read into one pydantic model per section.
+
+A wrong config never reaches the rest of the program: `load_config` raises `ConfigError` with one
+line that names the file or the key, and the command line turns it into exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+TOKEN_ENV = "FRONTDESK_TELEGRAM_TOKEN"
+DEFAULT_API_BASE = "https://api.telegram.org"
+
+
+class ConfigError(Exception):
+    """The config cannot be used; the message is one line for the operator."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class TelegramConfig(Section):
+    token: SecretStr = SecretStr("")
+    api_base: str = DEFAULT_API_BASE
+    # Seconds getUpdates waits for news before it is asked again.
+    polling_timeout: int = Field(default=30, ge=0, le=50)
+
+    @field_validator("api_base")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class DeskConfig(Section):
+    agent_chat_id: int = 0
+    admin_ids: list[int] = []
+    # How agents appear to customers: their first name, or one team name for everybody.
+    agent_signature: Literal["first_name", "team"] = "team"
+    team_name: str = "Support"
+    note_prefix: str = Field(default="!", min_length=1, max_length=8)
+
+
+class StorageConfig(Section):
+    url: str = "sqlite+aiosqlite:///frontdesk.db"
+    # Milliseconds a SQLite writer waits for another writer's lock before failing.
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+
+
+class KBConfig(Section):
+    path: str = "faq"
+    # Scores are 0..100; at or above `answer_threshold` the bot answers, above
+    # `suggest_threshold` it offers the closest questions as buttons.
+    answer_threshold: float = Field(default=75.0, ge=0, le=100)
+    suggest_threshold: float = Field(default=50.0, ge=0, le=100)
+    watch: bool = True
+
+
+class I18nConfig(Section):
+    default_language: Literal["ru", "en"] = "ru"
+
+
+class LogConfig(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Config(Section):
+    telegram: TelegramConfig = TelegramConfig()
+    desk: DeskConfig = DeskConfig()
+    storage: StorageConfig = StorageConfig()
+    kb: KBConfig = KBConfig()
+    i18n: I18nConfig = I18nConfig()
+    log: LogConfig = LogConfig()
+
+    @property
+    def token(self) -> str:
+        return self.telegram.token.get_secret_value()
+
+
+def _describe(error: ValidationError) -> str:
+    """One line for the first problem pydantic found, naming the key as written in TOML."""
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"])
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key '{location}'"
+    if kind == "missing":
+        return f"missing key '{location}'"
+    return f"key '{location}': {first['msg']}"
+
+
+def parse_config(
+    document: dict,
+    *,
+    source: str,
+    environ: os._Environ | dict | None = None,
+    require_token: bool = True,
+) -> Config:
+    """Validate a parsed TOML document; the environment's token wins over the file's.
+
+    Commands that never talk to Telegram (database, FAQ checks) pass `require_token=False`.
+    """
+    environ = os.environ if environ is None else environ
+    try:
+        config = Config.model_validate(document)
+    except ValidationError as error:
+        raise ConfigError(f"{source}: {_describe(error)}") from None
+    env_token = environ.get(TOKEN_ENV, "").strip()
+    if env_token:
+        telegram = config.telegram.model_copy(update={"token": SecretStr(env_token)})
+        config = config.model_copy(update={"telegram": telegram})
+    if not config.token and require_token:
+        raise ConfigError(f"{source}: missing key 'telegram.token' (or set {TOKEN_ENV})")
+    if config.token and ":" not in config.token:
+        raise ConfigError(f"{source}: key 'telegram.token': does not look like a bot token (123456:ABC...)")
+    if config.kb.suggest_threshold > config.kb.answer_threshold:
+        raise ConfigError(f"{source}: key 'kb.suggest_threshold': must not exceed kb.answer_threshold")
+    return config
+
+
+def load_config(
+    path: Path, *, environ: os._Environ | dict | None = None, require_token: bool = True
+) -> Config:
+    """Read and validate the TOML file at `path`."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found (copy config.example.toml to start)") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read config file: {error.strerror}") from None
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    return parse_config(document, source=str(path), environ=environ, require_token=require_token)

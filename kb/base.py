@@ -1,0 +1,129 @@
+"""The knowledge base in service: the entries of a folder, a matcher over them, and reloads.
+
+A reload re-reads the folder. A file whose new version is broken keeps its last good version in
+service (by file path); a deleted file drops its entry; a new or changed good file is picked up.
+Searches always see a complete matcher: a new one is built aside and swapped in at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import watchfiles
+
+from kb.entries import Entry, KBError
+from kb.loader import duplicate_error, faq_files, load_file
+from kb.matcher import Matcher, MatcherSettings, SearchResult
+from kb.normalize import Normalizer
+from kb.semantic import Encoder
+
+log = logging.getLogger(__name__)
+
+OnReload = Callable[[list[KBError]], Awaitable[None] | None]
+
+
+class KnowledgeBase:
+    """The FAQ entries of the folder `path` and a matcher over them; loads the folder at once."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        settings: MatcherSettings | None = None,
+        *,
+        encoder: Encoder | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.settings = settings or MatcherSettings()
+        self._encoder = encoder
+        self._normalizer = Normalizer()
+        self._lock = threading.Lock()
+        self._good: dict[Path, Entry] = {}
+        self._by_id: dict[str, Entry] = {}
+        self._matcher = Matcher([], self.settings, normalizer=self._normalizer)
+        self.errors: list[KBError] = []
+        self.reload()
+
+    @property
+    def entries(self) -> list[Entry]:
+        """The entries in service, sorted by file path."""
+        return list(self._matcher.entries)
+
+    def __len__(self) -> int:
+        return len(self._matcher)
+
+    def get(self, entry_id: str) -> Entry | None:
+        """The entry with this id, or None."""
+        return self._by_id.get(entry_id)
+
+    def search(self, query: str, limit: int = 5) -> SearchResult:
+        """The decision and the best `limit` entries for a customer's question (scores 0–100)."""
+        return self._matcher.search(query, limit)
+
+    def reload(self) -> list[KBError]:
+        """Re-read the folder and swap in a new matcher; returns this pass's errors (also `.errors`)."""
+        with self._lock:
+            fresh: dict[Path, Entry | KBError] = {}
+            errors: list[KBError] = []
+            if self.path.is_dir():
+                for file in faq_files(self.path):
+                    fresh[file] = load_file(file)
+            else:
+                errors.append(KBError(self.path, 0, "not a folder"))
+            good = self._resolve(fresh, errors)
+            entries = [good[p] for p in sorted(good)]
+            # The normaliser's stemmers are not thread-safe: the new matcher gets its own.
+            matcher = Matcher(entries, self.settings, normalizer=Normalizer(), encoder=self._encoder)
+            self._good = good
+            self._by_id = {e.id: e for e in entries}
+            self._matcher = matcher
+            self.errors = errors
+        for error in errors:
+            log.warning("FAQ file problem: %s", error)
+        log.info("FAQ loaded: %d entries, %d bad files", len(entries), len(errors))
+        return errors
+
+    def _resolve(self, fresh: dict[Path, Entry | KBError], errors: list[KBError]) -> dict[Path, Entry]:
+        """Pick the version of each file to serve; the holder of an id keeps it against newcomers."""
+        holders = {e.id: p for p, e in self._good.items()}
+        wanted: dict[Path, Entry] = {}
+        for path, parsed in fresh.items():
+            if isinstance(parsed, KBError):
+                errors.append(parsed)
+                if path in self._good:
+                    wanted[path] = self._good[path]
+            else:
+                wanted[path] = parsed
+        # Files that held an id before claim it first, then the rest in path order.
+        order = sorted(wanted, key=lambda p: (holders.get(wanted[p].id) != p, p))
+        taken: dict[str, Path] = {}
+        good: dict[Path, Entry] = {}
+        for path in order:
+            entry = wanted[path]
+            if entry.id in taken:
+                errors.append(duplicate_error(entry, taken[entry.id]))
+                fallback = self._good.get(path)
+                if fallback is None or fallback.id in taken:
+                    continue
+                entry = fallback
+            taken[entry.id] = path
+            good[path] = entry
+        errors.sort(key=lambda e: (str(e.path), e.line))
+        return good
+
+    async def watch(self, on_reload: OnReload | None = None, *, debounce_ms: int = 500) -> None:
+        """Reload whenever files under the folder change, until cancelled.
+
+        Changes arriving within `debounce_ms` milliseconds are grouped into one reload. After each
+        reload, `on_reload(errors)` is called (awaited when it is a coroutine function).
+        """
+        async for _changes in watchfiles.awatch(self.path, debounce=debounce_ms, step=50):
+            errors = await asyncio.to_thread(self.reload)
+            if on_reload is not None:
+                outcome = on_reload(errors)
+                if inspect.isawaitable(outcome):
+                    await outcome

@@ -1,0 +1,142 @@
+"""Sparse inverted indexes scored with numpy: word BM25 and character n-gram TF-IDF.
+
+Both keep, for each term, the documents holding it and a precomputed weight, in flat numpy arrays.
+Scoring a query gathers the postings of its terms and sums them per document with one
+`np.bincount`, so the whole collection is scored at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+BM25_K1 = 1.2
+BM25_B = 0.75
+NGRAM_SIZES = (3, 4)
+
+
+class PostingIndex:
+    """term → (document numbers, weights), stored flat and sorted by term."""
+
+    def __init__(self, doc_weights: Sequence[dict[str, float]]) -> None:
+        self.n_docs = len(doc_weights)
+        terms: dict[str, int] = {}
+        term_ids: list[int] = []
+        docs: list[int] = []
+        weights: list[float] = []
+        for doc, weighted in enumerate(doc_weights):
+            for term, weight in weighted.items():
+                term_ids.append(terms.setdefault(term, len(terms)))
+                docs.append(doc)
+                weights.append(weight)
+        order = np.argsort(np.asarray(term_ids, dtype=np.int64), kind="stable")
+        self._docs = np.asarray(docs, dtype=np.int64)[order]
+        self._weights = np.asarray(weights, dtype=np.float64)[order]
+        counts = np.bincount(np.asarray(term_ids, dtype=np.int64), minlength=len(terms))
+        self._offsets = np.concatenate(([0], np.cumsum(counts)))
+        self._terms = terms
+
+    def __contains__(self, term: str) -> bool:
+        return term in self._terms
+
+    def doc_freq(self, term: str) -> int:
+        """How many documents hold `term`."""
+        tid = self._terms.get(term)
+        return 0 if tid is None else int(self._offsets[tid + 1] - self._offsets[tid])
+
+    def score(self, query: dict[str, float]) -> np.ndarray:
+        """Σ query weight × document weight over shared terms, for every document (float64 array)."""
+        doc_parts, weight_parts = [], []
+        for term, q_weight in query.items():
+            tid = self._terms.get(term)
+            if tid is None:
+                continue
+            start, end = self._offsets[tid], self._offsets[tid + 1]
+            doc_parts.append(self._docs[start:end])
+            weight_parts.append(self._weights[start:end] * q_weight)
+        if not doc_parts:
+            return np.zeros(self.n_docs)
+        return np.bincount(
+            np.concatenate(doc_parts), np.concatenate(weight_parts), minlength=self.n_docs
+        )
+
+
+class BM25:
+    """Okapi BM25 over token lists, with a score normalised to 0–1 by what the query could earn."""
+
+    def __init__(self, docs: Sequence[Sequence[str]]) -> None:
+        n = max(len(docs), 1)
+        lengths = np.array([len(d) for d in docs], dtype=np.float64)
+        avg = float(lengths.mean()) if len(docs) and lengths.mean() > 0 else 1.0
+        df = Counter(term for doc in docs for term in set(doc))
+        self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        # A word no document has is the rarest of all: missing it costs the most.
+        self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+        weights = []
+        for doc, length in zip(docs, lengths):
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * length / avg)
+            weights.append(
+                {t: self._idf[t] * tf * (BM25_K1 + 1) / (tf + norm) for t, tf in Counter(doc).items()}
+            )
+        self.index = PostingIndex(weights)
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of `term` (the highest for unknown terms)."""
+        return self._idf.get(term, self._unknown_idf)
+
+    def known_share(self, tokens: Iterable[str]) -> float:
+        """Share (0–1) of the query's idf mass held by terms that some document has."""
+        unique = set(tokens)
+        total = sum(self.idf(t) for t in unique)
+        known = sum(self._idf[t] for t in unique if t in self._idf)
+        return known / total if total else 0.0
+
+    def score(self, tokens: Sequence[str]) -> np.ndarray:
+        """BM25 of every document for the query, divided by the sum of the query terms' idf.
+
+        A document holding each query word once at average length scores 1.0; results are clipped
+        to 0–1. Unknown query words count in the divisor, so they lower every score.
+        """
+        unique = set(tokens)
+        if not unique:
+            return np.zeros(self.index.n_docs)
+        total = sum(self.idf(t) for t in unique)
+        raw = self.index.score(dict.fromkeys(unique, 1.0))
+        return np.minimum(raw / total, 1.0)
+
+
+def char_ngrams(words: Iterable[str]) -> Counter[str]:
+    """Character n-grams of each word padded with spaces (`" card "` → `" ca"`, `"car"`, …)."""
+    grams: Counter[str] = Counter()
+    for word in words:
+        padded = f" {word} "
+        for n in NGRAM_SIZES:
+            grams.update(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return grams
+
+
+class NgramTfidf:
+    """Cosine similarity of character n-gram TF-IDF vectors (sublinear tf, L2 norm); helps typos."""
+
+    def __init__(self, docs: Sequence[Sequence[str]]) -> None:
+        n = len(docs)
+        grams = [char_ngrams(d) for d in docs]
+        df = Counter(g for doc in grams for g in doc)
+        self._idf = {g: math.log((1 + n) / (1 + f)) + 1 for g, f in df.items()}
+        self._unknown_idf = math.log(1 + n) + 1
+        self.index = PostingIndex([self._unit_vector(doc) for doc in grams])
+
+    def _unit_vector(self, grams: Counter[str]) -> dict[str, float]:
+        vec = {g: (1 + math.log(tf)) * self._idf.get(g, self._unknown_idf) for g, tf in grams.items()}
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        return {g: v / norm for g, v in vec.items()}
+
+    def score(self, words: Sequence[str]) -> np.ndarray:
+        """Cosine (0–1) between the query's words and every document."""
+        grams = char_ngrams(words)
+        if not grams:
+            return np.zeros(self.index.n_docs)
+        return self.index.score(self._unit_vector(grams))

@@ -1,0 +1,174 @@
+"""Matching a customer's question against every phrasing of every FAQ entry.
+
+Score scale: 0–100 per entry. It blends three signals, each 0–1: word BM25 over the stems of all
+the entry's phrasings taken as one document (normalised by what the query could earn), cosine of
+character n-gram TF-IDF vectors of the same (survives typos), and rapidfuzz `token_sort_ratio` of the
+stemmed query against the entry's best phrasing, computed for the best candidates only. With an
+optional sentence encoder (`kb.semantic`), the cosine of sentence embeddings joins the blend.
+The query is tried as typed and converted to the other keyboard layout; the variant whose best
+entry scores highest wins.
+
+Everything that depends on the entries is computed once in `Matcher.__init__`; a query costs two
+`np.bincount` passes over the postings of its terms and one `rapidfuzz.process.cdist` call over the
+phrasings of a short candidate list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from kb.entries import Entry
+from kb.index import BM25, NgramTfidf
+from kb.layout import layout_variants
+from kb.normalize import Normalizer
+from kb.semantic import Encoder, SemanticIndex
+
+Decision = Literal["answer", "suggest", "none"]
+
+# Blend of the signals (summing to 1), tuned on the banking77 / clinc150 benchmark (bench/).
+W_BM25 = 0.35
+W_NGRAM = 0.35
+W_FUZZ = 0.30
+# Share of the sentence-embedding cosine in the final score when an encoder is given.
+W_SEMANTIC = 0.6
+# Entries re-scored with rapidfuzz per query: enough that the blend's winner is among them.
+CANDIDATES = 30
+
+
+@dataclass(frozen=True)
+class MatcherSettings:
+    """Confidence thresholds on the 0–100 score scale.
+
+    At or above `answer_threshold` the best entry is shown as the answer; at or above
+    `suggest_threshold` the best few are offered as choices; below it, nothing is offered.
+    """
+
+    answer_threshold: float = 60.0
+    suggest_threshold: float = 40.0
+
+    def decide(self, top_score: float) -> Decision:
+        """The outcome for a search whose best entry scored `top_score` (0–100)."""
+        if top_score >= self.answer_threshold:
+            return "answer"
+        if top_score >= self.suggest_threshold:
+            return "suggest"
+        return "none"
+
+
+@dataclass(frozen=True)
+class Match:
+    """One entry found for a query: its id, its score (0–100) and its main question."""
+
+    id: str
+    score: float
+    question: str
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The outcome of one search: what to do, and the best matches, best first."""
+
+    query: str
+    decision: Decision
+    matches: list[Match]
+
+
+class Matcher:
+    """An immutable index over a list of entries; build a new one when the entries change.
+
+    `encoder` (optional) adds sentence-embedding similarity: better on paraphrases, but it costs
+    about a millisecond per query and the model's load time, so it is off unless one is passed.
+    """
+
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        settings: MatcherSettings | None = None,
+        *,
+        normalizer: Normalizer | None = None,
+        encoder: Encoder | None = None,
+    ) -> None:
+        self.settings = settings or MatcherSettings()
+        self.entries = list(entries)
+        self._norm = normalizer or Normalizer()
+        owners: list[int] = []
+        self._phrasing_text: list[str] = []
+        self._first_phrasing: list[int] = []
+        entry_words: list[list[str]] = []
+        for number, entry in enumerate(self.entries):
+            self._first_phrasing.append(len(owners))
+            all_words: list[str] = []
+            for question in entry.questions:
+                words = self._norm.content_words(question)
+                all_words.extend(words)
+                owners.append(number)
+                self._phrasing_text.append(" ".join(self._norm.stem(w) for w in words))
+            entry_words.append(all_words)
+        self._first_phrasing.append(len(owners))
+        self._bm25 = BM25([[self._norm.stem(w) for w in ws] for ws in entry_words])
+        self._ngrams = NgramTfidf(entry_words)
+        self._semantic = (
+            SemanticIndex(encoder, [e.questions for e in self.entries]) if encoder else None
+        )
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def entry_scores(self, query: str) -> np.ndarray:
+        """Score (0–100) of every entry for `query`, in entry order, best layout variant."""
+        best = np.zeros(len(self.entries))
+        for variant in layout_variants(query):
+            scores = self._score_variant(variant)
+            if scores.max(initial=0.0) > best.max(initial=0.0):
+                best = scores
+        if self._semantic is not None and len(self.entries):
+            # The encoder is multilingual and reads the words, not the keys: the query as typed.
+            best = (1 - W_SEMANTIC) * best + W_SEMANTIC * 100.0 * self._semantic.score(query)
+        return best
+
+    def search(self, query: str, limit: int = 5) -> SearchResult:
+        """The decision and the `limit` best entries (score above 0) for `query`, best first."""
+        scores = self.entry_scores(query)
+        matches = self._top(scores, limit)
+        top = matches[0].score if matches else 0.0
+        return SearchResult(query=query, decision=self.settings.decide(top), matches=matches)
+
+    def _top(self, scores: np.ndarray, limit: int) -> list[Match]:
+        if limit <= 0 or not len(scores):
+            return []
+        k = min(limit, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        # Ties broken by entry order so results are stable.
+        ordered = sorted(top.tolist(), key=lambda i: (-scores[i], i))
+        return [
+            Match(id=self.entries[i].id, score=round(float(scores[i]), 1), question=self.entries[i].title)
+            for i in ordered
+            if scores[i] > 0
+        ]
+
+    def _score_variant(self, text: str) -> np.ndarray:
+        scores = np.zeros(len(self.entries))
+        words = self._norm.content_words(text)
+        if not words or not len(self.entries):
+            return scores
+        stems = [self._norm.stem(w) for w in words]
+        base = W_BM25 * self._bm25.score(stems) + W_NGRAM * self._ngrams.score(words)
+        k = min(CANDIDATES, len(base))
+        candidates = np.argpartition(-base, k - 1)[:k]
+        candidates = candidates[base[candidates] > 0]
+        if not len(candidates):
+            return scores
+        spans = [(self._first_phrasing[c], self._first_phrasing[c + 1]) for c in candidates]
+        choices = [self._phrasing_text[i] for start, end in spans for i in range(start, end)]
+        fuzzy = process.cdist(
+            [" ".join(stems)], choices, scorer=fuzz.token_sort_ratio, dtype=np.float64
+        )[0]
+        sizes = [end - start for start, end in spans]
+        best_fuzzy = np.maximum.reduceat(fuzzy, np.concatenate(([0], np.cumsum(sizes)[:-1])))
+        scores[candidates] = 100.0 * (base[candidates] + W_FUZZ * best_fuzzy / 100.0)
+        return scores

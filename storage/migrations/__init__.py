@@ -1,0 +1,1 @@
+"""Alembic migrations of the Frontdesk schema; run through storage.migrate."""

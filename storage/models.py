@@ -1,0 +1,195 @@
+"""The database schema: customers, tickets, their messages and attachments, and bookkeeping tables.
+
+Times are stored as timezone-aware UTC datetimes. Every table runs on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.ext.asyncio import AsyncAttrs
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every database (SQLite keeps no zone, so it is added back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware one (the clock gives UTC)")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(AsyncAttrs, DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, datetime: UTCDateTime}
+
+
+class Customer(Base):
+    """A person who writes to the bot in a private chat."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    first_name: Mapped[str] = mapped_column(String(256), default="")
+    username: Mapped[str | None] = mapped_column(String(64))
+    telegram_language: Mapped[str | None] = mapped_column(String(16))
+    # Chosen from the menu; wins over the Telegram language when set.
+    language: Mapped[str | None] = mapped_column(String(8))
+    plan: Mapped[str | None] = mapped_column(String(32))
+    blocked_bot: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+
+    tickets: Mapped[list[Ticket]] = relationship(back_populates="customer")
+
+
+class Ticket(Base):
+    """One request: one problem of one customer."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    title: Mapped[str] = mapped_column(String(256))
+    problem_type: Mapped[str] = mapped_column(String(64))
+    # Answers to the problem type's own steps, by step key.
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    details: Mapped[str] = mapped_column(Text, default="")
+    criticality: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(24), default="new", index=True)
+    plan: Mapped[str] = mapped_column(String(32))
+    support_level: Mapped[int] = mapped_column(default=1)
+    priority: Mapped[int] = mapped_column(default=0)
+    assignee_id: Mapped[int | None] = mapped_column(BigInteger)
+    assignee_name: Mapped[str | None] = mapped_column(String(256))
+    coupon_code: Mapped[str | None] = mapped_column(String(32))
+    # Who wrote last: "customer" or "support"; drives the list's colour indicator.
+    last_message_from: Mapped[str] = mapped_column(String(16), default="customer")
+    first_response_due: Mapped[datetime | None] = mapped_column(index=True)
+    resolution_due: Mapped[datetime | None] = mapped_column(index=True)
+    first_response_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    rating: Mapped[int | None]
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    topic_thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    card_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    card_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The update that submitted it: a redelivered submit finds this ticket instead of making another.
+    source_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    customer: Mapped[Customer] = relationship(back_populates="tickets")
+    messages: Mapped[list[TicketMessage]] = relationship(
+        back_populates="ticket", order_by="TicketMessage.id"
+    )
+
+
+class TicketMessage(Base):
+    """One message of a ticket's discussion, in either direction, or an agents' internal note."""
+
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    # "customer", "support" or "note".
+    author_kind: Mapped[str] = mapped_column(String(16))
+    author_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    author_name: Mapped[str] = mapped_column(String(256), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    # Where the message stands in Telegram: the customer's chat and the agent group.
+    customer_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    desk_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+    ticket: Mapped[Ticket] = relationship(back_populates="messages")
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="message", order_by="Attachment.id"
+    )
+
+
+class Attachment(Base):
+    """A file of a ticket message, kept as its Telegram file id."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("ticket_messages.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    file_id: Mapped[str] = mapped_column(String(256))
+    file_unique_id: Mapped[str | None] = mapped_column(String(128))
+    file_name: Mapped[str | None] = mapped_column(String(256))
+    media_group_id: Mapped[str | None] = mapped_column(String(64))
+
+    message: Mapped[TicketMessage] = relationship(back_populates="attachments")
+
+
+class ProcessedUpdate(Base):
+    """Update ids already handled, so a redelivered update is skipped, across restarts too."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class FSMRecord(Base):
+    """The bot's conversation state (aiogram FSM) for one chat and user."""
+
+    __tablename__ = "fsm_states"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime]
+
+
+class Search(Base):
+    """One FAQ search by a customer and what came of it."""
+
+    __tablename__ = "searches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_telegram_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    query: Mapped[str] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(String(16))
+    entry_id: Mapped[str | None] = mapped_column(String(128))
+    score: Mapped[float | None]
+    # "shown", "helped", "not_helped", "ticket_opened".
+    outcome: Mapped[str] = mapped_column(String(16), default="shown")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_searches_outcome_created", "outcome", "created_at"),)

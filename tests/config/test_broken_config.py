@@ -1,0 +1,93 @@
+"""`frontdesk run` with a broken config: one clear line naming the key or file, exit code 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+GOOD = """
+[telegram]
+token = "123456:TEST"
+api_base = "http://127.0.0.1:9"
+"""
+
+
+def run_frontdesk(tmp_path: Path, config_text: str | bytes | None, *extra_env: tuple[str, str]):
+    config = tmp_path / "config.toml"
+    if isinstance(config_text, bytes):
+        config.write_bytes(config_text)
+    elif config_text is not None:
+        config.write_text(config_text, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "FRONTDESK_TELEGRAM_TOKEN"}
+    env.update(dict(extra_env))
+    return subprocess.run(
+        [sys.executable, "-m", "frontdesk.cli", "run", "--config", str(config)],
+        capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (GOOD + "colour = 'red'\n", "unknown key 'telegram.colour'"),
+        (GOOD + "[desk]\nagent_chat_id = 'the agents'\n", "key 'desk.agent_chat_id'"),
+        (GOOD + "[desk]\nadmin_ids = 5\n", "key 'desk.admin_ids'"),
+        (GOOD + "[i18n]\ndefault_language = 'de'\n", "key 'i18n.default_language'"),
+        (GOOD + "[storage]\nurl = 42\n", "key 'storage.url'"),
+        (GOOD + "[wat]\nx = 1\n", "unknown key 'wat'"),
+        ("[telegram]\napi_base = 'http://127.0.0.1:9'\n", "missing key 'telegram.token'"),
+        ("[telegram]\ntoken = 'nocolon'\n", "key 'telegram.token'"),
+        ("[telegram\ntoken = 1", "not valid TOML"),
+        (b"[telegram]\ntoken = '\xff\xfe'\n", "not UTF-8"),
+        (GOOD + "[kb]\nanswer_threshold = 40.0\nsuggest_threshold = 60.0\n", "kb.suggest_threshold"),
+    ],
+    ids=["unknown-key", "wrong-type-int", "wrong-type-list", "bad-choice", "url-not-string",
+         "unknown-section", "missing-token", "malformed-token", "broken-toml", "not-utf8",
+         "inconsistent-thresholds"],
+)
+def test_broken_config_is_one_line_and_exit_2(tmp_path, text, expected):
+    result = run_frontdesk(tmp_path, text)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0]
+    assert "config.toml" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_file_names_the_file(tmp_path):
+    result = run_frontdesk(tmp_path, None)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"frontdesk: {tmp_path / 'config.toml'}: config file not found (copy config.example.toml to start)"
+    ]
+
+
+def test_unreadable_file_names_the_file(tmp_path):
+    folder = tmp_path / "config.toml"
+    folder.mkdir()  # a directory where the file should be: unreadable as a file, also for root
+    result = subprocess.run(
+        [sys.executable, "-m", "frontdesk.cli", "run", "--config", str(folder)],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    line, = result.stderr.strip().splitlines()
+    assert str(folder) in line and "cannot read" in line
+
+
+def test_token_from_environment_wins(tmp_path):
+    # No token in the file, one in the environment: the config is accepted and the run gets as
+    # far as the Bot API, which is unreachable here (port 9): one line, non-zero exit.
+    result = run_frontdesk(
+        tmp_path,
+        "[telegram]\napi_base = 'http://127.0.0.1:9'\n[storage]\nurl = 'sqlite+aiosqlite:///t.db'\n",
+        ("FRONTDESK_TELEGRAM_TOKEN", "123456:FROMENV"),
+    )
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert "cannot reach the Bot API at http://127.0.0.1:9" in last
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,42 @@
+"""The FSM storage keeps state and data in the database, across engines (restarts)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from aiogram.fsm.storage.base import StorageKey
+
+from storage import migrate
+from storage.database import create_engine, create_sessionmaker
+from storage.fsm import SQLAlchemyStorage
+
+KEY = StorageKey(bot_id=1, chat_id=1001, user_id=1001)
+
+
+def _now() -> datetime:
+    return datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+async def test_state_and_data_survive_a_new_engine(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fsm.db'}"
+    engine = create_engine(url)
+    await migrate.upgrade(engine)
+    storage = SQLAlchemyStorage(create_sessionmaker(engine), _now)
+    await storage.set_state(KEY, "Form:title")
+    await storage.update_data(KEY, {"title": "Printer is on fire", "files": ["a", "b"]})
+    await engine.dispose()
+
+    engine = create_engine(url)
+    storage = SQLAlchemyStorage(create_sessionmaker(engine), _now)
+    try:
+        assert await storage.get_state(KEY) == "Form:title"
+        assert await storage.get_data(KEY) == {"title": "Printer is on fire", "files": ["a", "b"]}
+        other = StorageKey(bot_id=1, chat_id=2002, user_id=2002)
+        assert await storage.get_state(other) is None
+        assert await storage.get_data(other) == {}
+        await storage.set_state(KEY, None)
+        await storage.set_data(KEY, {})
+        assert await storage.get_state(KEY) is None
+        assert await storage.get_data(KEY) == {}
+    finally:
+        await engine.dispose()

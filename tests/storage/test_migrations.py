@@ -1,0 +1,52 @@
+"""Every Alembic revision goes up, down and up again, and the result matches the models."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from storage import migrate
+from storage.database import create_engine
+from storage.models import Base
+
+
+async def _tables(engine) -> set[str]:
+    async with engine.connect() as connection:
+        return await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+
+
+async def _diff(engine) -> list:
+    def compare(sync):
+        context = MigrationContext.configure(sync, opts={"compare_type": True})
+        return compare_metadata(context, Base.metadata)
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(compare)
+
+
+async def test_up_down_up_matches_models(tmp_path):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
+    try:
+        await migrate.upgrade(engine)
+        assert await migrate.current_revision(engine) == migrate.head_revision()
+        assert await _diff(engine) == []
+        await migrate.downgrade(engine, "base")
+        assert await migrate.current_revision(engine) is None
+        assert await _tables(engine) <= {"alembic_version"}
+        await migrate.upgrade(engine)
+        assert {"customers", "tickets", "ticket_messages", "attachments", "processed_updates",
+                "fsm_states"} <= await _tables(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_runs_in_wal_mode_with_busy_timeout(tmp_path):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}", busy_timeout_ms=1234)
+    try:
+        async with engine.connect() as connection:
+            mode = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
+            timeout = (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar()
+        assert (mode, timeout) == ("wal", 1234)
+    finally:
+        await engine.dispose()
