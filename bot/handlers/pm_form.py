@@ -1,0 +1,357 @@
+"""The request form in a private chat: title, type, the type's own steps, details, criticality,
+preview, submit. Every step keeps its state on wrong input and says what it expects."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import form_view, keyboards
+from bot.attachments import attachment_of
+from bot.callbacks import FormCB, MenuCB
+from bot.states import Form
+from desk import forms
+from desk.clock import Clock
+from desk.customers import Person
+from desk.forms import CRITICALITY, DETAILS, PREVIEW, TITLE, TYPE, Draft, FormInputError
+from desk.tickets import find_by_form, open_ticket
+from frontdesk.config import Config
+
+log = logging.getLogger(__name__)
+
+STATE_OF_STEP = {
+    TITLE: Form.title,
+    TYPE: Form.type,
+    DETAILS: Form.details,
+    CRITICALITY: Form.criticality,
+    PREVIEW: Form.preview,
+}
+
+
+async def _draft(state: FSMContext) -> Draft:
+    return Draft.from_data(await state.get_data())
+
+
+async def _save(state: FSMContext, draft: Draft, **extra) -> None:
+    await state.update_data(draft=draft.to_data(), **extra)
+
+
+async def show_step(message: Message, state: FSMContext, config: Config, language: str, draft: Draft, step: str) -> None:
+    """Move the form to `step` and ask for it."""
+    await state.set_state(Form.extra if step.startswith("extra:") else STATE_OF_STEP[step])
+    await _save(state, draft, step=step)
+    text, markup = form_view.prompt(config.form, draft, step, language)
+    await message.answer(text, reply_markup=markup)
+
+
+def _input_error(error: FormInputError) -> str:
+    if error.code == "empty":
+        return _("That is empty. Please write it as text.")
+    if error.code == "too_long":
+        return _("That is too long: {actual} characters, the limit is {limit}. Please shorten it.").format(
+            actual=error.actual, limit=error.limit
+        )
+    if error.code == "too_many":
+        return _("At most {limit} files can be attached to one request; this one was not added.").format(
+            limit=error.limit
+        )
+    if error.code == "unsupported":
+        return _("This kind of file cannot be attached. Send photos, documents, videos or voice messages.")
+    return _("This answer does not fit here.")
+
+
+# --- starting ------------------------------------------------------------------------------
+
+
+async def start_form(message: Message, state: FSMContext, config: Config, language: str) -> None:
+    draft = Draft()
+    await state.set_data({})
+    await show_step(message, state, config, language, draft, TITLE)
+
+
+async def new_command(message: Message, state: FSMContext, config: Config, language: str) -> None:
+    await start_form(message, state, config, language)
+
+
+async def new_button(query: CallbackQuery, state: FSMContext, config: Config, language: str) -> None:
+    await query.answer()
+    await start_form(query.message, state, config, language)
+
+
+# --- buttons common to every step ------------------------------------------------------------
+
+
+async def _current_form(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
+                        sessionmaker: async_sessionmaker[AsyncSession]) -> Draft | None:
+    """The draft this button belongs to, or None after telling the customer it is stale."""
+    draft = await _draft(state)
+    if await state.get_state() is not None and callback_data.form == draft.form_id:
+        return draft
+    async with sessionmaker() as session:
+        sent = await find_by_form(session, callback_data.form, query.from_user.id)
+    if sent is not None:
+        await query.answer(_("This request was already sent as #{number}.").format(number=sent.id), show_alert=True)
+    else:
+        await query.answer(_("This button belongs to a form that is no longer open."), show_alert=True)
+    return None
+
+
+async def cancel_button(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
+                        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    if await _current_form(query, callback_data, state, sessionmaker) is None:
+        return
+    await state.clear()
+    await query.answer()
+    await query.message.answer(_("The request was cancelled. What next?"), reply_markup=keyboards.main_menu())
+
+
+async def back_button(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
+                      sessionmaker: async_sessionmaker[AsyncSession], config: Config, language: str) -> None:
+    draft = await _current_form(query, callback_data, state, sessionmaker)
+    if draft is None:
+        return
+    await query.answer()
+    current = (await state.get_data()).get("step", TITLE)
+    target = forms.previous_step(config.form, draft, current) or TITLE
+    if target == PREVIEW:
+        draft.editing = False
+    await show_step(query.message, state, config, language, draft, target)
+
+
+# --- title ------------------------------------------------------------------------------------
+
+
+async def title_entered(message: Message, state: FSMContext, config: Config, language: str) -> None:
+    draft = await _draft(state)
+    try:
+        draft.title = forms.clean_text(message.text, config.form.title_max_length)
+    except FormInputError as error:
+        await message.answer(_input_error(error))
+        return
+    await show_step(message, state, config, language, draft, forms.next_step(config.form, draft, TITLE))
+
+
+async def title_not_text(message: Message) -> None:
+    await message.answer(_("Please send the title as a text message."))
+
+
+# --- problem type ------------------------------------------------------------------------------
+
+
+async def type_chosen(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
+                      sessionmaker: async_sessionmaker[AsyncSession], config: Config, language: str) -> None:
+    draft = await _current_form(query, callback_data, state, sessionmaker)
+    if draft is None:
+        return
+    try:
+        forms.choose_type(config.form, draft, callback_data.value)
+    except FormInputError:
+        await query.answer(_("This type is no longer offered; please choose another."), show_alert=True)
+        return
+    await query.answer()
+    await show_step(query.message, state, config, language, draft, forms.next_step(config.form, draft, TYPE))
+
+
+async def type_not_button(message: Message, state: FSMContext, config: Config, language: str) -> None:
+    await message.answer(_("Please choose the type with one of the buttons."))
+    draft = await _draft(state)
+    await show_step(message, state, config, language, draft, TYPE)
+
+
+# --- the type's own steps -----------------------------------------------------------------------
+
+
+def _extra(config: Config, draft: Draft, step: str):
+    chosen = config.form.type(draft.problem_type)
+    key = step.split(":", 1)[1]
+    return next((item for item in chosen.steps if item.key == key), None) if chosen else None
+
+
+async def extra_entered(message: Message, state: FSMContext, config: Config, language: str) -> None:
+    draft = await _draft(state)
+    step = (await state.get_data()).get("step", "")
+    form_step = _extra(config, draft, step)
+    if form_step is None:  # the config changed under a form in progress
+        await show_step(message, state, config, language, draft, PREVIEW)
+        return
+    try:
+        draft.fields[form_step.key] = forms.clean_text(message.text, config.form.field_max_length)
+    except FormInputError as error:
+        await message.answer(_input_error(error))
+        return
+    await show_step(message, state, config, language, draft, forms.next_step(config.form, draft, step))
+
+
+async def extra_skipped(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
+                        sessionmaker: async_sessionmaker[AsyncSession], config: Config, language: str) -> None:
+    draft = await _current_form(query, callback_data, state, sessionmaker)
+    if draft is None:
+        return
+    step = (await state.get_data()).get("step", "")
+    form_step = _extra(config, draft, step)
+    if form_step is not None and form_step.required:
+        await query.answer(_("This step cannot be skipped."), show_alert=True)
+        return
+    await query.answer()
+    if form_step is not None:
+        draft.fields.pop(form_step.key, None)
+    await show_step(query.message, state, config, language, draft, forms.next_step(config.form, draft, step))
+
+
+async def extra_not_text(message: Message) -> None:
+    await message.answer(_("Please answer with a text message."))
+
+
+# --- details -----------------------------------------------------------------------------------
+
+
+async def details_message(message: Message, state: FSMContext, config: Config, language: str) -> None:
+    draft = await _draft(state)
+    attachment = attachment_of(message)
+    text = message.text or message.caption or ""
+    if attachment is None and not message.text:
+        await message.answer(_(
+            "This cannot be added to a request. Send text, photos, documents, videos or voice messages."
+        ))
+        return
+    try:
+        if attachment is not None:
+            forms.add_attachment(config.form, draft, attachment)
+        forms.add_details(config.form, draft, text)
+    except FormInputError as error:
+        await message.answer(_input_error(error))
+        return
+    data = await state.get_data()
+    acknowledged = data.get("acked_groups", [])
+    await _save(state, draft)
+    if attachment is not None and attachment.media_group_id:
+        # One acknowledgement per album, not one per picture.
+        if attachment.media_group_id in acknowledged:
+            return
+        await state.update_data(acked_groups=[*acknowledged[-9:], attachment.media_group_id])
+    markup = form_view.prompt(config.form, draft, DETAILS, language)[1]
+    if attachment is not None:
+        await message.answer(
+            _("Attached. Files in the request: {count}. Send more, or press «Continue».").format(
+                count=len(draft.attachments)
+            ),
+            reply_markup=markup,
+        )
+    else:
+        await message.answer(_("Added to the description. Send more, or press «Continue»."), reply_markup=markup)
+
+
+async def details_done(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
+                       sessionmaker: async_sessionmaker[AsyncSession], config: Config, language: str) -> None:
+    draft = await _current_form(query, callback_data, state, sessionmaker)
+    if draft is None:
+        return
+    if not draft.details:
+        await query.answer(_("Please describe the problem in a text message first."), show_alert=True)
+        return
+    await query.answer()
+    await show_step(query.message, state, config, language, draft, forms.next_step(config.form, draft, DETAILS))
+
+
+# --- criticality -------------------------------------------------------------------------------
+
+
+async def criticality_chosen(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
+                             sessionmaker: async_sessionmaker[AsyncSession], config: Config, language: str) -> None:
+    draft = await _current_form(query, callback_data, state, sessionmaker)
+    if draft is None:
+        return
+    if callback_data.value not in forms.CRITICALITIES:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    await query.answer()
+    draft.criticality = callback_data.value
+    await show_step(query.message, state, config, language, draft, forms.next_step(config.form, draft, CRITICALITY))
+
+
+async def criticality_not_button(message: Message, state: FSMContext, config: Config, language: str) -> None:
+    await message.answer(_("Please choose the criticality with one of the buttons."))
+    await show_step(message, state, config, language, await _draft(state), CRITICALITY)
+
+
+# --- preview, edit, submit ---------------------------------------------------------------------
+
+
+async def edit_field(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
+                     sessionmaker: async_sessionmaker[AsyncSession], config: Config, language: str) -> None:
+    draft = await _current_form(query, callback_data, state, sessionmaker)
+    if draft is None:
+        return
+    if callback_data.value not in forms.steps(config.form, draft.problem_type)[:-1]:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    await query.answer()
+    draft.editing = True
+    if callback_data.value == DETAILS:
+        # Editing the details starts them over: the text and the files are sent again.
+        draft.details = ""
+        draft.attachments = []
+        await state.update_data(acked_groups=[])
+    await show_step(query.message, state, config, language, draft, callback_data.value)
+
+
+async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
+                 sessionmaker: async_sessionmaker[AsyncSession], config: Config, clock: Clock,
+                 language: str) -> None:
+    draft = await _current_form(query, callback_data, state, sessionmaker)
+    if draft is None:
+        return
+    missing = forms.missing_for_submit(config.form, draft)
+    if missing:
+        await query.answer(_("Some fields are still empty."), show_alert=True)
+        draft.editing = True
+        await show_step(query.message, state, config, language, draft, missing[0])
+        return
+    user = query.from_user
+    person = Person(user.id, user.first_name, user.username, user.language_code)
+    async with sessionmaker.begin() as session:
+        opened = await open_ticket(session, person, draft, plan=config.default_plan, clock=clock)
+    await state.clear()
+    await query.answer()
+    log.info("ticket #%s opened by %s (created=%s)", opened.ticket.id, user.id, opened.created)
+    await query.message.edit_reply_markup(reply_markup=None)
+    await query.message.answer(
+        _("Your request #{number} is registered. Our specialists will answer here; "
+          "you can follow it in «My requests».").format(number=opened.ticket.id),
+        reply_markup=keyboards.main_menu(),
+    )
+
+
+async def preview_not_button(message: Message, state: FSMContext, config: Config, language: str) -> None:
+    await message.answer(_("Please use the buttons: send the request, edit a field, or cancel."))
+    await show_step(message, state, config, language, await _draft(state), PREVIEW)
+
+
+def build_router() -> Router:
+    """A new router with this module's handlers (each dispatcher gets its own)."""
+    router = Router(name="pm_form")
+    router.message.register(new_command, Command("new"))
+    router.callback_query.register(new_button, MenuCB.filter(F.action == "new"))
+    router.callback_query.register(cancel_button, FormCB.filter(F.action == "cancel"))
+    router.callback_query.register(back_button, FormCB.filter(F.action == "back"))
+    router.message.register(title_entered, Form.title, F.text)
+    router.message.register(title_not_text, Form.title)
+    router.callback_query.register(type_chosen, Form.type, FormCB.filter(F.action == "type"))
+    router.message.register(type_not_button, Form.type)
+    router.message.register(extra_entered, Form.extra, F.text)
+    router.callback_query.register(extra_skipped, Form.extra, FormCB.filter(F.action == "skip"))
+    router.message.register(extra_not_text, Form.extra)
+    router.message.register(details_message, Form.details)
+    router.callback_query.register(details_done, Form.details, FormCB.filter(F.action == "done"))
+    router.callback_query.register(criticality_chosen, Form.criticality, FormCB.filter(F.action == "crit"))
+    router.message.register(criticality_not_button, Form.criticality)
+    router.callback_query.register(edit_field, Form.preview, FormCB.filter(F.action == "edit"))
+    router.callback_query.register(submit, Form.preview, FormCB.filter(F.action == "submit"))
+    router.message.register(preview_not_button, Form.preview)
+    return router

@@ -1,0 +1,102 @@
+"""Tickets: opening one from a submitted form, and reading them back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from desk.clock import Clock
+from desk.customers import Person, touch_customer
+from desk.forms import Draft
+from storage.models import Attachment, Ticket, TicketMessage
+
+
+@dataclass(frozen=True)
+class Opened:
+    ticket: Ticket
+    # False when this submit was seen before (a double press or a redelivered update).
+    created: bool
+
+
+async def open_ticket(
+    session: AsyncSession, person: Person, draft: Draft, *, plan: str, clock: Clock
+) -> Opened:
+    """Create the ticket, its first message and every attachment, in the caller's transaction.
+
+    The draft's form id is the ticket's source key, so submitting one form twice opens one ticket.
+    """
+    source_key = f"form:{draft.form_id}"
+    existing = await _by_source_key(session, source_key)
+    if existing is not None:
+        return Opened(existing, created=False)
+    customer = await touch_customer(session, person, clock)
+    now = clock.now()
+    ticket = Ticket(
+        customer=customer,
+        title=draft.title,
+        problem_type=draft.problem_type,
+        fields=dict(draft.fields),
+        details=draft.details,
+        criticality=draft.criticality,
+        state="new",
+        plan=customer.plan or plan,
+        last_message_from="customer",
+        created_at=now,
+        updated_at=now,
+        source_key=source_key,
+    )
+    first = TicketMessage(
+        ticket=ticket,
+        author_kind="customer",
+        author_telegram_id=person.telegram_id,
+        author_name=person.first_name,
+        text=draft.details,
+        created_at=now,
+    )
+    first.attachments = [
+        Attachment(
+            kind=item.kind,
+            file_id=item.file_id,
+            file_unique_id=item.file_unique_id,
+            file_name=item.file_name,
+            media_group_id=item.media_group_id,
+        )
+        for item in draft.attachments
+    ]
+    session.add_all([ticket, first])
+    await session.flush()
+    return Opened(ticket, created=True)
+
+
+async def _by_source_key(session: AsyncSession, source_key: str) -> Ticket | None:
+    return (
+        await session.execute(select(Ticket).where(Ticket.source_key == source_key))
+    ).scalar_one_or_none()
+
+
+async def find_by_form(session: AsyncSession, form_id: str, customer_telegram_id: int) -> Ticket | None:
+    """The ticket a customer's form became, if it was sent (another customer's is never found)."""
+    if not form_id:
+        return None
+    ticket = await _by_source_key(session, f"form:{form_id}")
+    if ticket is None:
+        return None
+    customer = await ticket.awaitable_attrs.customer
+    return ticket if customer.telegram_id == customer_telegram_id else None
+
+
+async def get_ticket(session: AsyncSession, number: int) -> Ticket | None:
+    """The ticket with its customer, messages and attachments loaded."""
+    return (
+        await session.execute(
+            select(Ticket)
+            .where(Ticket.id == number)
+            .options(
+                selectinload(Ticket.customer),
+                selectinload(Ticket.messages).selectinload(TicketMessage.attachments),
+            )
+        )
+    ).scalar_one_or_none()

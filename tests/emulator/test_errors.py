@@ -1,0 +1,117 @@
+"""Telegram's failure modes, mapped by aiogram to its exception classes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from aiogram import Bot
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods import GetMe
+
+from emulator import BotAPIEmulator, Person
+
+
+async def test_blocked_user_is_forbidden(emu: BotAPIEmulator, bot: Bot, anna: Person) -> None:
+    await emu.block_bot(anna)
+
+    with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
+        await bot.send_message(anna.id, "are you there?")
+    updates = await bot.get_updates(timeout=0)
+    assert updates[-1].my_chat_member.new_chat_member.status == "kicked"
+
+    await emu.unblock_bot(anna)
+    assert (await bot.send_message(anna.id, "welcome back")).text == "welcome back"
+
+
+async def test_injected_flood_wait_carries_retry_after(emu: BotAPIEmulator, bot: Bot,
+                                                       anna: Person) -> None:
+    emu.inject_error("sendMessage", chat_id=anna.id, error_code=429, retry_after=3)
+
+    with pytest.raises(TelegramRetryAfter) as caught:
+        await bot.send_message(anna.id, "first try")
+    await bot.send_message(anna.id, "second try")
+
+    assert caught.value.retry_after == 3
+    assert "Too Many Requests: retry after 3" in str(caught.value)
+    first, second = emu.calls_to("sendMessage")
+    assert (first.result_ok, first.error_code, second.result_ok) == (False, 429, True)
+    assert second.at >= first.at
+
+
+async def test_migrated_group_points_to_the_supergroup(emu: BotAPIEmulator, bot: Bot) -> None:
+    desk = emu.add_group(-4242, "Old desk", supergroup=False)
+
+    new_id = await emu.migrate_group(desk)
+
+    with pytest.raises(TelegramMigrateToChat) as caught:
+        await bot.send_message(-4242, "hello")
+    assert caught.value.migrate_to_chat_id == new_id == desk.id
+    updates = await bot.get_updates(timeout=0)
+    assert updates[0].message.migrate_to_chat_id == new_id
+    assert updates[1].message.migrate_from_chat_id == -4242
+    assert (await bot.send_message(new_id, "hello")).chat.type == "supergroup"
+
+
+async def test_injected_5xx_and_delay(emu: BotAPIEmulator, bot: Bot, anna: Person) -> None:
+    emu.inject_status("sendMessage", 502)
+    with pytest.raises(ClientDecodeError):
+        await bot.send_message(anna.id, "x")
+
+    emu.inject_error("getMe", error_code=500, description="Internal Server Error")
+    with pytest.raises(TelegramServerError):
+        await bot.get_me()
+
+    emu.inject_delay("getMe", 0.5)
+    with pytest.raises(TelegramNetworkError, match="timeout"):
+        await bot.get_me(request_timeout=0.1)
+    await emu.wait_idle(quiet=0.05)
+
+
+class NoSuchMethod(GetMe):
+    __api_method__ = "noSuchMethod"
+
+
+async def test_wrong_token_is_unauthorized(emu: BotAPIEmulator) -> None:
+    stranger = Bot("999:WRONG", session=emu.aiogram_session())
+    try:
+        with pytest.raises(TelegramUnauthorizedError):
+            await stranger.get_me()
+    finally:
+        await stranger.session.close()
+
+
+async def test_unknown_method_is_not_found(bot: Bot) -> None:
+    with pytest.raises(TelegramNotFound):
+        await bot(NoSuchMethod())
+
+
+async def test_flood_limits_when_enforced(emu: BotAPIEmulator, bot: Bot, anna: Person) -> None:
+    emu.enforce_rate_limits(True)
+
+    with pytest.raises(TelegramRetryAfter):
+        for n in range(10):
+            await bot.send_message(anna.id, f"spam {n}")
+    assert 1 < len(emu.chat(anna).messages) < 10
+
+
+async def test_unknown_callback_query_id(bot: Bot) -> None:
+    with pytest.raises(TelegramBadRequest, match="query is too old"):
+        await bot.answer_callback_query("12345", text="late")
+
+
+async def test_call_log_timestamps(emu: BotAPIEmulator, bot: Bot) -> None:
+    before = time.monotonic()
+    await bot.get_me()
+
+    assert emu.calls[-1].method == "getMe" and emu.calls[-1].at >= before
