@@ -60,7 +60,7 @@ def prompt(config: FormConfig, draft: Draft, step: str, language: str) -> tuple[
             )
         sizes = [2] * ((len(config.types) + 1) // 2) + [2]
         _navigation(builder, draft)
-    elif step.startswith("extra:"):
+    elif step.startswith("extra."):
         form_step = _extra_step(config, draft, step)
         text = escape(form_step.prompt.get(language))
         if not form_step.required:
@@ -100,7 +100,7 @@ def prompt(config: FormConfig, draft: Draft, step: str, language: str) -> tuple[
 
 def _extra_step(config: FormConfig, draft: Draft, step: str):
     chosen = config.type(draft.problem_type)
-    key = step.split(":", 1)[1]
+    key = step.split(".", 1)[1]
     return next(item for item in chosen.steps if item.key == key)
 
 
@@ -126,7 +126,7 @@ def preview(config: FormConfig, draft: Draft, language: str) -> tuple[str, Inlin
     builder = InlineKeyboardBuilder()
     builder.button(text=_("✅ Send the request"), callback_data=FormCB(action="submit", form=draft.form_id))
     edits = [(TITLE, _("✏️ Title")), (TYPE, _("✏️ Type"))]
-    edits += [(f"extra:{s.key}", "✏️ " + s.label.get(language)) for s in (chosen.steps if chosen else [])]
+    edits += [(f"extra.{s.key}", "✏️ " + s.label.get(language)) for s in (chosen.steps if chosen else [])]
     edits += [(DETAILS, _("✏️ Details")), (CRITICALITY, _("✏️ Criticality"))]
     for step, label in edits:
         builder.button(text=label, callback_data=FormCB(action="edit", value=step, form=draft.form_id))

@@ -181,7 +181,7 @@ class BusinessCalendar:
             if begin >= hours.end:
                 continue
             available = hours.end - begin
-            if remaining < available or (remaining == available and remaining > timedelta(0)):
+            if remaining <= available:
                 return (begin + remaining).astimezone(self.tz)
             remaining -= available
         raise AssertionError("unreachable: _days_from raises first")

@@ -15,7 +15,7 @@ from frontdesk.config import FormConfig
 CRITICALITIES = ("low", "normal", "high", "critical")
 ATTACHMENT_KINDS = ("photo", "document", "video", "voice", "audio", "animation", "video_note")
 
-# Step names; an extra step of the chosen type is "extra:<key>".
+# Step names; an extra step of the chosen type is "extra.<key>".
 TITLE, TYPE, DETAILS, CRITICALITY, PREVIEW = "title", "type", "details", "criticality", "preview"
 
 
@@ -83,7 +83,7 @@ def clean_text(text: str | None, limit: int) -> str:
 def steps(config: FormConfig, problem_type: str) -> list[str]:
     """Every step of the form, in order, for the chosen problem type."""
     chosen = config.type(problem_type)
-    extra = [f"extra:{step.key}" for step in chosen.steps] if chosen else []
+    extra = [f"extra.{step.key}" for step in chosen.steps] if chosen else []
     return [TITLE, TYPE, *extra, DETAILS, CRITICALITY, PREVIEW]
 
 
@@ -95,7 +95,7 @@ def next_step(config: FormConfig, draft: Draft, current: str) -> str:
     following = order[order.index(current) + 1]
     if draft.editing and current == TYPE:
         # A new type asks its own steps; a type without steps goes straight back to the preview.
-        return following if following.startswith("extra:") else PREVIEW
+        return following if following.startswith("extra.") else PREVIEW
     return following
 
 
@@ -150,7 +150,7 @@ def missing_for_submit(config: FormConfig, draft: Draft) -> list[str]:
     if chosen is None:
         missing.append(TYPE)
     else:
-        missing += [f"extra:{s.key}" for s in chosen.steps if s.required and not draft.fields.get(s.key)]
+        missing += [f"extra.{s.key}" for s in chosen.steps if s.required and not draft.fields.get(s.key)]
     if not draft.details and not draft.attachments:
         missing.append(DETAILS)
     if draft.criticality not in CRITICALITIES:

@@ -60,8 +60,11 @@ def plan_clock(plan: PlanConfig, calendar: BusinessCalendar) -> WorkingTime:
 
 def add_target(start: datetime, target: Duration, clock: WorkingTime) -> datetime:
     """`start` plus an SLA target: whole days first, then the hours and minutes."""
-    moment = clock.add_business_days(start, target.days) if target.days else start
-    return clock.add_business_time(moment, target.time)
+    if not target.days:
+        return clock.add_business_time(start, target.time)
+    moment = clock.add_business_days(start, target.days)
+    # Adding no time would push a due that sits at a closing time on to the next opening.
+    return clock.add_business_time(moment, target.time) if target.time else moment
 
 
 def first_response_due(opened_at: datetime, plan: PlanConfig, calendar: BusinessCalendar) -> datetime:

@@ -26,6 +26,8 @@ CRITICALITIES: tuple[Criticality, ...] = ("low", "normal", "high", "critical")
 BY_AGREEMENT = "none"
 
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$")
+# "10:00" or "10:00:00"; no offset, the section's timezone says where.
+_CLOCK_TIME = re.compile(r"^\d{2}:\d{2}(:\d{2})?$")
 _DURATION_HELP = "a duration like '90m', '2h', '3d' or '1d 4h' (m minutes, h hours, d working days)"
 
 
@@ -63,13 +65,12 @@ class Duration:
 def _parse_clock_time(value: Any) -> Any:
     """TOML gives "10:00" as a string or 10:00:00 as a local time; both become a `time`."""
     if isinstance(value, str):
+        if not _CLOCK_TIME.match(value):
+            raise ValueError(f"must be a local time of day like '10:00', got {value!r}")
         try:
-            parsed = time.fromisoformat(value)
+            return time.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"must be a time of day like '10:00', got {value!r}") from None
-        if parsed.tzinfo is not None:
-            raise ValueError(f"must be a local time without offset (see timezone), got {value!r}")
-        return parsed
+            raise ValueError(f"must be a local time of day like '10:00', got {value!r}") from None
     return value
 
 

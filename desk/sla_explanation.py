@@ -58,7 +58,7 @@ class Explanation:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="minutes") if not moment.second else moment.isoformat()
+    return moment.isoformat(timespec="minutes") if not (moment.second or moment.microsecond) else moment.isoformat()
 
 
 def _interval_json(part: Interval) -> dict:
@@ -68,7 +68,7 @@ def _interval_json(part: Interval) -> dict:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="minutes") if not moment.second else moment.isoformat()
+    return moment.isoformat(timespec="minutes") if not (moment.second or moment.microsecond) else moment.isoformat()
 
 
 def _interval_json(part: Interval) -> dict:

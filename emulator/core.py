@@ -141,8 +141,10 @@ class BotAPIEmulator:
                                        title=old.title, members=dict(old.members)))
         admins = [uid for uid, s in old.members.items() if s in ("creator", "administrator")]
         actor = self.world.users[admins[0]] if admins else self.world.bot
-        to_msg = self.world.add_message(old, actor, extra={"migrate_to_chat_id": new.id})
-        from_msg = self.world.add_message(new, actor, extra={"migrate_from_chat_id": old.id})
+        to_msg = self.world.add_message(old, actor, media_kind="migrate_to_chat_id",
+                                        extra={"migrate_to_chat_id": new.id})
+        from_msg = self.world.add_message(new, actor, media_kind="migrate_from_chat_id",
+                                          extra={"migrate_from_chat_id": old.id})
         old.migrated_to = new.id
         self.world.push_message_update(to_msg)
         self.world.push_message_update(from_msg)

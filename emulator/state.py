@@ -73,7 +73,8 @@ class Message:
     caption_entities: list[dict[str, Any]] | None = None
     html: str | None = None
     parse_mode: str | None = None
-    #: "photo", "document", "video", "voice", "audio", "animation", "sticker", "location", ...
+    #: "photo", "document", "video", "voice", "audio", "animation", "sticker", "location",
+    #: "contact", or a service kind: "forum_topic_created", "migrate_to_chat_id", ...
     media_kind: str | None = None
     #: The API object(s) for the media field, e.g. a list of PhotoSize dicts for photos.
     media: Any = None
@@ -104,7 +105,10 @@ class Message:
         return [button for row in rows for button in row]
 
     def callback_data(self, button_text: str) -> str | None:
-        """The callback_data of the inline button whose text is exactly ``button_text``."""
+        """The callback_data of the inline button whose text is exactly ``button_text``.
+
+        Raises KeyError (listing the buttons) if there is no such button.
+        """
         for button in self.inline_buttons():
             if button.get("text") == button_text:
                 return button.get("callback_data")

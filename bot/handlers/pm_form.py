@@ -42,12 +42,13 @@ async def _save(state: FSMContext, draft: Draft, **extra) -> None:
     await state.update_data(draft=draft.to_data(), **extra)
 
 
-async def show_step(message: Message, state: FSMContext, config: Config, language: str, draft: Draft, step: str) -> None:
-    """Move the form to `step` and ask for it."""
-    await state.set_state(Form.extra if step.startswith("extra:") else STATE_OF_STEP[step])
+async def show_step(message: Message, state: FSMContext, config: Config, language: str, draft: Draft,
+                    step: str, notice: str | None = None) -> None:
+    """Move the form to `step` and ask for it (after `notice`, when the last answer did not fit)."""
+    await state.set_state(Form.extra if step.startswith("extra.") else STATE_OF_STEP[step])
     await _save(state, draft, step=step)
     text, markup = form_view.prompt(config.form, draft, step, language)
-    await message.answer(text, reply_markup=markup)
+    await message.answer(f"{notice}\n\n{text}" if notice else text, reply_markup=markup)
 
 
 def _input_error(error: FormInputError) -> str:
@@ -159,9 +160,8 @@ async def type_chosen(query: CallbackQuery, callback_data: FormCB, state: FSMCon
 
 
 async def type_not_button(message: Message, state: FSMContext, config: Config, language: str) -> None:
-    await message.answer(_("Please choose the type with one of the buttons."))
-    draft = await _draft(state)
-    await show_step(message, state, config, language, draft, TYPE)
+    await show_step(message, state, config, language, await _draft(state), TYPE,
+                    notice=_("Please choose the type with one of the buttons."))
 
 
 # --- the type's own steps -----------------------------------------------------------------------
@@ -169,7 +169,7 @@ async def type_not_button(message: Message, state: FSMContext, config: Config, l
 
 def _extra(config: Config, draft: Draft, step: str):
     chosen = config.form.type(draft.problem_type)
-    key = step.split(":", 1)[1]
+    key = step.split(".", 1)[1]
     return next((item for item in chosen.steps if item.key == key), None) if chosen else None
 
 
@@ -213,19 +213,21 @@ async def extra_not_text(message: Message) -> None:
 
 async def details_message(message: Message, state: FSMContext, config: Config, language: str) -> None:
     draft = await _draft(state)
+    # Every answer here carries the step's buttons, so «Continue» is always at hand.
+    markup = form_view.prompt(config.form, draft, DETAILS, language)[1]
     attachment = attachment_of(message)
     text = message.text or message.caption or ""
     if attachment is None and not message.text:
         await message.answer(_(
             "This cannot be added to a request. Send text, photos, documents, videos or voice messages."
-        ))
+        ), reply_markup=markup)
         return
     try:
         if attachment is not None:
             forms.add_attachment(config.form, draft, attachment)
         forms.add_details(config.form, draft, text)
     except FormInputError as error:
-        await message.answer(_input_error(error))
+        await message.answer(_input_error(error), reply_markup=markup)
         return
     data = await state.get_data()
     acknowledged = data.get("acked_groups", [])
@@ -235,7 +237,6 @@ async def details_message(message: Message, state: FSMContext, config: Config, l
         if attachment.media_group_id in acknowledged:
             return
         await state.update_data(acked_groups=[*acknowledged[-9:], attachment.media_group_id])
-    markup = form_view.prompt(config.form, draft, DETAILS, language)[1]
     if attachment is not None:
         await message.answer(
             _("Attached. Files in the request: {count}. Send more, or press «Continue».").format(
@@ -276,8 +277,8 @@ async def criticality_chosen(query: CallbackQuery, callback_data: FormCB, state:
 
 
 async def criticality_not_button(message: Message, state: FSMContext, config: Config, language: str) -> None:
-    await message.answer(_("Please choose the criticality with one of the buttons."))
-    await show_step(message, state, config, language, await _draft(state), CRITICALITY)
+    await show_step(message, state, config, language, await _draft(state), CRITICALITY,
+                    notice=_("Please choose the criticality with one of the buttons."))
 
 
 # --- preview, edit, submit ---------------------------------------------------------------------
@@ -329,8 +330,15 @@ async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
 
 
 async def preview_not_button(message: Message, state: FSMContext, config: Config, language: str) -> None:
-    await message.answer(_("Please use the buttons: send the request, edit a field, or cancel."))
-    await show_step(message, state, config, language, await _draft(state), PREVIEW)
+    await show_step(message, state, config, language, await _draft(state), PREVIEW,
+                    notice=_("Please use the buttons: send the request, edit a field, or cancel."))
+
+
+async def stale_button(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
+                       sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """A form button that fits no step now: already sent, cancelled, or pressed twice."""
+    if await _current_form(query, callback_data, state, sessionmaker) is not None:
+        await query.answer(_("This button is out of date."), show_alert=True)
 
 
 def build_router() -> Router:
@@ -354,4 +362,5 @@ def build_router() -> Router:
     router.callback_query.register(edit_field, Form.preview, FormCB.filter(F.action == "edit"))
     router.callback_query.register(submit, Form.preview, FormCB.filter(F.action == "submit"))
     router.message.register(preview_not_button, Form.preview)
+    router.callback_query.register(stale_button, FormCB.filter())
     return router

@@ -3,6 +3,7 @@ and people who write to it. The application is the one `frontdesk run` starts (F
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -82,3 +83,46 @@ def anna(emu: BotAPIEmulator) -> Person:
 def john(emu: BotAPIEmulator) -> Person:
     """A customer whose Telegram speaks English."""
     return emu.add_user(1002, "John", language_code="en-US", username="john")
+
+
+class Talk:
+    """One person's side of a conversation: act, then wait for what the bot shows next."""
+
+    def __init__(self, emu: BotAPIEmulator, person: Person, chat=None) -> None:
+        self.emu = emu
+        self.person = person
+        self.view = emu.chat(chat if chat is not None else person)
+
+    async def _after(self, action, expect: str | None, timeout: float):
+        since = time.monotonic()
+        await action
+        return await self.view.wait_for(
+            (lambda m: expect in m.shown_text) if expect is not None else None,
+            timeout=timeout,
+            since=since,
+        )
+
+    async def send(self, text: str, expect: str | None = None, timeout: float = 5.0):
+        return await self._after(self.person.send(text), expect, timeout)
+
+    async def press(self, message, button: str, expect: str | None = None, timeout: float = 5.0):
+        return await self._after(self.person.press(message, button), expect, timeout)
+
+    async def do(self, action, expect: str | None = None, timeout: float = 5.0):
+        """Any driver coroutine (a photo, an album, a sticker), then the bot's next message."""
+        return await self._after(action, expect, timeout)
+
+
+@pytest.fixture
+def talk(emu: BotAPIEmulator):
+    return lambda person, chat=None: Talk(emu, person, chat)
+
+
+@pytest.fixture
+async def db(config: Config):
+    """A session factory on the application's database, for asserting what was stored."""
+    from storage.database import create_engine, create_sessionmaker
+
+    engine = create_engine(config.storage.url)
+    yield create_sessionmaker(engine)
+    await engine.dispose()

@@ -10,6 +10,7 @@ import pytest
 from desk.calendar import BusinessCalendar
 from sla_moments import BERLIN, MSK
 
+
 @pytest.fixture(scope="session")
 def moscow() -> BusinessCalendar:
     return BusinessCalendar(MSK, time(10), time(19), country="RU")
