@@ -17,6 +17,7 @@ from bot.i18n import DeskI18nMiddleware
 from bot.middlewares.customer import CustomerMiddleware
 from bot.middlewares.updates import ProcessedUpdatesMiddleware
 from desk.clock import Clock
+from desk.sla import SLA
 from frontdesk.config import Config
 
 
@@ -37,6 +38,7 @@ def build_dispatcher(
     fsm_storage: BaseStorage,
     i18n: I18n,
     clock: Clock,
+    sla: SLA,
 ) -> Dispatcher:
     """The dispatcher with every router and middleware, and the services as workflow data."""
     dispatcher = Dispatcher(
@@ -46,6 +48,7 @@ def build_dispatcher(
         config=config,
         sessionmaker=sessionmaker,
         clock=clock,
+        sla=sla,
     )
     dispatcher.update.outer_middleware(ProcessedUpdatesMiddleware(sessionmaker, clock))
     customer = CustomerMiddleware(sessionmaker, clock, config.i18n.default_language)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
+
+from babel.dates import format_datetime
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -10,6 +13,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import FormCB
 from desk.forms import CRITICALITY, DETAILS, TITLE, TYPE, Draft
+from desk.sla import SLA
+from storage.models import Ticket
 from frontdesk.config import FormConfig
 
 
@@ -133,3 +138,25 @@ def preview(config: FormConfig, draft: Draft, language: str) -> tuple[str, Inlin
     builder.button(text=_("✖️ Cancel"), callback_data=FormCB(action="cancel", form=draft.form_id))
     builder.adjust(1, *([2] * ((len(edits) + 1) // 2)), 1)
     return "\n".join(lines), builder.as_markup()
+
+
+def local_time(moment: datetime, sla: SLA, language: str) -> str:
+    """A moment as the customer reads it: weekday, date and time in the desk's time zone."""
+    return format_datetime(moment, "EEE d MMM, HH:mm", tzinfo=sla.calendar.tz, locale=language)
+
+
+def outside_hours_notice(sla: SLA, ticket: Ticket, now: datetime, language: str) -> str | None:
+    """When support is closed now (and the plan's clock is not around the clock), say when to
+    expect the first answer; None while support is open."""
+    if sla.plan(ticket.plan).around_the_clock or sla.calendar.is_open(now):
+        return None
+    config = sla.config
+    return _(
+        "Support works {start}–{end} ({zone}) on working days, and now it is closed. "
+        "Expect the first answer by {due}."
+    ).format(
+        start=config.work_start.strftime("%H:%M"),
+        end=config.work_end.strftime("%H:%M"),
+        zone=config.timezone,
+        due=local_time(ticket.first_response_due, sla, language),
+    )

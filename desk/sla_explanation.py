@@ -57,18 +57,10 @@ class Explanation:
         return "\n".join(_render(self))
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="minutes") if not (moment.second or moment.microsecond) else moment.isoformat()
-
-
-def _interval_json(part: Interval) -> dict:
-    return {"start": _iso(part.start), "end": _iso(part.end), "minutes": part.duration / timedelta(minutes=1)}
-
-
-
 
 def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="minutes") if not (moment.second or moment.microsecond) else moment.isoformat()
+    """ISO 8601 with seconds and the offset, the form every parser reads."""
+    return moment.isoformat(timespec="seconds")
 
 
 def _interval_json(part: Interval) -> dict:

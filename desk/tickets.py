@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from desk.clock import Clock
 from desk.customers import Person, touch_customer
 from desk.forms import Draft
+from desk.sla import SLA
 from storage.models import Attachment, Ticket, TicketMessage
 
 
@@ -22,11 +23,12 @@ class Opened:
 
 
 async def open_ticket(
-    session: AsyncSession, person: Person, draft: Draft, *, plan: str, clock: Clock
+    session: AsyncSession, person: Person, draft: Draft, *, sla: SLA, clock: Clock
 ) -> Opened:
     """Create the ticket, its first message and every attachment, in the caller's transaction.
 
-    The draft's form id is the ticket's source key, so submitting one form twice opens one ticket.
+    The ticket gets the customer's plan (or the default) and both SLA deadlines. The draft's form
+    id is the ticket's source key, so submitting one form twice opens one ticket.
     """
     source_key = f"form:{draft.form_id}"
     existing = await _by_source_key(session, source_key)
@@ -34,6 +36,7 @@ async def open_ticket(
         return Opened(existing, created=False)
     customer = await touch_customer(session, person, clock)
     now = clock.now()
+    plan = customer.plan if customer.plan in sla.config.plans else sla.config.default_plan
     ticket = Ticket(
         customer=customer,
         title=draft.title,
@@ -42,7 +45,9 @@ async def open_ticket(
         details=draft.details,
         criticality=draft.criticality,
         state="new",
-        plan=customer.plan or plan,
+        plan=plan,
+        first_response_due=sla.first_response_due(now, plan),
+        resolution_due=sla.resolution_due(now, plan, draft.criticality),
         last_message_from="customer",
         created_at=now,
         updated_at=now,

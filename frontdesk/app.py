@@ -15,6 +15,7 @@ from bot.commands import register_commands
 from bot.factory import build_bot, build_dispatcher
 from bot.i18n import build_i18n
 from desk.clock import Clock, SystemClock
+from desk.sla import SLA
 from frontdesk.config import Config
 from storage import migrate
 from storage.database import create_engine, create_sessionmaker
@@ -80,6 +81,7 @@ class Frontdesk:
             fsm_storage=SQLAlchemyStorage(sessionmaker, self.clock.now),
             i18n=i18n,
             clock=self.clock,
+            sla=SLA(self.config.sla),
         )
         await register_commands(self.bot, i18n)
         log.info("connected to the Bot API at %s as @%s", api, self.me.username)

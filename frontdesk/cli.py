@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from frontdesk.config import Config, ConfigError, load_config
+from frontdesk.config import Config, ConfigError, load_config, parse_config
 
 EXIT_CONFIG = 2
 EXIT_STARTUP = 1
@@ -36,6 +36,16 @@ def _parser() -> argparse.ArgumentParser:
     with_config(db_commands.add_parser("upgrade", help="apply every pending migration"))
     with_config(db_commands.add_parser("current", help="print the schema revision"))
 
+    sla = commands.add_parser("sla", help="SLA plans and the business calendar")
+    sla_commands = sla.add_subparsers(dest="sla_command", metavar="ACTION", required=True)
+    explain = with_config(sla_commands.add_parser(
+        "explain", help="print a ticket's first-response and resolution due times and how they were reached"
+    ))
+    explain.add_argument("--plan", default=None, help="plan name (default: sla.default_plan)")
+    explain.add_argument("--criticality", default="normal", help="low, normal, high or critical")
+    explain.add_argument("--opened", required=True, help="ISO datetime; without an offset, in the calendar's zone")
+    explain.add_argument("--json", action="store_true", help="one JSON object instead of text")
+
     demo = commands.add_parser(
         "demo", help="run the bot against a local Bot API emulator with a scripted conversation"
     )
@@ -60,6 +70,9 @@ def _fail(message: str, code: int) -> int:
 
 
 def _load(path: Path, command: str) -> Config:
+    """The config file; commands other than `run` accept a missing file (all defaults, no token)."""
+    if command != "run" and not path.exists() and path == Path("config.toml"):
+        return parse_config({}, source=str(path), require_token=False)
     return load_config(path, require_token=command == "run")
 
 
@@ -107,6 +120,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = _load(args.config, args.command)
     except ConfigError as error:
         return _fail(str(error), EXIT_CONFIG)
+    if args.command == "sla":
+        from desk.sla import sla_explain_command
+
+        return sla_explain_command(
+            config.sla, plan=args.plan or config.sla.default_plan, criticality=args.criticality,
+            opened=args.opened, as_json=args.json, out=sys.stdout,
+        )
     _configure_logging(config.log.level)
     from frontdesk.app import StartupError
     from storage.database import DatabaseError

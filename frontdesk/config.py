@@ -11,7 +11,10 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
+
+from desk.sla_config import SLAConfig
+from frontdesk.section import Section
 
 TOKEN_ENV = "FRONTDESK_TELEGRAM_TOKEN"
 DEFAULT_API_BASE = "https://api.telegram.org"
@@ -19,10 +22,6 @@ DEFAULT_API_BASE = "https://api.telegram.org"
 
 class ConfigError(Exception):
     """The config cannot be used; the message is one line for the operator."""
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class TelegramConfig(Section):
@@ -180,11 +179,7 @@ class Config(Section):
     i18n: I18nConfig = I18nConfig()
     log: LogConfig = LogConfig()
     form: FormConfig = FormConfig()
-
-    @property
-    def default_plan(self) -> str:
-        """The SLA plan of a customer who has none of their own."""
-        return "commercial"
+    sla: SLAConfig = SLAConfig()
 
     @property
     def token(self) -> str:

@@ -20,6 +20,7 @@ from desk import forms
 from desk.clock import Clock
 from desk.customers import Person
 from desk.forms import CRITICALITY, DETAILS, PREVIEW, TITLE, TYPE, Draft, FormInputError
+from desk.sla import SLA
 from desk.tickets import find_by_form, open_ticket
 from frontdesk.config import Config
 
@@ -304,7 +305,7 @@ async def edit_field(query: CallbackQuery, callback_data: FormCB, state: FSMCont
 
 async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
                  sessionmaker: async_sessionmaker[AsyncSession], config: Config, clock: Clock,
-                 language: str) -> None:
+                 sla: SLA, language: str) -> None:
     draft = await _current_form(query, callback_data, state, sessionmaker)
     if draft is None:
         return
@@ -317,16 +318,15 @@ async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
     user = query.from_user
     person = Person(user.id, user.first_name, user.username, user.language_code)
     async with sessionmaker.begin() as session:
-        opened = await open_ticket(session, person, draft, plan=config.default_plan, clock=clock)
+        opened = await open_ticket(session, person, draft, sla=sla, clock=clock)
     await state.clear()
     await query.answer()
     log.info("ticket #%s opened by %s (created=%s)", opened.ticket.id, user.id, opened.created)
     await query.message.edit_reply_markup(reply_markup=None)
-    await query.message.answer(
-        _("Your request #{number} is registered. Our specialists will answer here; "
-          "you can follow it in «My requests».").format(number=opened.ticket.id),
-        reply_markup=keyboards.main_menu(),
-    )
+    text = _("Your request #{number} is registered. Our specialists will answer here; "
+             "you can follow it in «My requests».").format(number=opened.ticket.id)
+    hours = form_view.outside_hours_notice(sla, opened.ticket, clock.now(), language)
+    await query.message.answer(f"{text}\n\n{hours}" if hours else text, reply_markup=keyboards.main_menu())
 
 
 async def preview_not_button(message: Message, state: FSMContext, config: Config, language: str) -> None:

@@ -25,13 +25,13 @@ def test_the_friday_evening_partner_ticket_as_json():
     assert code == 0
     answer = json.loads(out)
     assert answer["plan"] == "partner" and answer["criticality"] == "normal"
-    assert answer["opened"] == "2026-03-13T18:30+03:00"
-    assert answer["first_response_due"] == "2026-03-16T14:30+03:00"
-    assert answer["resolution_due"] == "2026-03-18T18:30+03:00"
+    assert answer["opened"] == "2026-03-13T18:30:00+03:00"
+    assert answer["first_response_due"] == "2026-03-16T14:30:00+03:00"
+    assert answer["resolution_due"] == "2026-03-18T18:30:00+03:00"
     assert datetime.fromisoformat(answer["first_response_due"]) == msk(2026, 3, 16, 14, 30)
     assert answer["intervals"]["first_response"] == [
-        {"start": "2026-03-13T18:30+03:00", "end": "2026-03-13T19:00+03:00", "minutes": 30.0},
-        {"start": "2026-03-16T10:00+03:00", "end": "2026-03-16T14:30+03:00", "minutes": 270.0},
+        {"start": "2026-03-13T18:30:00+03:00", "end": "2026-03-13T19:00:00+03:00", "minutes": 30.0},
+        {"start": "2026-03-16T10:00:00+03:00", "end": "2026-03-16T14:30:00+03:00", "minutes": 270.0},
     ]
     assert answer["days_off"] == [
         {"date": "2026-03-14", "reason": "weekend", "name": None},
@@ -49,8 +49,8 @@ def test_a_resolution_by_agreement_is_null():
 
 def test_an_opened_time_with_an_offset_is_shown_in_the_desks_zone():
     code, out = _run(as_json=True, opened="2026-03-13T15:30Z")
-    assert json.loads(out)["opened"] == "2026-03-13T18:30+03:00"
-    assert json.loads(out)["first_response_due"] == "2026-03-16T14:30+03:00"
+    assert json.loads(out)["opened"] == "2026-03-13T18:30:00+03:00"
+    assert json.loads(out)["first_response_due"] == "2026-03-16T14:30:00+03:00"
 
 
 def test_the_text_says_which_hours_counted_and_which_days_were_skipped():
@@ -76,8 +76,8 @@ def test_the_text_names_holidays_and_transferred_days_off():
 def test_an_around_the_clock_plan_explains_real_time():
     answer = SLA(SLAConfig()).explain("special", "critical", msk(2026, 3, 14, 23, 30)).to_json()
     assert answer["around_the_clock"] is True
-    assert answer["first_response_due"] == "2026-03-15T00:30+03:00"
-    assert answer["resolution_due"] == "2026-03-15T03:30+03:00"
+    assert answer["first_response_due"] == "2026-03-15T00:30:00+03:00"
+    assert answer["resolution_due"] == "2026-03-15T03:30:00+03:00"
     assert answer["days_off"] == []
 
 
