@@ -20,3 +20,11 @@ class FormCB(CallbackData, prefix="f"):
     action: str
     value: str = ""
     form: str = ""
+
+
+class QuestionCB(CallbackData, prefix="q"):
+    """A button under a FAQ answer or suggestion: helped, not helped, pick N, open a request."""
+
+    action: str
+    search: int
+    pick: int = 0

@@ -19,6 +19,7 @@ from bot.middlewares.updates import ProcessedUpdatesMiddleware
 from desk.clock import Clock
 from desk.sla import SLA
 from frontdesk.config import Config
+from kb.base import KnowledgeBase
 
 
 def build_bot(config: Config) -> Bot:
@@ -39,6 +40,7 @@ def build_dispatcher(
     i18n: I18n,
     clock: Clock,
     sla: SLA,
+    kb: KnowledgeBase,
 ) -> Dispatcher:
     """The dispatcher with every router and middleware, and the services as workflow data."""
     dispatcher = Dispatcher(
@@ -49,6 +51,7 @@ def build_dispatcher(
         sessionmaker=sessionmaker,
         clock=clock,
         sla=sla,
+        kb=kb,
     )
     dispatcher.update.outer_middleware(ProcessedUpdatesMiddleware(sessionmaker, clock))
     customer = CustomerMiddleware(sessionmaker, clock, config.i18n.default_language)

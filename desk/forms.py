@@ -41,6 +41,10 @@ class Draft:
     criticality: str = ""
     # Set while the customer edits one field from the preview: go back to the preview after it.
     editing: bool = False
+    # The FAQ search this request came from (a question the FAQ did not answer), if any.
+    search_id: int | None = None
+    # The FAQ entries already offered inside this form, so the same answer is not offered twice.
+    deflected: list[str] = field(default_factory=list)
 
     def to_data(self) -> dict[str, Any]:
         return asdict(self)

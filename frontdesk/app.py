@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import suppress
+from pathlib import Path
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
@@ -17,6 +18,8 @@ from bot.i18n import build_i18n
 from desk.clock import Clock, SystemClock
 from desk.sla import SLA
 from frontdesk.config import Config
+from kb.base import KnowledgeBase
+from kb.matcher import MatcherSettings
 from storage import migrate
 from storage.database import create_engine, create_sessionmaker
 from storage.fsm import SQLAlchemyStorage
@@ -38,17 +41,43 @@ class Frontdesk:
         self.bot: Bot | None = None
         self.dispatcher: Dispatcher | None = None
         self.me: User | None = None
+        self.kb: KnowledgeBase | None = None
         self._polling: asyncio.Task | None = None
+        self._background: list[asyncio.Task] = []
 
     async def start(self) -> None:
         """Open the database (migrating it), check the Bot API, then start polling in a task."""
         try:
+            self._open_kb()
             await self._open_database()
             await self._connect_bot()
         except BaseException:
             await self.stop()
             raise
         self._polling = asyncio.create_task(self._poll(), name="frontdesk-polling")
+        if self.config.kb.watch:
+            self._background.append(asyncio.create_task(self._watch_kb(), name="frontdesk-kb-watch"))
+
+    def _open_kb(self) -> None:
+        path = Path(self.config.kb.path)
+        if not path.is_dir():
+            raise StartupError(f"kb.path: FAQ folder {path} does not exist")
+        settings = MatcherSettings(
+            answer_threshold=self.config.kb.answer_threshold,
+            suggest_threshold=self.config.kb.suggest_threshold,
+        )
+        self.kb = KnowledgeBase(path, settings)
+        for error in self.kb.errors:
+            log.warning("FAQ: %s", error)
+        log.info("FAQ: %d entries from %s", len(self.kb), path)
+
+    async def _watch_kb(self) -> None:
+        def report(errors) -> None:
+            log.info("FAQ reloaded: %d entries, %d errors", len(self.kb), len(errors))
+            for error in errors:
+                log.warning("FAQ: %s", error)
+
+        await self.kb.watch(report)
 
     async def _open_database(self) -> None:
         self.engine = create_engine(
@@ -82,6 +111,7 @@ class Frontdesk:
             i18n=i18n,
             clock=self.clock,
             sla=SLA(self.config.sla),
+            kb=self.kb,
         )
         await register_commands(self.bot, i18n)
         log.info("connected to the Bot API at %s as @%s", api, self.me.username)
@@ -103,6 +133,12 @@ class Frontdesk:
 
     async def stop(self) -> None:
         """Stop polling, let handlers in flight finish, close the Bot API session and the database."""
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
+            with suppress(asyncio.CancelledError):
+                await task
+        self._background = []
         if self._polling is not None and not self._polling.done():
             assert self.dispatcher
             with suppress(RuntimeError):

@@ -36,6 +36,24 @@ def _parser() -> argparse.ArgumentParser:
     with_config(db_commands.add_parser("upgrade", help="apply every pending migration"))
     with_config(db_commands.add_parser("current", help="print the schema revision"))
 
+    kb = commands.add_parser("kb", help="the FAQ knowledge base")
+    kb_commands = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
+    check = with_config(kb_commands.add_parser(
+        "check", help="validate every FAQ file: list the errors and exit 1, or print the entry count"
+    ))
+    search = with_config(kb_commands.add_parser(
+        "search", help="show the decision and the best matches for a query ('-': one per line from stdin)"
+    ))
+    search.add_argument("--json", action="store_true", help="one JSON object per query per line")
+    search.add_argument("query", nargs="+", help="the question, or - to read questions from standard input")
+    gaps = with_config(kb_commands.add_parser(
+        "gaps", help="questions the FAQ did not answer or whose answer did not help, grouped, most frequent first"
+    ))
+    gaps.add_argument("--days", type=int, default=None, help="only the last N days")
+    gaps.add_argument("--json", action="store_true", help="one JSON object per group per line")
+    for sub in (check, search, gaps):
+        sub.add_argument("--kb", type=Path, default=None, help="FAQ folder (default: kb.path of the config)")
+
     sla = commands.add_parser("sla", help="SLA plans and the business calendar")
     sla_commands = sla.add_subparsers(dest="sla_command", metavar="ACTION", required=True)
     explain = with_config(sla_commands.add_parser(
@@ -106,6 +124,52 @@ async def _db(config: Config, action: str) -> None:
         await engine.dispose()
 
 
+def _kb(config: Config, args: argparse.Namespace) -> int:
+    from kb.commands import check_command, search_command
+    from kb.matcher import MatcherSettings
+
+    folder = args.kb or Path(config.kb.path)
+    if args.kb_command == "check":
+        return check_command(folder, sys.stdout)
+    if args.kb_command == "search":
+        queries = sys.stdin if args.query == ["-"] else [" ".join(args.query)]
+        settings = MatcherSettings(
+            answer_threshold=config.kb.answer_threshold, suggest_threshold=config.kb.suggest_threshold
+        )
+        return search_command(folder, queries, as_json=args.json, settings=settings, out=sys.stdout)
+    return asyncio.run(_gaps(config, args.days, args.json))
+
+
+async def _gaps(config: Config, days: int | None, as_json: bool) -> int:
+    import json
+    from datetime import datetime, timedelta, timezone
+
+    from desk.searches import deflection_rate, gaps
+    from storage import migrate
+    from storage.database import create_engine, create_sessionmaker
+
+    engine = create_engine(config.storage.url, busy_timeout_ms=config.storage.sqlite_busy_timeout_ms)
+    try:
+        await migrate.upgrade(engine)
+        since = datetime.now(timezone.utc) - timedelta(days=days) if days else None
+        async with create_sessionmaker(engine)() as session:
+            found = await gaps(session, since=since)
+            helped, total = await deflection_rate(session)
+    finally:
+        await engine.dispose()
+    if as_json:
+        for gap in found:
+            print(json.dumps({"count": gap.count, "question": gap.example, "variants": list(gap.variants)},
+                             ensure_ascii=False))
+        return 0
+    print(f"{total} searches, {helped} answered and helped ({helped / total:.0%})" if total else "no searches yet")
+    for gap in found:
+        print(f"{gap.count:5}  {gap.example}")
+        for variant in gap.variants[:5]:
+            print(f"       ~ {variant}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
@@ -120,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = _load(args.config, args.command)
     except ConfigError as error:
         return _fail(str(error), EXIT_CONFIG)
+    if args.command == "kb":
+        return _kb(config, args)
     if args.command == "sla":
         from desk.sla import sla_explain_command
 

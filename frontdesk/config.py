@@ -57,8 +57,8 @@ class KBConfig(Section):
     path: str = "faq"
     # Scores are 0..100; at or above `answer_threshold` the bot answers, above
     # `suggest_threshold` it offers the closest questions as buttons.
-    answer_threshold: float = Field(default=75.0, ge=0, le=100)
-    suggest_threshold: float = Field(default=50.0, ge=0, le=100)
+    answer_threshold: float = Field(default=60.0, ge=0, le=100)
+    suggest_threshold: float = Field(default=40.0, ge=0, le=100)
     watch: bool = True
 
 

@@ -20,7 +20,7 @@ from kb.entries import Entry, KBError
 from kb.loader import duplicate_error, faq_files, load_file
 from kb.matcher import Matcher, MatcherSettings, SearchResult
 from kb.normalize import Normalizer
-from kb.semantic import Encoder
+from kb.semantic import Encoder, VectorCache
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,8 @@ class KnowledgeBase:
         self.path = Path(path)
         self.settings = settings or MatcherSettings()
         self._encoder = encoder
+        # Phrasing → sentence vector, kept across reloads so that only changed phrasings are encoded.
+        self._vectors: VectorCache = {}
         self._lock = threading.Lock()
         self._good: dict[Path, Entry] = {}
         self._by_id: dict[str, Entry] = {}
@@ -76,7 +78,16 @@ class KnowledgeBase:
             good = self._resolve(fresh, errors)
             entries = [good[p] for p in sorted(good)]
             # The normaliser's stemmers are not thread-safe: the new matcher gets its own.
-            matcher = Matcher(entries, self.settings, normalizer=Normalizer(), encoder=self._encoder)
+            matcher = Matcher(
+                entries,
+                self.settings,
+                normalizer=Normalizer(),
+                encoder=self._encoder,
+                vector_cache=self._vectors,
+            )
+            if self._encoder is not None:
+                live = {q for e in entries for q in e.questions}
+                self._vectors = {q: v for q, v in self._vectors.items() if q in live}
             self._good = good
             self._by_id = {e.id: e for e in entries}
             self._matcher = matcher

@@ -26,7 +26,8 @@ from kb.entries import Entry
 from kb.index import BM25, NgramTfidf
 from kb.layout import layout_variants
 from kb.normalize import Normalizer
-from kb.semantic import Encoder, SemanticIndex
+from kb.semantic import Encoder, SemanticIndex, VectorCache
+from kb.spelling import Speller
 
 Decision = Literal["answer", "suggest", "none"]
 
@@ -42,18 +43,23 @@ CANDIDATES = 30
 
 @dataclass(frozen=True)
 class MatcherSettings:
-    """Confidence thresholds on the 0–100 score scale.
+    """Confidence rules on the 0–100 score scale.
 
-    At or above `answer_threshold` the best entry is shown as the answer; at or above
-    `suggest_threshold` the best few are offered as choices; below it, nothing is offered.
+    The best entry is shown as the answer when its score is at least `answer_threshold` AND it
+    leads the second-best entry by at least `answer_margin` points (a clear winner: when two
+    entries score alike, the customer chooses). Otherwise, at or above `suggest_threshold` the
+    best few are offered as choices; below it, nothing is offered. `correct_typos` replaces query
+    words unknown to the FAQ by the nearest FAQ word (`kb.spelling`).
     """
 
     answer_threshold: float = 60.0
     suggest_threshold: float = 40.0
+    answer_margin: float = 0.0
+    correct_typos: bool = True
 
-    def decide(self, top_score: float) -> Decision:
-        """The outcome for a search whose best entry scored `top_score` (0–100)."""
-        if top_score >= self.answer_threshold:
+    def decide(self, top_score: float, runner_up: float = 0.0) -> Decision:
+        """The outcome for a search whose best entry scored `top_score` and the next `runner_up`."""
+        if top_score >= self.answer_threshold and top_score - runner_up >= self.answer_margin:
             return "answer"
         if top_score >= self.suggest_threshold:
             return "suggest"
@@ -92,6 +98,7 @@ class Matcher:
         *,
         normalizer: Normalizer | None = None,
         encoder: Encoder | None = None,
+        vector_cache: VectorCache | None = None,
     ) -> None:
         self.settings = settings or MatcherSettings()
         self.entries = list(entries)
@@ -112,8 +119,11 @@ class Matcher:
         self._first_phrasing.append(len(owners))
         self._bm25 = BM25([[self._norm.stem(w) for w in ws] for ws in entry_words])
         self._ngrams = NgramTfidf(entry_words)
+        self._speller = Speller(w for ws in entry_words for w in ws)
         self._semantic = (
-            SemanticIndex(encoder, [e.questions for e in self.entries]) if encoder else None
+            SemanticIndex(encoder, [e.questions for e in self.entries], cache=vector_cache)
+            if encoder is not None
+            else None
         )
 
     def __len__(self) -> int:
@@ -134,9 +144,11 @@ class Matcher:
     def search(self, query: str, limit: int = 5) -> SearchResult:
         """The decision and the `limit` best entries (score above 0) for `query`, best first."""
         scores = self.entry_scores(query)
-        matches = self._top(scores, limit)
+        matches = self._top(scores, max(limit, 2))
         top = matches[0].score if matches else 0.0
-        return SearchResult(query=query, decision=self.settings.decide(top), matches=matches)
+        runner_up = matches[1].score if len(matches) > 1 else 0.0
+        decision = self.settings.decide(top, runner_up)
+        return SearchResult(query=query, decision=decision, matches=matches[: max(limit, 0)])
 
     def _top(self, scores: np.ndarray, limit: int) -> list[Match]:
         if limit <= 0 or not len(scores):
@@ -151,11 +163,19 @@ class Matcher:
             if scores[i] > 0
         ]
 
+    def _corrected(self, word: str) -> str:
+        """`word`, or the KB word it is a typo of when neither it nor its stem is known."""
+        if word in self._speller or self._norm.stem(word) in self._bm25.index:
+            return word
+        return self._speller.correct(word) or word
+
     def _score_variant(self, text: str) -> np.ndarray:
         scores = np.zeros(len(self.entries))
         words = self._norm.content_words(text)
         if not words or not len(self.entries):
             return scores
+        if self.settings.correct_typos:
+            words = [self._corrected(w) for w in words]
         stems = [self._norm.stem(w) for w in words]
         base = W_BM25 * self._bm25.score(stems) + W_NGRAM * self._ngrams.score(words)
         k = min(CANDIDATES, len(base))

@@ -34,27 +34,69 @@ def load_default_encoder() -> Encoder | None:
     return USE()
 
 
-class SemanticIndex:
-    """Cosine between a query's embedding and each entry's phrasings (best phrasing and centroid)."""
+# Per query, the phrasings of only this many entries (the best by centroid) are compared one by one:
+# at 10,000 entries a product with every phrasing's vector costs more than encoding the query.
+PHRASING_CANDIDATES = 64
+VectorCache = dict[str, np.ndarray]
 
-    def __init__(self, encoder: Encoder, phrasings: Sequence[Sequence[str]]) -> None:
+
+class SemanticIndex:
+    """Cosine between a query's embedding and each entry's phrasings (best phrasing and centroid).
+
+    Phrasings are encoded in one batch at build time; `cache` (text → vector), when given, is read
+    first and filled with what had to be encoded, so a rebuild after a reload only encodes the
+    phrasings that changed. A query costs one encode and one product with the entry centroids,
+    plus the phrasings of the `PHRASING_CANDIDATES` best entries.
+    """
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        phrasings: Sequence[Sequence[str]],
+        *,
+        cache: VectorCache | None = None,
+    ) -> None:
         self._encoder = encoder
         flat = [q for group in phrasings for q in group]
-        self._owner = np.repeat(np.arange(len(phrasings)), [len(g) for g in phrasings])
-        self._starts = np.concatenate(([0], np.cumsum([len(g) for g in phrasings])[:-1])).astype(
-            np.int64
-        )
-        vectors = np.asarray(encoder.encode(flat), dtype=np.float32) if flat else np.zeros((0, 1))
-        self._vectors = vectors
-        sums = np.zeros((len(phrasings), vectors.shape[1]), dtype=np.float32)
-        np.add.at(sums, self._owner, vectors)
+        sizes = np.array([len(g) for g in phrasings], dtype=np.int64)
+        self._owner = np.repeat(np.arange(len(phrasings)), sizes)
+        self._starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+        self._sizes = sizes
+        self._vectors = _encode_all(encoder, flat, cache)
+        sums = np.zeros((len(phrasings), self._vectors.shape[1]), dtype=np.float32)
+        np.add.at(sums, self._owner, self._vectors)
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        self._centroids = sums / np.where(norms > 0, norms, 1.0)
+        self._centroids = np.ascontiguousarray(sums / np.where(norms > 0, norms, 1.0))
 
     def score(self, query: str) -> np.ndarray:
-        """Per entry, 0–1: the mean of the best phrasing's cosine and the centroid's, clipped at 0."""
+        """Per entry, 0–1: the mean of the best phrasing's cosine and the centroid's, clipped at 0.
+
+        Entries outside the `PHRASING_CANDIDATES` best by centroid count their centroid twice.
+        """
         if not len(self._vectors):
             return np.zeros(len(self._centroids))
         q = np.asarray(self._encoder.encode([query]), dtype=np.float32)[0]
-        best = np.maximum.reduceat(self._vectors @ q, self._starts)
-        return np.clip(0.5 * best + 0.5 * (self._centroids @ q), 0.0, 1.0).astype(np.float64)
+        central = self._centroids @ q
+        if len(self._centroids) <= 4 * PHRASING_CANDIDATES:
+            best = np.maximum.reduceat(self._vectors @ q, self._starts)
+        else:
+            best = central.copy()
+            top = np.argpartition(-central, PHRASING_CANDIDATES - 1)[:PHRASING_CANDIDATES]
+            rows = np.concatenate(
+                [np.arange(s, s + n) for s, n in zip(self._starts[top], self._sizes[top])]
+            )
+            local_starts = np.concatenate(([0], np.cumsum(self._sizes[top])[:-1]))
+            best[top] = np.maximum.reduceat(self._vectors[rows] @ q, local_starts)
+        return np.clip(0.5 * best + 0.5 * central, 0.0, 1.0).astype(np.float64)
+
+
+def _encode_all(encoder: Encoder, texts: list[str], cache: VectorCache | None) -> np.ndarray:
+    """Vectors of `texts` (float32, one row each), encoding in one batch what `cache` lacks."""
+    cache = {} if cache is None else cache
+    missing = list(dict.fromkeys(t for t in texts if t not in cache))
+    if missing:
+        for text, vector in zip(missing, np.asarray(encoder.encode(missing), dtype=np.float32)):
+            cache[text] = vector
+    if not texts:
+        return np.zeros((0, 1), dtype=np.float32)
+    return np.stack([cache[t] for t in texts]).astype(np.float32, copy=False)

@@ -187,7 +187,11 @@ class Search(Base):
     decision: Mapped[str] = mapped_column(String(16))
     entry_id: Mapped[str | None] = mapped_column(String(128))
     score: Mapped[float | None]
-    # "shown", "helped", "not_helped", "ticket_opened".
+    # The entry ids offered (best first), so a suggestion button names an entry by position.
+    offered: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Where the search ran: "chat" (a question) or "form" (deflection inside the request form).
+    source: Mapped[str] = mapped_column(String(8), default="chat")
+    # "shown", "helped", "not_helped", "ticket_opened"; "none" when nothing was found.
     outcome: Mapped[str] = mapped_column(String(16), default="shown")
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     created_at: Mapped[datetime]

@@ -3,7 +3,7 @@
 from aiogram import F, Router
 from aiogram.enums import ChatType
 
-from bot.handlers import pm_form, pm_start
+from bot.handlers import pm_admin, pm_form, pm_questions, pm_start
 
 
 def build_root_router() -> Router:
@@ -11,6 +11,8 @@ def build_root_router() -> Router:
     private = Router(name="private")
     private.message.filter(F.chat.type == ChatType.PRIVATE)
     private.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
-    private.include_routers(pm_start.build_router(), pm_form.build_router())
+    private.include_routers(
+        pm_start.build_router(), pm_admin.build_router(), pm_form.build_router(), pm_questions.build_router()
+    )
     root.include_router(private)
     return root

@@ -10,9 +10,10 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import form_view, keyboards
+from bot import form_view, kb_view, keyboards
 from bot.attachments import attachment_of
 from bot.callbacks import FormCB, MenuCB
 from bot.states import Form
@@ -20,9 +21,11 @@ from desk import forms
 from desk.clock import Clock
 from desk.customers import Person
 from desk.forms import CRITICALITY, DETAILS, PREVIEW, TITLE, TYPE, Draft, FormInputError
+from desk.searches import record_search, set_outcome
 from desk.sla import SLA
 from desk.tickets import find_by_form, open_ticket
 from frontdesk.config import Config
+from kb.base import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +74,17 @@ def _input_error(error: FormInputError) -> str:
 # --- starting ------------------------------------------------------------------------------
 
 
-async def start_form(message: Message, state: FSMContext, config: Config, language: str) -> None:
-    draft = Draft()
+async def start_form(message: Message, state: FSMContext, config: Config, language: str, *,
+                     title: str | None = None, search_id: int | None = None) -> None:
+    """A new, empty form; with `title` (a question the FAQ did not answer) it starts at the type."""
+    draft = Draft(search_id=search_id)
     await state.set_data({})
-    await show_step(message, state, config, language, draft, TITLE)
+    if title:
+        try:
+            draft.title = forms.clean_text(title, config.form.title_max_length)
+        except FormInputError:
+            draft.title = ""
+    await show_step(message, state, config, language, draft, TYPE if draft.title else TITLE)
 
 
 async def new_command(message: Message, state: FSMContext, config: Config, language: str) -> None:
@@ -129,14 +139,72 @@ async def back_button(query: CallbackQuery, callback_data: FormCB, state: FSMCon
 # --- title ------------------------------------------------------------------------------------
 
 
-async def title_entered(message: Message, state: FSMContext, config: Config, language: str) -> None:
+async def title_entered(message: Message, state: FSMContext, config: Config, language: str,
+                        sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
+                        kb: KnowledgeBase | None = None) -> None:
     draft = await _draft(state)
     try:
         draft.title = forms.clean_text(message.text, config.form.title_max_length)
     except FormInputError as error:
         await message.answer(_input_error(error))
         return
-    await show_step(message, state, config, language, draft, forms.next_step(config.form, draft, TITLE))
+    following = forms.next_step(config.form, draft, TITLE)
+    if not draft.editing and await _deflect(message, state, config, language, draft, draft.title, following,
+                                             kb, sessionmaker, clock):
+        return
+    await show_step(message, state, config, language, draft, following)
+
+
+async def _deflect(message: Message, state: FSMContext, config: Config, language: str, draft: Draft,
+                   text: str, resume: str, kb: KnowledgeBase | None,
+                   sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> bool:
+    """If the FAQ answers `text` confidently (with an entry not offered yet in this form), show
+    the answer with "this solved it" / "still send my request" and return True."""
+    if kb is None:
+        return False
+    result = kb.search(text)
+    if result.decision != "answer" or result.matches[0].id in draft.deflected:
+        return False
+    entry = kb.get(result.matches[0].id)
+    if entry is None:
+        return False
+    async with sessionmaker.begin() as session:
+        search = await record_search(session, message.chat.id, result, clock.now(), source="form")
+    draft.deflected.append(entry.id)
+    await state.set_state(Form.deflect)
+    await _save(state, draft, step=resume, deflect_search=search.id)
+    await message.answer(_("Maybe this answers it?"))
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("✅ This solved it"), callback_data=FormCB(action="solved", form=draft.form_id))
+    builder.button(text=_("📨 Still send my request"), callback_data=FormCB(action="go_on", form=draft.form_id))
+    builder.adjust(1)
+    await kb_view.send_answer(message, entry, builder.as_markup())
+    return True
+
+
+async def deflection_answered(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
+                              sessionmaker: async_sessionmaker[AsyncSession], config: Config,
+                              language: str) -> None:
+    draft = await _current_form(query, callback_data, state, sessionmaker)
+    if draft is None:
+        return
+    data = await state.get_data()
+    solved = callback_data.action == "solved"
+    async with sessionmaker.begin() as session:
+        await set_outcome(session, data.get("deflect_search", 0), query.from_user.id,
+                          "helped" if solved else "not_helped")
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)
+    if solved:
+        await state.clear()
+        await query.message.answer(_("Glad it helped! The request was not sent."),
+                                   reply_markup=keyboards.main_menu())
+        return
+    await show_step(query.message, state, config, language, draft, data.get("step", TYPE))
+
+
+async def deflect_not_button(message: Message) -> None:
+    await message.answer(_("Please answer with the buttons above: did this solve it, or shall I send your request?"))
 
 
 async def title_not_text(message: Message) -> None:
@@ -250,7 +318,8 @@ async def details_message(message: Message, state: FSMContext, config: Config, l
 
 
 async def details_done(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                       sessionmaker: async_sessionmaker[AsyncSession], config: Config, language: str) -> None:
+                       sessionmaker: async_sessionmaker[AsyncSession], config: Config, language: str,
+                       clock: Clock, kb: KnowledgeBase | None = None) -> None:
     draft = await _current_form(query, callback_data, state, sessionmaker)
     if draft is None:
         return
@@ -258,7 +327,11 @@ async def details_done(query: CallbackQuery, callback_data: FormCB, state: FSMCo
         await query.answer(_("Please describe the problem in a text message first."), show_alert=True)
         return
     await query.answer()
-    await show_step(query.message, state, config, language, draft, forms.next_step(config.form, draft, DETAILS))
+    following = forms.next_step(config.form, draft, DETAILS)
+    if not draft.editing and await _deflect(query.message, state, config, language, draft,
+                                             f"{draft.title}\n{draft.details}", following, kb, sessionmaker, clock):
+        return
+    await show_step(query.message, state, config, language, draft, following)
 
 
 # --- criticality -------------------------------------------------------------------------------
@@ -319,6 +392,8 @@ async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
     person = Person(user.id, user.first_name, user.username, user.language_code)
     async with sessionmaker.begin() as session:
         opened = await open_ticket(session, person, draft, sla=sla, clock=clock)
+        if draft.search_id is not None:
+            await set_outcome(session, draft.search_id, user.id, "ticket_opened", ticket_id=opened.ticket.id)
     await state.clear()
     await query.answer()
     log.info("ticket #%s opened by %s (created=%s)", opened.ticket.id, user.id, opened.created)
@@ -350,6 +425,8 @@ def build_router() -> Router:
     router.callback_query.register(back_button, FormCB.filter(F.action == "back"))
     router.message.register(title_entered, Form.title, F.text)
     router.message.register(title_not_text, Form.title)
+    router.callback_query.register(deflection_answered, Form.deflect, FormCB.filter(F.action.in_({"solved", "go_on"})))
+    router.message.register(deflect_not_button, Form.deflect)
     router.callback_query.register(type_chosen, Form.type, FormCB.filter(F.action == "type"))
     router.message.register(type_not_button, Form.type)
     router.message.register(extra_entered, Form.extra, F.text)

@@ -8,7 +8,6 @@ Create Date: 2026-11-24
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0001'
 down_revision = None
 branch_labels = None
@@ -89,6 +88,8 @@ def upgrade() -> None:
     sa.Column('decision', sa.String(length=16), nullable=False),
     sa.Column('entry_id', sa.String(length=128), nullable=True),
     sa.Column('score', sa.Double(), nullable=True),
+    sa.Column('offered', sa.JSON(), nullable=False),
+    sa.Column('source', sa.String(length=8), nullable=False),
     sa.Column('outcome', sa.String(length=16), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

@@ -1,0 +1,107 @@
+"""Free text in a private chat is a question: answer it from the FAQ, suggest, or offer a request."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import kb_view
+from bot.callbacks import QuestionCB
+from bot.handlers.pm_form import start_form
+from bot.states import Ask
+from desk.clock import Clock
+from desk.searches import own_search, record_search, set_outcome
+from frontdesk.config import Config
+from kb.base import KnowledgeBase
+
+
+async def question(message: Message, state: FSMContext, kb: KnowledgeBase,
+                   sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    await state.set_state(None)
+    result = kb.search(message.text)
+    async with sessionmaker.begin() as session:
+        search = await record_search(session, message.from_user.id, result, clock.now())
+    if result.decision == "answer":
+        entry = kb.get(result.matches[0].id)
+        await kb_view.send_answer(message, entry, kb_view.feedback_buttons(search.id))
+    elif result.decision == "suggest":
+        entries = [entry for match in result.matches[:3] if (entry := kb.get(match.id))]
+        await message.answer(
+            _("I am not sure I understood. Is it one of these?"),
+            reply_markup=kb_view.suggestion_buttons(search.id, entries),
+        )
+    else:
+        await message.answer(
+            _("I did not find an answer to that in the knowledge base. "
+              "Shall I open a request to our specialists with your question as its title?"),
+            reply_markup=kb_view.request_button(search.id),
+        )
+
+
+async def unknown_command(message: Message) -> None:
+    await message.answer(_("I do not know this command. The commands I know are in /help."))
+
+
+async def not_text(message: Message) -> None:
+    await message.answer(_(
+        "I understand text messages here. Write your question, or choose an action in the menu: /start"
+    ))
+
+
+async def picked(query: CallbackQuery, callback_data: QuestionCB, kb: KnowledgeBase,
+                 sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker.begin() as session:
+        search = await own_search(session, callback_data.search, query.from_user.id)
+        entry_id = None
+        if search is not None and 0 <= callback_data.pick < len(search.offered):
+            entry_id = search.offered[callback_data.pick]
+            search.entry_id = entry_id
+    entry = kb.get(entry_id) if entry_id else None
+    if entry is None:
+        await query.answer(_("This answer is no longer available."), show_alert=True)
+        return
+    await query.answer()
+    await kb_view.send_answer(query.message, entry, kb_view.feedback_buttons(search.id))
+
+
+async def helped(query: CallbackQuery, callback_data: QuestionCB,
+                 sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker.begin() as session:
+        search = await set_outcome(session, callback_data.search, query.from_user.id, "helped")
+    if search is None:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    await query.answer(_("Glad it helped!"))
+    await query.message.edit_reply_markup(reply_markup=None)
+
+
+async def wants_request(query: CallbackQuery, callback_data: QuestionCB, state: FSMContext,
+                        sessionmaker: async_sessionmaker[AsyncSession], config: Config, language: str) -> None:
+    """"Did not help", "none of these" or "open a request": the form, titled with the question."""
+    outcome = "not_helped" if callback_data.action == "no" else None
+    async with sessionmaker.begin() as session:
+        search = await own_search(session, callback_data.search, query.from_user.id)
+        if search is not None and outcome:
+            search.outcome = outcome
+    if search is None:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)
+    await start_form(query.message, state, config, language, title=search.query, search_id=search.id)
+
+
+def build_router() -> Router:
+    """A new router with this module's handlers (each dispatcher gets its own)."""
+    router = Router(name="pm_questions")
+    router.message.register(question, StateFilter(None, Ask.question), F.text & ~F.text.startswith("/"))
+    router.message.register(unknown_command, StateFilter(None, Ask.question), F.text.startswith("/"))
+    router.message.register(not_text, StateFilter(None, Ask.question), ~F.text)
+    router.callback_query.register(picked, QuestionCB.filter(F.action == "pick"))
+    router.callback_query.register(helped, QuestionCB.filter(F.action == "yes"))
+    router.callback_query.register(wants_request, QuestionCB.filter(F.action.in_({"no", "ticket"})))
+    return router

@@ -1,0 +1,51 @@
+"""How FAQ answers and suggestions look in the chat."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import QuestionCB
+from kb.entries import Entry
+from kb.render import answer_to_html
+
+
+def feedback_buttons(search_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("✅ Helped"), callback_data=QuestionCB(action="yes", search=search_id))
+    builder.button(
+        text=_("❌ Did not help — contact support"), callback_data=QuestionCB(action="no", search=search_id)
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def suggestion_buttons(search_id: int, entries: list[Entry]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for position, entry in enumerate(entries):
+        builder.button(
+            text=entry.title[:60], callback_data=QuestionCB(action="pick", search=search_id, pick=position)
+        )
+    builder.button(
+        text=_("🙋 None of these — contact support"), callback_data=QuestionCB(action="no", search=search_id)
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def request_button(search_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("📝 Open a request"), callback_data=QuestionCB(action="ticket", search=search_id))
+    return builder.as_markup()
+
+
+async def send_answer(message: Message, entry: Entry, markup: InlineKeyboardMarkup | None) -> None:
+    """The entry's answer, split into messages Telegram accepts; the buttons go under the last."""
+    chunks = answer_to_html(entry.answer)
+    chunks[0] = f"<b>{escape(entry.title)}</b>\n\n{chunks[0]}"
+    for index, chunk in enumerate(chunks):
+        last = index == len(chunks) - 1
+        await message.answer(chunk, reply_markup=markup if last else None)
