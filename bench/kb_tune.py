@@ -11,7 +11,6 @@ Usage: python bench/kb_tune.py [--data DIR] [--semantic] [--precision 0.9] [--oo
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kb_bench import REPO, read_data_set  # noqa: E402
+from kb_bench import REPO, read_data_set, split  # noqa: E402
 
 from kb.matcher import Matcher, MatcherSettings  # noqa: E402
 from kb.semantic import load_default_encoder  # noqa: E402
@@ -71,15 +70,9 @@ def best_threshold(o: Outcomes, margin: float, precision: float, oos: float) -> 
     return None
 
 
-def split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    order = list(range(n))
-    random.Random(seed).shuffle(order)
-    return np.array(sorted(order[0::2])), np.array(sorted(order[1::2]))
-
-
 def report(name: str, o: Outcomes, args) -> None:
     tune, held = split(len(o.top), args.seed)
-    t, h = o.take(tune), o.take(held)
+    t, h = o.take(np.array(tune)), o.take(np.array(held))
     print(f"\n== {name}: rule tuned on {len(tune)} queries, shown on the other {len(held)} ==")
     print(f"  target: precision ≥ {args.precision:g}, out-of-scope answered ≤ {args.oos:g}")
     print(f"  {'margin':>6} {'threshold':>9} | {'tune: answered':>14} {'prec':>6} {'oos':>6} |"

@@ -28,3 +28,29 @@ class QuestionCB(CallbackData, prefix="q"):
     action: str
     search: int
     pick: int = 0
+
+
+class TicketCB(CallbackData, prefix="t"):
+    """A customer's button on one of their tickets: view, reply, close, rate, reopen, history.
+
+    `ticket` is checked against the presser before anything is done: a forged number of
+    another customer's ticket is refused.
+    """
+
+    action: str
+    ticket: int
+    value: int = 0
+
+
+class ListCB(CallbackData, prefix="l"):
+    """The customer's list of requests: which ones ("open", "waiting", "closed", "all") and a page."""
+
+    show: str
+    page: int = 0
+
+
+class CardCB(CallbackData, prefix="c"):
+    """A button on a ticket card in the agent group."""
+
+    action: str
+    ticket: int

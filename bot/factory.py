@@ -16,6 +16,7 @@ from bot.handlers import build_root_router
 from bot.i18n import DeskI18nMiddleware
 from bot.middlewares.customer import CustomerMiddleware
 from bot.middlewares.updates import ProcessedUpdatesMiddleware
+from bot.sending import SendingMiddleware
 from desk.clock import Clock
 from desk.sla import SLA
 from frontdesk.config import Config
@@ -25,6 +26,7 @@ from kb.base import KnowledgeBase
 def build_bot(config: Config) -> Bot:
     """A Bot that talks to `telegram.api_base` (Telegram, a self-hosted server, or the emulator)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base))
+    session.middleware(SendingMiddleware())
     return Bot(
         token=config.token,
         session=session,

@@ -17,3 +17,10 @@ class Form(StatesGroup):
     details = State()
     criticality = State()
     preview = State()
+
+
+class TicketChat(StatesGroup):
+    """The customer writes to one of their tickets (its number is in the FSM data)."""
+
+    writing = State()
+    rating_comment = State()

@@ -10,9 +10,11 @@ from sqlalchemy.orm import selectinload
 
 from desk.clock import Clock
 from desk.customers import Person, touch_customer
-from desk.forms import Draft
+from desk import outbox
+from desk.forms import CRITICALITIES, Draft
+from desk.outbox import DESK
 from desk.sla import SLA
-from storage.models import Attachment, Ticket, TicketMessage
+from storage.models import Attachment, Customer, Ticket, TicketMessage
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,11 @@ async def open_ticket(
         )
         for item in draft.attachments
     ]
+    ticket.last_activity_at = now
     session.add_all([ticket, first])
     await session.flush()
+    outbox.enqueue(session, "ticket_card", DESK, now, ticket_id=ticket.id,
+                   priority=CRITICALITIES.index(ticket.criticality))
     return Opened(ticket, created=True)
 
 
@@ -105,3 +110,58 @@ async def get_ticket(session: AsyncSession, number: int) -> Ticket | None:
             )
         )
     ).scalar_one_or_none()
+
+
+def _loaded():
+    return (
+        selectinload(Ticket.customer),
+        selectinload(Ticket.messages).selectinload(TicketMessage.attachments),
+    )
+
+
+async def by_topic(session: AsyncSession, chat_id: int, thread_id: int) -> Ticket | None:
+    """The ticket whose forum topic this is."""
+    return (
+        await session.execute(
+            select(Ticket).where(Ticket.card_chat_id == chat_id, Ticket.topic_thread_id == thread_id)
+            .options(*_loaded())
+        )
+    ).scalar_one_or_none()
+
+
+async def by_desk_message(session: AsyncSession, chat_id: int, message_id: int) -> Ticket | None:
+    """The ticket of a card or of a message relayed to (or written in) the agent group."""
+    ticket = (
+        await session.execute(
+            select(Ticket).where(Ticket.card_chat_id == chat_id, Ticket.card_message_id == message_id)
+            .options(*_loaded())
+        )
+    ).scalar_one_or_none()
+    if ticket is not None:
+        return ticket
+    return (
+        await session.execute(
+            select(Ticket).join(TicketMessage)
+            .where(Ticket.card_chat_id == chat_id, TicketMessage.desk_message_id == message_id)
+            .options(*_loaded())
+        )
+    ).scalars().first()
+
+
+async def by_customer_message(session: AsyncSession, telegram_id: int, message_id: int) -> Ticket | None:
+    """The customer's ticket that a message in their chat belongs to (an answer relayed to them)."""
+    return (
+        await session.execute(
+            select(Ticket).join(TicketMessage).join(Customer, Ticket.customer_id == Customer.id)
+            .where(Customer.telegram_id == telegram_id, TicketMessage.customer_message_id == message_id)
+            .options(*_loaded())
+        )
+    ).scalars().first()
+
+
+async def own_ticket(session: AsyncSession, number: int, telegram_id: int) -> Ticket | None:
+    """The ticket if it belongs to this customer; another customer's ticket is never found."""
+    ticket = await get_ticket(session, number)
+    if ticket is None or ticket.customer.telegram_id != telegram_id:
+        return None
+    return ticket

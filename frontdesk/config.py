@@ -45,6 +45,12 @@ class DeskConfig(Section):
     agent_signature: Literal["first_name", "team"] = "team"
     team_name: str = "Support"
     note_prefix: str = Field(default="!", min_length=1, max_length=8)
+    # Days after closing during which the customer may reopen a ticket.
+    reopen_days: int = Field(default=7, ge=0, le=365)
+    # People mentioned when a ticket is escalated or breaches its SLA (e.g. "@lead_l2").
+    level2_mentions: list[str] = []
+    # Tickets per page in the customer's "My requests".
+    page_size: int = Field(default=5, ge=1, le=20)
 
 
 class StorageConfig(Section):

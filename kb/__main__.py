@@ -23,11 +23,19 @@ def main(argv: list[str] | None = None) -> int:
     search.add_argument("--json", action="store_true", help="one JSON object per query per line")
     search.add_argument("--answer-threshold", type=float, default=defaults.answer_threshold)
     search.add_argument("--suggest-threshold", type=float, default=defaults.suggest_threshold)
+    search.add_argument(
+        "--answer-margin",
+        type=float,
+        default=defaults.answer_margin,
+        help="points the best entry must lead the second by to be answered",
+    )
     args = parser.parse_args(argv)
     if args.command == "check":
         return check_command(args.dir, sys.stdout)
     queries = sys.stdin if args.query == ["-"] else [" ".join(args.query)]
-    settings = MatcherSettings(args.answer_threshold, args.suggest_threshold)
+    settings = MatcherSettings(
+        args.answer_threshold, args.suggest_threshold, answer_margin=args.answer_margin
+    )
     return search_command(args.dir, queries, as_json=args.json, settings=settings, out=sys.stdout)
 
 

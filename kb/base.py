@@ -38,7 +38,9 @@ class KnowledgeBase:
         encoder: Encoder | None = None,
     ) -> None:
         self.path = Path(path)
-        self.settings = settings or MatcherSettings()
+        if settings is None:
+            settings = MatcherSettings() if encoder is None else MatcherSettings.for_encoder()
+        self.settings = settings
         self._encoder = encoder
         # Phrasing → sentence vector, kept across reloads so that only changed phrasings are encoded.
         self._vectors: VectorCache = {}

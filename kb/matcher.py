@@ -46,20 +46,33 @@ class MatcherSettings:
     """Confidence rules on the 0–100 score scale.
 
     The best entry is shown as the answer when its score is at least `answer_threshold` AND it
-    leads the second-best entry by at least `answer_margin` points (a clear winner: when two
-    entries score alike, the customer chooses). Otherwise, at or above `suggest_threshold` the
-    best few are offered as choices; below it, nothing is offered. `correct_typos` replaces query
-    words unknown to the FAQ by the nearest FAQ word (`kb.spelling`).
+    leads the second-best entry by at least `answer_margin` points: when two entries score alike,
+    the customer should choose. A score at or above `sure_threshold` (a phrasing asked nearly word
+    for word) is answered whatever the runner-up scores. Otherwise, at or above `suggest_threshold`
+    the best few are offered as choices; below it, nothing is offered. `correct_typos` replaces
+    query words unknown to the FAQ by the nearest FAQ word (`kb.spelling`).
+
+    The defaults were tuned on half of the banking77 / clinc150 queries and checked on the other
+    half (`bench/kb_tune.py`): the 15-point margin lifts the precision of answers from ~0.77 to
+    ~0.90 and answers ~26 % of in-scope questions instead of ~36 %.
     """
 
-    answer_threshold: float = 60.0
+    answer_threshold: float = 55.0
     suggest_threshold: float = 40.0
-    answer_margin: float = 0.0
+    answer_margin: float = 15.0
+    sure_threshold: float = 85.0
     correct_typos: bool = True
+
+    @classmethod
+    def for_encoder(cls) -> MatcherSettings:
+        """Defaults for the blend with a sentence encoder, whose scores run higher and closer."""
+        return cls(answer_threshold=55.0, suggest_threshold=40.0, answer_margin=8.0)
 
     def decide(self, top_score: float, runner_up: float = 0.0) -> Decision:
         """The outcome for a search whose best entry scored `top_score` and the next `runner_up`."""
-        if top_score >= self.answer_threshold and top_score - runner_up >= self.answer_margin:
+        clear_lead = top_score - runner_up >= self.answer_margin
+        sure = top_score >= self.sure_threshold
+        if top_score >= self.answer_threshold and (clear_lead or sure):
             return "answer"
         if top_score >= self.suggest_threshold:
             return "suggest"
@@ -100,7 +113,9 @@ class Matcher:
         encoder: Encoder | None = None,
         vector_cache: VectorCache | None = None,
     ) -> None:
-        self.settings = settings or MatcherSettings()
+        if settings is None:
+            settings = MatcherSettings() if encoder is None else MatcherSettings.for_encoder()
+        self.settings = settings
         self.entries = list(entries)
         self._norm = normalizer or Normalizer()
         owners: list[int] = []

@@ -69,6 +69,7 @@ class Customer(Base):
     # Chosen from the menu; wins over the Telegram language when set.
     language: Mapped[str | None] = mapped_column(String(8))
     plan: Mapped[str | None] = mapped_column(String(32))
+    # Set when the customer blocked the bot (a 403 on send, or my_chat_member "kicked").
     blocked_bot: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
 
@@ -105,6 +106,9 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None]
     rating: Mapped[int | None]
     rating_comment: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None]
+    # When the customer or support last wrote; drives reminders and auto-close.
+    last_activity_at: Mapped[datetime | None]
     topic_thread_id: Mapped[int | None] = mapped_column(BigInteger)
     card_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     card_message_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -197,3 +201,42 @@ class Search(Base):
     created_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_searches_outcome_created", "outcome", "created_at"),)
+
+
+class OutboxMessage(Base):
+    """Something that must reach a customer or the agent group, written before it is sent.
+
+    The worker claims a row (pending → sending), makes the Bot API calls, and marks it sent in
+    one transaction with what the send produced, so a crash in between resends it at start.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # What to do: "ticket_card", "card_refresh", "to_customer", "to_desk", "notify", ...
+    kind: Mapped[str] = mapped_column(String(24))
+    # Rows of one chat go out in id order; a row still failing holds back the later ones.
+    chat_key: Mapped[str] = mapped_column(String(32), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    ticket_message_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_messages.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # "pending", "sending", "sent", "failed" (given up: the reason is in `error`).
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    priority: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
+    not_before: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_outbox_state_not_before", "state", "not_before"),)
+
+
+class Setting(Base):
+    """Small facts the desk learns while running, e.g. the agent group's id after a migration."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -3,7 +3,7 @@
 from aiogram import F, Router
 from aiogram.enums import ChatType
 
-from bot.handlers import pm_admin, pm_form, pm_questions, pm_start
+from bot.handlers import pm_admin, pm_form, pm_questions, pm_requests, pm_start
 
 
 def build_root_router() -> Router:
@@ -12,7 +12,8 @@ def build_root_router() -> Router:
     private.message.filter(F.chat.type == ChatType.PRIVATE)
     private.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
     private.include_routers(
-        pm_start.build_router(), pm_admin.build_router(), pm_form.build_router(), pm_questions.build_router()
+        pm_start.build_router(), pm_admin.build_router(), pm_form.build_router(), pm_requests.build_router(),
+        pm_questions.build_router(),
     )
     root.include_router(private)
     return root

@@ -1,0 +1,116 @@
+"""The outbox: what must reach a customer or the agent group is written here first, in the same
+transaction as the change that caused it, and sent by the worker afterwards (at least once)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage
+
+DESK = "desk"
+
+
+def customer_key(telegram_id: int) -> str:
+    return f"user:{telegram_id}"
+
+
+def enqueue(
+    session: AsyncSession,
+    kind: str,
+    chat_key: str,
+    now: datetime,
+    *,
+    ticket_id: int | None = None,
+    ticket_message_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    priority: int = 0,
+) -> OutboxMessage:
+    """Add a row to send; it goes out after the caller's transaction commits."""
+    row = OutboxMessage(
+        kind=kind,
+        chat_key=chat_key,
+        ticket_id=ticket_id,
+        ticket_message_id=ticket_message_id,
+        payload=payload or {},
+        state="pending",
+        priority=priority,
+        attempts=0,
+        not_before=now,
+        created_at=now,
+    )
+    session.add(row)
+    return row
+
+
+async def due_heads(session: AsyncSession, now: datetime, busy: set[str], limit: int = 50) -> list[int]:
+    """Ids of rows ready to send: for each chat, its oldest unsent row if it is due and pending.
+
+    A chat's rows go out in order: while its oldest row waits for a retry (or is being sent),
+    the later ones wait too. Higher priority chats (critical tickets) come first.
+    """
+    heads = (
+        select(OutboxMessage.chat_key, func.min(OutboxMessage.id).label("head"))
+        .where(OutboxMessage.state.in_(("pending", "sending")))
+        .group_by(OutboxMessage.chat_key)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(OutboxMessage.id, OutboxMessage.chat_key)
+        .join(heads, OutboxMessage.id == heads.c.head)
+        .where(OutboxMessage.state == "pending", OutboxMessage.not_before <= now)
+        .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
+        .limit(limit)
+    )
+    return [row_id for row_id, chat_key in rows if chat_key not in busy]
+
+
+async def claim(session: AsyncSession, row_id: int, now: datetime) -> bool:
+    """Take a row for sending; False if another worker (or process) took it first."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.state == "pending")
+        .values(state="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+    )
+    return result.rowcount == 1
+
+
+async def mark_sent(session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
+    row.state = "sent"
+    row.sent_at = now
+    row.error = None
+
+
+async def retry_later(session: AsyncSession, row_id: int, not_before: datetime, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(state="pending", not_before=not_before, error=error[:500])
+    )
+
+
+async def give_up(session: AsyncSession, row_id: int, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == row_id).values(state="failed", error=error[:500])
+    )
+
+
+async def release_stale(session: AsyncSession, now: datetime, older_than: timedelta) -> int:
+    """Rows left "sending" by a process that died: back to pending, so they are sent (again)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.state == "sending", OutboxMessage.claimed_at < now - older_than)
+        .values(state="pending")
+    )
+    return result.rowcount or 0
+
+
+async def release_all_sending(session: AsyncSession) -> int:
+    """At start of the only process: whatever was being sent when it stopped goes out again."""
+    result = await session.execute(
+        update(OutboxMessage).where(OutboxMessage.state == "sending").values(state="pending")
+    )
+    return result.rowcount or 0

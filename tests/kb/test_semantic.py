@@ -1,0 +1,69 @@
+"""The optional sentence encoder: entries are encoded once, in batches, and a reload only encodes
+the phrasings that changed; a large FAQ is searched through its entry centroids."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+from kb.base import KnowledgeBase
+from kb.entries import Entry
+from kb.matcher import Matcher, MatcherSettings
+from kb.semantic import PHRASING_CANDIDATES, SemanticIndex
+from tests.kb.conftest import faq_text
+
+
+class CountingEncoder:
+    """A deterministic fake: each text becomes a unit vector seeded by its bytes; calls are logged."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        rows = [np.random.default_rng(zlib.crc32(t.encode())).normal(size=16) for t in texts]
+        vectors = np.array(rows, dtype=np.float32).reshape(len(texts), 16)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_entries_are_encoded_in_one_batch_and_reloads_encode_only_what_changed(write_faq, faq_dir):
+    write_faq("a.md", faq_text(["How do I get a refund?", "Money back"]))
+    write_faq("b.md", faq_text(["Opening hours"]))
+    encoder = CountingEncoder()
+    kb = KnowledgeBase(faq_dir, encoder=encoder)
+    assert encoder.calls == [["How do I get a refund?", "Money back", "Opening hours"]]
+
+    write_faq("b.md", faq_text(["When are you open?"]))
+    kb.reload()
+    assert encoder.calls[-1] == ["When are you open?"]
+    assert kb.search("When are you open?").matches[0].id == "b"
+
+
+def test_with_an_encoder_the_defaults_are_the_encoder_ones(write_faq, faq_dir):
+    write_faq("a.md", faq_text(["How do I get a refund?"]))
+    assert KnowledgeBase(faq_dir, encoder=CountingEncoder()).settings == MatcherSettings.for_encoder()
+    assert KnowledgeBase(faq_dir).settings == MatcherSettings()
+
+
+def test_a_large_faq_scores_the_same_best_entry_as_an_exhaustive_search():
+    encoder = CountingEncoder()
+    phrasings = [[f"question {n} a", f"question {n} b", f"question {n} c"] for n in range(8 * PHRASING_CANDIDATES)]
+    index = SemanticIndex(encoder, phrasings)
+    for query in ("question 7 b", "question 300 c", "something else"):
+        scores = index.score(query)
+        q = encoder.encode([query])[0]
+        vectors = encoder.encode([p for group in phrasings for p in group]).reshape(len(phrasings), 3, -1)
+        exact_best = (vectors @ q).max(axis=1)
+        centroids = vectors.sum(axis=1)
+        centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+        exact = np.clip(0.5 * exact_best + 0.5 * centroids @ q, 0, 1)
+        assert int(np.argmax(scores)) == int(np.argmax(exact))
+        assert np.isclose(scores.max(), exact.max(), atol=1e-5)
+
+
+def test_the_encoder_blend_still_finds_exact_questions():
+    entries = [Entry("refund", ("How do I get a refund?",), "A."), Entry("hours", ("Opening hours",), "B.")]
+    result = Matcher(entries, encoder=CountingEncoder()).search("Opening hours")
+    assert result.matches[0].id == "hours"
+    assert result.decision == "answer"
