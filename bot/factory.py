@@ -16,8 +16,10 @@ from bot.handlers import build_root_router
 from bot.i18n import DeskI18nMiddleware
 from bot.middlewares.customer import CustomerMiddleware
 from bot.middlewares.updates import ProcessedUpdatesMiddleware
-from bot.sending import SendingMiddleware
+from bot.outbox_worker import OutboxWorker
+from bot.sending import Pacer, Rate, SendingMiddleware
 from desk.clock import Clock
+from desk.desk_chat import DeskChat
 from desk.sla import SLA
 from frontdesk.config import Config
 from kb.base import KnowledgeBase
@@ -26,7 +28,13 @@ from kb.base import KnowledgeBase
 def build_bot(config: Config) -> Bot:
     """A Bot that talks to `telegram.api_base` (Telegram, a self-hosted server, or the emulator)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base))
-    session.middleware(SendingMiddleware())
+    limits = config.telegram
+    pacer = Pacer(
+        overall=Rate(limits.overall_per_second, 1, max(1, int(limits.overall_per_second))),
+        private=Rate(limits.private_per_second, 1, 3),
+        group=Rate(limits.group_per_minute, 60, max(1, int(limits.group_per_minute))),
+    )
+    session.middleware(SendingMiddleware(pacer))
     return Bot(
         token=config.token,
         session=session,
@@ -43,6 +51,8 @@ def build_dispatcher(
     clock: Clock,
     sla: SLA,
     kb: KnowledgeBase,
+    desk_chat: DeskChat,
+    worker: OutboxWorker,
 ) -> Dispatcher:
     """The dispatcher with every router and middleware, and the services as workflow data."""
     dispatcher = Dispatcher(
@@ -54,11 +64,13 @@ def build_dispatcher(
         clock=clock,
         sla=sla,
         kb=kb,
+        desk_chat=desk_chat,
+        worker=worker,
     )
     dispatcher.update.outer_middleware(ProcessedUpdatesMiddleware(sessionmaker, clock))
     customer = CustomerMiddleware(sessionmaker, clock, config.i18n.default_language)
     for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.edited_message):
         observer.outer_middleware(customer)
     DeskI18nMiddleware(i18n).setup(dispatcher)
-    dispatcher.include_router(build_root_router())
+    dispatcher.include_router(build_root_router(desk_chat))
     return dispatcher

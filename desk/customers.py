@@ -80,3 +80,22 @@ async def set_language(session: AsyncSession, telegram_id: int, language: str) -
     customer = await find_customer(session, telegram_id)
     if customer is not None:
         customer.language = language
+
+
+async def set_blocked(session: AsyncSession, telegram_id: int, blocked: bool, now) -> None:
+    """Remember that the customer blocked (or unblocked) the bot; the agents see it on the cards
+    of the customer's active tickets. Their tickets are kept either way."""
+    from desk import lifecycle, outbox
+    from storage.models import Ticket
+
+    customer = await find_customer(session, telegram_id)
+    if customer is None or customer.blocked_bot == blocked:
+        return
+    customer.blocked_bot = blocked
+    tickets = (await session.execute(
+        select(Ticket).where(Ticket.customer_id == customer.id, Ticket.state.in_(lifecycle.ACTIVE))
+    )).scalars()
+    for ticket in tickets:
+        outbox.enqueue(session, "desk_event", outbox.DESK, now, ticket_id=ticket.id,
+                       payload={"event": "customer_blocked" if blocked else "customer_back"})
+        await lifecycle.refresh_card(session, ticket, now)

@@ -13,6 +13,7 @@ from aiogram.types import User
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.commands import register_commands
+from bot.outbox_worker import OutboxWorker
 from bot.factory import build_bot, build_dispatcher
 from bot.i18n import build_i18n
 from desk.clock import Clock, SystemClock
@@ -21,7 +22,9 @@ from frontdesk.config import Config
 from kb.base import KnowledgeBase
 from kb.matcher import MatcherSettings
 from storage import migrate
-from storage.database import create_engine, create_sessionmaker
+from desk import outbox
+from desk.desk_chat import DeskChat
+from storage.database import create_engine, create_sessionmaker, is_sqlite
 from storage.fsm import SQLAlchemyStorage
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,7 @@ class Frontdesk:
             await self.stop()
             raise
         self._polling = asyncio.create_task(self._poll(), name="frontdesk-polling")
+        self._background.append(asyncio.create_task(self.worker.run(), name="frontdesk-outbox"))
         if self.config.kb.watch:
             self._background.append(asyncio.create_task(self._watch_kb(), name="frontdesk-kb-watch"))
 
@@ -104,14 +108,24 @@ class Frontdesk:
             raise StartupError(f"the Bot API at {api} refused getMe: {error.message}") from None
         sessionmaker = create_sessionmaker(self.engine)
         i18n = build_i18n(self.config.i18n.default_language)
+        sla = SLA(self.config.sla)
+        self.desk_chat = DeskChat(self.config.desk.agent_chat_id)
+        async with sessionmaker.begin() as session:
+            await self.desk_chat.load(session)
+            if is_sqlite(self.config.storage.url):
+                # The embedded default runs one process: what it was sending when it stopped goes again.
+                await outbox.release_all_sending(session)
+        self.worker = OutboxWorker(self.bot, sessionmaker, self.clock, self.config, sla, i18n, self.desk_chat)
         self.dispatcher = build_dispatcher(
             config=self.config,
             sessionmaker=sessionmaker,
             fsm_storage=SQLAlchemyStorage(sessionmaker, self.clock.now),
             i18n=i18n,
             clock=self.clock,
-            sla=SLA(self.config.sla),
+            sla=sla,
             kb=self.kb,
+            desk_chat=self.desk_chat,
+            worker=self.worker,
         )
         await register_commands(self.bot, i18n)
         log.info("connected to the Bot API at %s as @%s", api, self.me.username)

@@ -29,6 +29,10 @@ class TelegramConfig(Section):
     api_base: str = DEFAULT_API_BASE
     # Seconds getUpdates waits for news before it is asked again.
     polling_timeout: int = Field(default=30, ge=0, le=50)
+    # Telegram's flood limits the bot keeps (messages; short bursts allowed within them).
+    overall_per_second: float = Field(default=30.0, gt=0)
+    private_per_second: float = Field(default=1.0, gt=0)
+    group_per_minute: float = Field(default=20.0, gt=0)
 
     @field_validator("api_base")
     @classmethod
@@ -41,6 +45,8 @@ class TelegramConfig(Section):
 class DeskConfig(Section):
     agent_chat_id: int = 0
     admin_ids: list[int] = []
+    # The language of the cards, notices and commands in the agent group.
+    language: Literal["ru", "en"] = "ru"
     # How agents appear to customers: their first name, or one team name for everybody.
     agent_signature: Literal["first_name", "team"] = "team"
     team_name: str = "Support"

@@ -20,7 +20,7 @@ from kb.entries import Entry, KBError
 from kb.loader import duplicate_error, faq_files, load_file
 from kb.matcher import Matcher, MatcherSettings, SearchResult
 from kb.normalize import Normalizer
-from kb.semantic import Encoder, VectorCache
+from kb.semantic import Encoder, VectorCache, load_vectors, save_vectors
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,13 @@ OnReload = Callable[[list[KBError]], Awaitable[None] | None]
 
 
 class KnowledgeBase:
-    """The FAQ entries of the folder `path` and a matcher over them; loads the folder at once."""
+    """The FAQ entries of the folder `path` and a matcher over them; loads the folder at once.
+
+    `encoder` (optional, see `kb.semantic.load_default_encoder`) adds sentence-embedding similarity;
+    with it, `settings` default to `MatcherSettings.for_encoder()`. Encoding costs ~0.6 ms per
+    phrasing, so vectors are kept across reloads and, when `vector_file` is given (an .npz path,
+    best outside the FAQ folder), across restarts: only new or changed phrasings are encoded.
+    """
 
     def __init__(
         self,
@@ -36,14 +42,20 @@ class KnowledgeBase:
         settings: MatcherSettings | None = None,
         *,
         encoder: Encoder | None = None,
+        vector_file: Path | str | None = None,
     ) -> None:
         self.path = Path(path)
         if settings is None:
             settings = MatcherSettings() if encoder is None else MatcherSettings.for_encoder()
         self.settings = settings
         self._encoder = encoder
-        # Phrasing → sentence vector, kept across reloads so that only changed phrasings are encoded.
+        # Phrasing → sentence vector, kept across reloads so that only changed phrasings are encoded,
+        # and across restarts in `vector_file` when one is given.
+        self._vector_file = Path(vector_file) if vector_file is not None else None
         self._vectors: VectorCache = {}
+        if encoder is not None and self._vector_file is not None:
+            self._vectors = load_vectors(self._vector_file, encoder)
+        self._saved_texts = set(self._vectors)
         self._lock = threading.Lock()
         self._good: dict[Path, Entry] = {}
         self._by_id: dict[str, Entry] = {}
@@ -88,8 +100,7 @@ class KnowledgeBase:
                 vector_cache=self._vectors,
             )
             if self._encoder is not None:
-                live = {q for e in entries for q in e.questions}
-                self._vectors = {q: v for q, v in self._vectors.items() if q in live}
+                self._keep_vectors_of(entries)
             self._good = good
             self._by_id = {e.id: e for e in entries}
             self._matcher = matcher
@@ -98,6 +109,20 @@ class KnowledgeBase:
             log.warning("FAQ file problem: %s", error)
         log.info("FAQ loaded: %d entries, %d bad files", len(entries), len(errors))
         return errors
+
+    def _keep_vectors_of(self, entries: list[Entry]) -> None:
+        """Forget the vectors of phrasings no longer in service; save the rest if they changed."""
+        assert self._encoder is not None
+        live = {q for e in entries for q in e.questions}
+        kept = {q: v for q, v in self._vectors.items() if q in live}
+        changed = kept.keys() != self._saved_texts
+        self._vectors = kept
+        if changed and self._vector_file is not None:
+            try:
+                save_vectors(self._vector_file, kept, self._encoder)
+                self._saved_texts = set(kept)
+            except OSError as exc:
+                log.warning("cannot save sentence vectors to %s: %s", self._vector_file, exc)
 
     def _resolve(self, fresh: dict[Path, Entry | KBError], errors: list[KBError]) -> dict[Path, Entry]:
         """Pick the version of each file to serve; the holder of an id keeps it against newcomers."""

@@ -147,8 +147,8 @@ class Matcher:
     def entry_scores(self, query: str) -> np.ndarray:
         """Score (0–100) of every entry for `query`, in entry order, best layout variant."""
         best = np.zeros(len(self.entries))
-        for variant in layout_variants(query):
-            scores = self._score_variant(variant)
+        for number, variant in enumerate(layout_variants(query)):
+            scores = self._score_variant(variant, as_typed=number == 0)
             if scores.max(initial=0.0) > best.max(initial=0.0):
                 best = scores
         if self._semantic is not None and len(self.entries):
@@ -178,18 +178,23 @@ class Matcher:
             if scores[i] > 0
         ]
 
+    def _is_known(self, word: str) -> bool:
+        return word in self._speller or self._norm.stem(word) in self._bm25.index
+
     def _corrected(self, word: str) -> str:
         """`word`, or the KB word it is a typo of when neither it nor its stem is known."""
-        if word in self._speller or self._norm.stem(word) in self._bm25.index:
+        if self._is_known(word):
             return word
         return self._speller.correct(word) or word
 
-    def _score_variant(self, text: str) -> np.ndarray:
+    def _score_variant(self, text: str, *, as_typed: bool = True) -> np.ndarray:
         scores = np.zeros(len(self.entries))
         words = self._norm.content_words(text)
         if not words or not len(self.entries):
             return scores
-        if self.settings.correct_typos:
+        # A layout conversion of a rightly typed query is gibberish: correcting each of its words
+        # would cost a vocabulary scan for nothing, so a converted variant needs a known word first.
+        if self.settings.correct_typos and (as_typed or any(map(self._is_known, words))):
             words = [self._corrected(w) for w in words]
         stems = [self._norm.stem(w) for w in words]
         base = W_BM25 * self._bm25.score(stems) + W_NGRAM * self._ngrams.score(words)

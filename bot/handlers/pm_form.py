@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import form_view, kb_view, keyboards
 from bot.attachments import attachment_of
 from bot.callbacks import FormCB, MenuCB
+from bot.outbox_worker import OutboxWorker
 from bot.states import Form
 from desk import forms
 from desk.clock import Clock
@@ -378,7 +379,7 @@ async def edit_field(query: CallbackQuery, callback_data: FormCB, state: FSMCont
 
 async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
                  sessionmaker: async_sessionmaker[AsyncSession], config: Config, clock: Clock,
-                 sla: SLA, language: str) -> None:
+                 sla: SLA, language: str, worker: OutboxWorker | None = None) -> None:
     draft = await _current_form(query, callback_data, state, sessionmaker)
     if draft is None:
         return
@@ -396,6 +397,8 @@ async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
             await set_outcome(session, draft.search_id, user.id, "ticket_opened", ticket_id=opened.ticket.id)
     await state.clear()
     await query.answer()
+    if worker is not None:
+        worker.wake()
     log.info("ticket #%s opened by %s (created=%s)", opened.ticket.id, user.id, opened.created)
     await query.message.edit_reply_markup(reply_markup=None)
     text = _("Your request #{number} is registered. Our specialists will answer here; "

@@ -1,11 +1,419 @@
 """The customer's requests: the list, one ticket's discussion, writing to it, closing, rating,
-reopening. (Being built.)"""
+reopening. Every ticket is looked up with `own_ticket`, so a forged button for another
+customer's ticket finds nothing and changes nothing."""
 
 from __future__ import annotations
 
-from aiogram import Router
+from collections.abc import Awaitable, Callable
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import keyboards
+from bot import requests_view as view
+from bot.attachments import attachment_of, incoming_of
+from bot.callbacks import ListCB, MenuCB, TicketCB
+from bot.states import TicketChat
+from desk import lifecycle
+from desk.clock import Clock
+from desk.customer_tickets import FILTERS, can_rate, can_write, list_page
+from desk.lifecycle import Actor, Refused
+from desk.sla import SLA
+from desk.tickets import by_customer_message, own_ticket
+from frontdesk.config import Config
+from storage.models import Ticket
+
+RATING_COMMENT_LIMIT = 1000
+
+Change = Callable[[AsyncSession, Ticket], Awaitable[object]]
+
+
+async def _apply(sessionmaker: async_sessionmaker[AsyncSession], number: int, telegram_id: int,
+                 change: Change | None = None) -> Ticket:
+    """The customer's own ticket `number`, after `change` ran on it in one transaction.
+
+    Raises Refused("not_yours") for a ticket that is not theirs; a Refused from `change` rolls back.
+    """
+    async with sessionmaker.begin() as session:
+        ticket = await own_ticket(session, number, telegram_id)
+        if ticket is None:
+            raise Refused("not_yours")
+        if change is not None:
+            await change(session, ticket)
+    return ticket
+
+
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as error:
+        # Pressing the button of what is already shown: nothing to change.
+        if "message is not modified" not in error.message:
+            raise
+
+
+async def _leave(state: FSMContext, mode: str, number: int) -> None:
+    """Out of `mode` if it is the one of ticket `number` (a stale button of another leaves it be)."""
+    if await state.get_state() == mode and (await state.get_data()).get("ticket") == number:
+        await state.clear()
+
+
+async def _refuse(query: CallbackQuery, error: Refused, number: int) -> None:
+    await query.answer(view.refusal(error.reason, number, error.details), show_alert=True)
+
+
+# --- the list ----------------------------------------------------------------------------------
+
+
+async def _list(sessionmaker: async_sessionmaker[AsyncSession], config: Config, telegram_id: int,
+                show: str, page: int) -> tuple[str, InlineKeyboardMarkup]:
+    async with sessionmaker() as session:
+        found = await list_page(session, telegram_id, show, page, config.desk.page_size)
+    return view.ticket_list(found, show)
+
+
+async def _leave_ticket_chat(state: FSMContext) -> None:
+    if await state.get_state() in (TicketChat.writing.state, TicketChat.rating_comment.state):
+        await state.clear()
+
+
+async def requests_command(message: Message, state: FSMContext, config: Config,
+                           sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    await _leave_ticket_chat(state)
+    text, markup = await _list(sessionmaker, config, message.from_user.id, "all", 0)
+    await message.answer(text, reply_markup=markup)
+
+
+async def requests_button(query: CallbackQuery, state: FSMContext, config: Config,
+                          sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    await _leave_ticket_chat(state)
+    await query.answer()
+    text, markup = await _list(sessionmaker, config, query.from_user.id, "all", 0)
+    await query.message.answer(text, reply_markup=markup)
+
+
+async def list_switched(query: CallbackQuery, callback_data: ListCB, config: Config,
+                        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """A filter, a page, or «Back to the list»: the same message shows the new list."""
+    if callback_data.show not in FILTERS:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    text, markup = await _list(sessionmaker, config, query.from_user.id, callback_data.show, callback_data.page)
+    await query.answer()
+    await _edit(query.message, text, markup)
+
+
+# --- one ticket --------------------------------------------------------------------------------
+
+
+def _rendered(ticket: Ticket, config: Config, sla: SLA, clock: Clock, language: str,
+              position: int) -> tuple[str, InlineKeyboardMarkup]:
+    text = view.ticket_text(ticket, config.desk, sla, language)
+    return text, view.ticket_buttons(ticket, clock.now(), config.desk.reopen_days, position)
+
+
+async def _show_ticket(query: CallbackQuery, ticket: Ticket, config: Config, sla: SLA, clock: Clock,
+                       language: str, position: int) -> None:
+    """In place of the list it was opened from; as a new message when opened from elsewhere."""
+    if view.position_of(position) is None:
+        position = 0
+    text, markup = _rendered(ticket, config, sla, clock, language, position)
+    if position:
+        await _edit(query.message, text, markup)
+    else:
+        await query.message.answer(text, reply_markup=markup)
+
+
+async def ticket_opened(query: CallbackQuery, callback_data: TicketCB, config: Config, sla: SLA, clock: Clock,
+                        language: str, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    try:
+        ticket = await _apply(sessionmaker, callback_data.ticket, query.from_user.id)
+    except Refused as error:
+        await _refuse(query, error, callback_data.ticket)
+        return
+    await query.answer()
+    await _show_ticket(query, ticket, config, sla, clock, language, callback_data.value)
+
+
+# --- writing to a ticket -----------------------------------------------------------------------
+
+
+async def write_button(query: CallbackQuery, callback_data: TicketCB, state: FSMContext,
+                       sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """«Write a message» in the view, or «Reply» under a relayed answer: the writing mode."""
+    number = callback_data.ticket
+    try:
+        ticket = await _apply(sessionmaker, number, query.from_user.id)
+        if not can_write(ticket):
+            raise Refused("closed")
+    except Refused as error:
+        await _refuse(query, error, number)
+        return
+    await state.set_state(TicketChat.writing)
+    await state.set_data({"ticket": number, "acked_groups": []})
+    await query.answer()
+    await query.message.answer(view.writing_prompt(number))
+
+
+async def _add_message(message: Message, number: int, sessionmaker: async_sessionmaker[AsyncSession],
+                       clock: Clock) -> Refused | None:
+    """The message into ticket `number`'s discussion; the refusal if it cannot go there."""
+    customer = Actor(message.from_user.id, message.from_user.full_name)
+    incoming = incoming_of(message)
+
+    async def write(session: AsyncSession, ticket: Ticket) -> None:
+        await lifecycle.customer_writes(session, ticket, customer, incoming, clock.now())
+
+    try:
+        await _apply(sessionmaker, number, message.from_user.id, write)
+    except Refused as error:
+        return error
+    return None
+
+
+async def _first_of_album(message: Message, state: FSMContext) -> bool:
+    """False for the second and later items of an album (acknowledged once, on the first)."""
+    group = message.media_group_id
+    if not group:
+        return True
+    acknowledged = (await state.get_data()).get("acked_groups", [])
+    if group in acknowledged:
+        return False
+    await state.update_data(acked_groups=[*acknowledged[-9:], group])
+    return True
+
+
+async def writing_message(message: Message, state: FSMContext, clock: Clock,
+                          sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    number = int((await state.get_data()).get("ticket", 0))
+    if attachment_of(message) is None and not message.text:
+        await message.answer(_(
+            "This cannot be added to a request. Send text, photos, documents, videos or voice messages."
+        ), reply_markup=view.done_button(number))
+        return
+    if message.text and message.text.startswith("/"):
+        await message.answer(_("Commands are not added to the request. Press «Done» when finished, or /cancel."),
+                             reply_markup=view.done_button(number))
+        return
+    refused = await _add_message(message, number, sessionmaker, clock)
+    if refused is not None:
+        await state.clear()
+        await message.answer(view.refusal(refused.reason, number, refused.details), reply_markup=keyboards.main_menu())
+        return
+    if await _first_of_album(message, state):
+        await message.answer(_("Added to request #{number}. Send more, or press «Done».").format(number=number),
+                             reply_markup=view.done_button(number))
+
+
+async def writing_done(query: CallbackQuery, callback_data: TicketCB, state: FSMContext,
+                       sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """«Done»: out of the writing mode (a stale «Done» only loses its button)."""
+    try:
+        await _apply(sessionmaker, callback_data.ticket, query.from_user.id)
+    except Refused as error:
+        await _refuse(query, error, callback_data.ticket)
+        return
+    await _leave(state, TicketChat.writing.state, callback_data.ticket)
+    await query.answer()
+    await _edit(query.message, _("Done: your messages are in request #{number}. Support will answer in this chat.")
+                .format(number=callback_data.ticket), None)
+
+
+async def replied_ticket(message: Message, sessionmaker: async_sessionmaker[AsyncSession]) -> dict | bool:
+    """Filter: a reply to a message of one of the customer's tickets gives {"replied_ticket": number}."""
+    async with sessionmaker() as session:
+        ticket = await by_customer_message(session, message.from_user.id, message.reply_to_message.message_id)
+    return {"replied_ticket": ticket.id} if ticket is not None else False
+
+
+async def reply_to_ticket(message: Message, replied_ticket: int, state: FSMContext, clock: Clock,
+                          sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """A reply to a ticket's message goes to that ticket, even outside the writing mode."""
+    if attachment_of(message) is None and not message.text:
+        await message.answer(_(
+            "This cannot be added to a request. Send text, photos, documents, videos or voice messages."
+        ))
+        return
+    refused = await _add_message(message, replied_ticket, sessionmaker, clock)
+    if refused is not None:
+        await message.answer(view.refusal(refused.reason, replied_ticket, refused.details))
+        return
+    if await _first_of_album(message, state):
+        await message.answer(_("Added to request #{number}.").format(number=replied_ticket))
+
+
+# --- closing -----------------------------------------------------------------------------------
+
+
+async def close_button(query: CallbackQuery, callback_data: TicketCB, clock: Clock,
+                       sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """«Close» asks first (value 0); «Yes, close it» (value 1) closes."""
+    number = callback_data.ticket
+    if callback_data.value not in (0, 1):
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    customer = Actor(query.from_user.id, query.from_user.full_name)
+
+    async def close(session: AsyncSession, ticket: Ticket) -> None:
+        if callback_data.value:
+            await lifecycle.close(session, ticket, customer, clock.now(), by_customer=True)
+        elif not can_write(ticket):
+            raise Refused("closed")
+
+    try:
+        ticket = await _apply(sessionmaker, number, query.from_user.id, close)
+    except Refused as error:
+        await _refuse(query, error, number)
+        return
+    if not callback_data.value:
+        await query.answer()
+        text, markup = view.close_confirmation(number)
+        await query.message.answer(text, reply_markup=markup)
+        return
+    await query.answer(_("Request #{number} is closed.").format(number=number))
+    text = _("Request #{number} is closed. Thank you for writing to us!").format(number=number)
+    if can_rate(ticket):
+        await _edit(query.message, f"{text}\n\n{view.rate_prompt(number)}", view.stars(number))
+    else:
+        await _edit(query.message, text, None)
+
+
+async def keep_button(query: CallbackQuery, callback_data: TicketCB,
+                      sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    try:
+        await _apply(sessionmaker, callback_data.ticket, query.from_user.id)
+    except Refused as error:
+        await _refuse(query, error, callback_data.ticket)
+        return
+    await query.answer()
+    await _edit(query.message, _("Request #{number} stays open.").format(number=callback_data.ticket), None)
+
+
+# --- rating ------------------------------------------------------------------------------------
+
+
+async def rate_button(query: CallbackQuery, callback_data: TicketCB, state: FSMContext, clock: Clock,
+                      sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """«Rate» (value 0) shows the stars; a star (1–5) rates, then a comment may follow."""
+    number, score = callback_data.ticket, callback_data.value
+
+    async def rate(session: AsyncSession, ticket: Ticket) -> None:
+        if ticket.rating is not None:
+            raise Refused("already_rated")
+        if score:
+            await lifecycle.rate(session, ticket, score, clock.now())
+        elif not can_rate(ticket):
+            raise Refused("nothing_to_rate")
+
+    try:
+        await _apply(sessionmaker, number, query.from_user.id, rate)
+    except Refused as error:
+        await _refuse(query, error, number)
+        return
+    await query.answer()
+    if not score:
+        await query.message.answer(view.rate_prompt(number), reply_markup=view.stars(number))
+        return
+    await state.set_state(TicketChat.rating_comment)
+    await state.set_data({"ticket": number})
+    await _edit(query.message, _(
+        "Thank you! You rated request #{number}: {stars}.\n\n"
+        "If you like, write a comment in one message, or press «Skip»."
+    ).format(number=number, stars="⭐" * score), view.skip_button(number))
+
+
+async def rating_comment_entered(message: Message, state: FSMContext, clock: Clock,
+                                 sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    number = int((await state.get_data()).get("ticket", 0))
+    comment = message.text.strip()
+    if len(comment) > RATING_COMMENT_LIMIT:
+        await message.answer(_("That is too long: {actual} characters, the limit is {limit}. Please shorten it.")
+                             .format(actual=len(comment), limit=RATING_COMMENT_LIMIT),
+                             reply_markup=view.skip_button(number))
+        return
+
+    async def save(session: AsyncSession, ticket: Ticket) -> None:
+        await lifecycle.comment_rating(session, ticket, comment, clock.now())
+
+    await state.clear()
+    try:
+        await _apply(sessionmaker, number, message.from_user.id, save)
+    except Refused as error:
+        await message.answer(view.refusal(error.reason, number, error.details))
+        return
+    await message.answer(_("Thank you! Your comment is saved with request #{number}.").format(number=number),
+                         reply_markup=keyboards.main_menu())
+
+
+async def rating_comment_not_text(message: Message, state: FSMContext) -> None:
+    number = int((await state.get_data()).get("ticket", 0))
+    await message.answer(_("Please write the comment as a text message, or press «Skip»."),
+                         reply_markup=view.skip_button(number))
+
+
+async def skip_button(query: CallbackQuery, callback_data: TicketCB, state: FSMContext,
+                      sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    try:
+        await _apply(sessionmaker, callback_data.ticket, query.from_user.id)
+    except Refused as error:
+        await _refuse(query, error, callback_data.ticket)
+        return
+    await _leave(state, TicketChat.rating_comment.state, callback_data.ticket)
+    await query.answer()
+    await _edit(query.message, _("Thank you for rating request #{number}!").format(number=callback_data.ticket),
+                None)
+
+
+# --- reopening ---------------------------------------------------------------------------------
+
+
+async def reopen_button(query: CallbackQuery, callback_data: TicketCB, config: Config, sla: SLA, clock: Clock,
+                        language: str, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    number = callback_data.ticket
+
+    async def reopen(session: AsyncSession, ticket: Ticket) -> None:
+        await lifecycle.reopen(session, ticket, clock.now(), config.desk.reopen_days)
+
+    try:
+        ticket = await _apply(sessionmaker, number, query.from_user.id, reopen)
+    except Refused as error:
+        await _refuse(query, error, number)
+        return
+    await query.answer(_("Request #{number} is open again.").format(number=number))
+    await _show_ticket(query, ticket, config, sla, clock, language, callback_data.value)
+
+
+# --- anything else -----------------------------------------------------------------------------
+
+
+async def stale_button(query: CallbackQuery) -> None:
+    """A ticket or list button with an unknown action or data that does not parse."""
+    await query.answer(_("This button is out of date."), show_alert=True)
 
 
 def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
-    return Router(name="pm_requests")
+    router = Router(name="pm_requests")
+    router.message.register(requests_command, Command("requests"))
+    router.callback_query.register(requests_button, MenuCB.filter(F.action == "mine"))
+    router.callback_query.register(list_switched, ListCB.filter())
+    router.callback_query.register(ticket_opened, TicketCB.filter(F.action == "view"))
+    router.callback_query.register(write_button, TicketCB.filter(F.action.in_({"write", "reply"})))
+    router.callback_query.register(writing_done, TicketCB.filter(F.action == "done"))
+    router.callback_query.register(close_button, TicketCB.filter(F.action == "close"))
+    router.callback_query.register(keep_button, TicketCB.filter(F.action == "keep"))
+    router.callback_query.register(rate_button, TicketCB.filter(F.action == "rate"))
+    router.callback_query.register(skip_button, TicketCB.filter(F.action == "skip"))
+    router.callback_query.register(reopen_button, TicketCB.filter(F.action == "reopen"))
+    router.callback_query.register(stale_button, F.data.startswith(("t:", "l:")))
+    router.message.register(writing_message, TicketChat.writing)
+    router.message.register(rating_comment_entered, TicketChat.rating_comment, F.text & ~F.text.startswith("/"))
+    router.message.register(rating_comment_not_text, TicketChat.rating_comment)
+    # Before the FAQ question handler (the next router), so a reply to a ticket is not a question.
+    router.message.register(reply_to_ticket, StateFilter(None), F.reply_to_message, replied_ticket)
+    return router

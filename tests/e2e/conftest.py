@@ -19,8 +19,10 @@ DESK_CHAT = -1001000000001
 
 def make_config(emu: BotAPIEmulator, folder: Path, **sections) -> Config:
     document = {
-        "telegram": {"token": TOKEN, "api_base": emu.base_url, "polling_timeout": 5},
-        "desk": {"agent_chat_id": DESK_CHAT},
+        # Telegram's pace would make every step of a story wait a second; the pacer has its own tests.
+        "telegram": {"token": TOKEN, "api_base": emu.base_url, "polling_timeout": 5,
+                     "private_per_second": 100.0, "group_per_minute": 6000.0},
+        "desk": {"agent_chat_id": DESK_CHAT, "language": "en"},
         "storage": {"url": f"sqlite+aiosqlite:///{folder / 'frontdesk.db'}"},
         "kb": {"path": str(folder / "faq"), "watch": False},
         "i18n": {"default_language": "ru"},

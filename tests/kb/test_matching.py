@@ -112,3 +112,12 @@ def test_a_sentence_encoder_can_join_the_blend():
     entries = [Entry("refund", ("How do I get a refund?",), "A."), Entry("hours", ("Opening hours",), "B.")]
     matcher = Matcher(entries, encoder=FakeEncoder())
     assert matcher.search("money back please").matches[0].id == "refund"
+
+
+def test_a_close_runner_up_turns_an_answer_into_a_suggestion():
+    settings = MatcherSettings(answer_threshold=55, suggest_threshold=40, answer_margin=15)
+    assert settings.decide(70, 50) == "answer"
+    assert settings.decide(70, 60) == "suggest"  # two entries fit: the customer chooses
+    assert settings.decide(90, 88) == "answer"  # asked nearly word for word (sure_threshold)
+    assert settings.decide(50, 0) == "suggest"
+    assert MatcherSettings(answer_threshold=95).decide(90, 0) == "suggest"  # never below the threshold

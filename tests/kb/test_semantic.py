@@ -42,18 +42,21 @@ def test_entries_are_encoded_in_one_batch_and_reloads_encode_only_what_changed(w
 
 def test_with_an_encoder_the_defaults_are_the_encoder_ones(write_faq, faq_dir):
     write_faq("a.md", faq_text(["How do I get a refund?"]))
-    assert KnowledgeBase(faq_dir, encoder=CountingEncoder()).settings == MatcherSettings.for_encoder()
+    with_encoder = KnowledgeBase(faq_dir, encoder=CountingEncoder())
+    assert with_encoder.settings == MatcherSettings.for_encoder()
     assert KnowledgeBase(faq_dir).settings == MatcherSettings()
 
 
 def test_a_large_faq_scores_the_same_best_entry_as_an_exhaustive_search():
     encoder = CountingEncoder()
-    phrasings = [[f"question {n} a", f"question {n} b", f"question {n} c"] for n in range(8 * PHRASING_CANDIDATES)]
+    count = 8 * PHRASING_CANDIDATES
+    phrasings = [[f"question {n} a", f"question {n} b", f"question {n} c"] for n in range(count)]
     index = SemanticIndex(encoder, phrasings)
     for query in ("question 7 b", "question 300 c", "something else"):
         scores = index.score(query)
         q = encoder.encode([query])[0]
-        vectors = encoder.encode([p for group in phrasings for p in group]).reshape(len(phrasings), 3, -1)
+        flat = [p for group in phrasings for p in group]
+        vectors = encoder.encode(flat).reshape(count, 3, -1)
         exact_best = (vectors @ q).max(axis=1)
         centroids = vectors.sum(axis=1)
         centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
@@ -63,7 +66,33 @@ def test_a_large_faq_scores_the_same_best_entry_as_an_exhaustive_search():
 
 
 def test_the_encoder_blend_still_finds_exact_questions():
-    entries = [Entry("refund", ("How do I get a refund?",), "A."), Entry("hours", ("Opening hours",), "B.")]
+    entries = [
+        Entry("refund", ("How do I get a refund?",), "A."),
+        Entry("hours", ("Opening hours",), "B."),
+    ]
     result = Matcher(entries, encoder=CountingEncoder()).search("Opening hours")
     assert result.matches[0].id == "hours"
     assert result.decision == "answer"
+
+
+def test_a_restart_with_a_vector_file_encodes_only_new_phrasings(write_faq, faq_dir, tmp_path):
+    write_faq("a.md", faq_text(["How do I get a refund?", "Money back"]))
+    vectors = tmp_path / "cache" / "vectors.npz"
+    KnowledgeBase(faq_dir, encoder=CountingEncoder(), vector_file=vectors)
+    assert vectors.exists()
+
+    write_faq("b.md", faq_text(["Opening hours"]))
+    encoder = CountingEncoder()
+    kb = KnowledgeBase(faq_dir, encoder=encoder, vector_file=vectors)
+    assert encoder.calls == [["Opening hours"]]
+    assert kb.search("Money back").matches[0].id == "a"
+
+
+def test_a_broken_vector_file_is_ignored(write_faq, faq_dir, tmp_path):
+    write_faq("a.md", faq_text(["How do I get a refund?"]))
+    vectors = tmp_path / "vectors.npz"
+    vectors.write_bytes(b"not an npz file")
+    encoder = CountingEncoder()
+    kb = KnowledgeBase(faq_dir, encoder=encoder, vector_file=vectors)
+    assert encoder.calls == [["How do I get a refund?"]]
+    assert kb.search("How do I get a refund?").decision == "answer"

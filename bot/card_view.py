@@ -1,0 +1,124 @@
+"""The ticket card in the agent group: its text, its buttons and its topic's name."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import CardCB
+from bot.form_view import criticality_label, kind_label, local_time
+from desk.sla import SLA
+from frontdesk.config import Config
+from storage.models import Ticket
+
+CARD_LIMIT = 4096
+TOPIC_NAME_LIMIT = 128
+CRITICALITY_MARK = {"low": "🟢", "normal": "🟡", "high": "🟠", "critical": "🔴"}
+
+
+def state_label(state: str) -> str:
+    return {
+        "new": _("🆕 new"),
+        "open": _("🛠 in progress"),
+        "waiting": _("⏳ waiting for the customer"),
+        "resolved": _("✅ resolved"),
+        "closed": _("🔒 closed"),
+    }.get(state, state)
+
+
+def topic_name(ticket: Ticket) -> str:
+    name = f"#{ticket.id} {CRITICALITY_MARK.get(ticket.criticality, '')} {ticket.title}"
+    return name[:TOPIC_NAME_LIMIT]
+
+
+def _left(due: datetime, now: datetime) -> str:
+    seconds = int((due - now).total_seconds())
+    sign = "" if seconds >= 0 else "-"
+    seconds = abs(seconds)
+    hours, minutes = seconds // 3600, seconds % 3600 // 60
+    return f"{sign}{hours}h{minutes:02d}m"
+
+
+def _due_line(label: str, due: datetime | None, done: datetime | None, sla: SLA, language: str, now: datetime) -> str:
+    if due is None:
+        return f"{label}: " + _("by agreement")
+    when = local_time(due, sla, language)
+    if done is not None:
+        return f"{label}: {when} " + (_("✔ met") if done <= due else _("✖ late"))
+    status = _("{left} left").format(left=_left(due, now)) if due > now else _("⚠️ overdue by {left}").format(
+        left=_left(now, due))
+    return f"{label}: {when} ({status})"
+
+
+def card_text(ticket: Ticket, config: Config, sla: SLA, now: datetime) -> str:
+    """Every field of the ticket, safe HTML, within Telegram's message limit."""
+    language = config.desk.language
+    customer = ticket.customer
+    who = escape(customer.first_name or "—")
+    if customer.username:
+        who += f" (@{escape(customer.username)})"
+    who += f", id <code>{customer.telegram_id}</code>"
+    if customer.blocked_bot:
+        who += " " + _("⛔ blocked the bot: answers cannot be delivered")
+    chosen = config.form.type(ticket.problem_type)
+    lines = [
+        f"🎫 <b>#{ticket.id}</b> · {criticality_label(ticket.criticality)}"
+        + (" · ⬆️ " + _("priority") if ticket.priority else ""),
+        f"<b>{escape(ticket.title)}</b>",
+        "",
+        _("Customer: {who}").format(who=who),
+        _("Type: {value}").format(value=escape(chosen.label.get(language) if chosen else ticket.problem_type)),
+    ]
+    for step in chosen.steps if chosen else []:
+        value = ticket.fields.get(step.key)
+        if value:
+            lines.append(f"{escape(step.label.get(language))}: {escape(value)}")
+    lines.append(_("Plan: {plan} · support level {level}").format(plan=escape(ticket.plan), level=ticket.support_level))
+    state = state_label(ticket.state)
+    if ticket.assignee_name:
+        state += " · " + _("taken by {name}").format(name=escape(ticket.assignee_name))
+    lines.append(_("State: {state}").format(state=state))
+    if ticket.state != "closed":
+        lines.append(_due_line(_("First response due"), ticket.first_response_due, ticket.first_response_at,
+                               sla, language, now))
+        lines.append(_due_line(_("Resolution due"), ticket.resolution_due, ticket.resolved_at, sla, language, now))
+    counts: dict[str, int] = {}
+    for message in ticket.messages[:1]:
+        for attachment in message.attachments:
+            counts[attachment.kind] = counts.get(attachment.kind, 0) + 1
+    if counts:
+        lines.append(_("Attachments: {value}").format(
+            value=", ".join(f"{kind_label(kind)}: {count}" for kind, count in counts.items())))
+    if ticket.rating:
+        lines.append(_("Rating: {stars}").format(stars="★" * ticket.rating + "☆" * (5 - ticket.rating)))
+    head = "\n".join(lines)
+    details = escape(ticket.details or "")
+    room = CARD_LIMIT - len(head) - 40
+    if len(details) > room:
+        details = details[: max(room, 0)] + "…"
+    return f"{head}\n\n<blockquote>{details}</blockquote>" if details else head
+
+
+def card_buttons(ticket: Ticket) -> InlineKeyboardMarkup | None:
+    if ticket.state == "closed":
+        return None
+    builder = InlineKeyboardBuilder()
+    if ticket.assignee_id is None:
+        builder.button(text=_("🙋 Take"), callback_data=CardCB(action="take", ticket=ticket.id))
+    else:
+        builder.button(text=_("↩️ Release"), callback_data=CardCB(action="release", ticket=ticket.id))
+    builder.button(text=_("⬆️ Priority"), callback_data=CardCB(action="priority", ticket=ticket.id))
+    if ticket.support_level < 3:
+        builder.button(text=_("⏫ Escalate to L{level}").format(level=ticket.support_level + 1),
+                       callback_data=CardCB(action="escalate", ticket=ticket.id))
+    if ticket.state != "waiting":
+        builder.button(text=_("⏳ Waiting for customer"), callback_data=CardCB(action="waiting", ticket=ticket.id))
+    if ticket.state != "resolved":
+        builder.button(text=_("✅ Resolve"), callback_data=CardCB(action="resolve", ticket=ticket.id))
+    builder.button(text=_("🔒 Close"), callback_data=CardCB(action="close", ticket=ticket.id))
+    builder.adjust(2)
+    return builder.as_markup()

@@ -1,0 +1,69 @@
+"""Texts of the desk commands in the agent group."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from html import escape
+
+from aiogram.utils.i18n import gettext as _
+
+from bot.card_view import CRITICALITY_MARK, card_text, state_label
+from desk import reports
+from desk.sla import SLA
+from desk.tickets import get_ticket
+from frontdesk.config import Config
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    return f"{sign}{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+async def queue_text(session, now: datetime) -> str:
+    tickets = await reports.queue(session)
+    if not tickets:
+        return _("The queue is empty.")
+    lines = [_("<b>Open tickets</b> (critical first, then by due time):")]
+    for ticket in tickets:
+        due = reports.next_due(ticket)
+        left = _("no deadline") if due is None else (
+            _("{time} left").format(time=_duration(due - now)) if due > now
+            else _("overdue by {time}").format(time=_duration(now - due)))
+        who = f" · {escape(ticket.assignee_name)}" if ticket.assignee_name else ""
+        lines.append(f"{CRITICALITY_MARK.get(ticket.criticality, '')} #{ticket.id} {escape(ticket.title[:50])} — "
+                     f"{state_label(ticket.state)} · {left}{who}")
+    return "\n".join(lines)
+
+
+async def ticket_text(session, number: int, now: datetime, config: Config, sla: SLA) -> str | None:
+    ticket = await get_ticket(session, number)
+    return card_text(ticket, config, sla, now) if ticket else None
+
+
+async def find_text(session, needle: str) -> str:
+    tickets = await reports.find(session, needle)
+    if not tickets:
+        return _("Nothing found for «{needle}».").format(needle=escape(needle))
+    lines = [_("Found {count}:").format(count=len(tickets))]
+    lines += [f"#{t.id} {escape(t.title[:60])} — {state_label(t.state)}" for t in tickets]
+    return "\n".join(lines)
+
+
+async def stats_text(session) -> str:
+    data = await reports.stats(session)
+    total = sum(data.by_state.values())
+    lines = [_("<b>Tickets:</b> {total}").format(total=total)]
+    for state in ("new", "open", "waiting", "resolved", "closed"):
+        if data.by_state.get(state):
+            lines.append(f"  {state_label(state)}: {data.by_state[state]}")
+    if data.median_first_response is not None:
+        lines.append(_("Median first response: {time} ({count} answered)").format(
+            time=_duration(data.median_first_response), count=data.answered))
+    else:
+        lines.append(_("Median first response: no answers yet"))
+    if data.average_rating is not None:
+        lines.append(_("Average rating: {value:.1f} of 5 ({count} rated)").format(
+            value=data.average_rating, count=data.rated))
+    return "\n".join(lines)

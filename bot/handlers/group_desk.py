@@ -1,0 +1,180 @@
+"""The agent group: relaying answers to customers, internal notes, card buttons, desk commands.
+
+Only the configured agent group is a desk; these handlers do nothing anywhere else. Messages in
+the group that belong to no ticket are left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from html import escape
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.attachments import incoming_of
+from bot.callbacks import CardCB
+from bot.outbox_worker import OutboxWorker
+from bot import desk_view
+from desk import lifecycle
+from desk.clock import Clock
+from desk.desk_chat import DeskChat
+from desk.sla import SLA
+from desk.lifecycle import Actor, Refused
+from desk.tickets import by_desk_message, by_topic, get_ticket
+from frontdesk.config import Config
+
+log = logging.getLogger(__name__)
+CARD_NUMBER = re.compile(r"^🎫 #(\d+) ")
+
+
+def refusal(error: Refused) -> str:
+    return {
+        "closed": _("The ticket is closed."),
+        "taken_by": _("Already taken by {name}.").format(name=error.details.get("name") or "?"),
+        "not_taken": _("Nobody has taken it."),
+        "top_level": _("It is already at the top support level."),
+    }.get(error.reason, _("Not possible now."))
+
+
+async def _ticket_of(session: AsyncSession, message: Message):
+    """The ticket a group message belongs to: its topic, or the card/relayed message it replies to."""
+    if message.is_topic_message and message.message_thread_id:
+        ticket = await by_topic(session, message.chat.id, message.message_thread_id)
+        if ticket is not None:
+            return ticket
+    reply = message.reply_to_message
+    if reply is None or (reply.forum_topic_created and message.is_topic_message):
+        return None
+    ticket = await by_desk_message(session, message.chat.id, reply.message_id)
+    if ticket is None and reply.from_user and reply.from_user.is_bot:
+        # A reply to a card sent a moment ago, before its message id was saved: the card says its number.
+        found = CARD_NUMBER.match(reply.text or "")
+        if found:
+            ticket = await get_ticket(session, int(found.group(1)))
+            if ticket is not None and ticket.card_chat_id not in (None, message.chat.id):
+                ticket = None
+    return ticket
+
+
+def _agent(message_or_query) -> Actor:
+    user = message_or_query.from_user
+    return Actor(user.id, user.first_name or user.username or str(user.id))
+
+
+async def agent_message(message: Message, sessionmaker: async_sessionmaker[AsyncSession], config: Config,
+                        clock: Clock, worker: OutboxWorker) -> None:
+    """An agent writes about a ticket: a note (prefix or /note) stays here, anything else is relayed."""
+    text = message.text or message.caption or ""
+    incoming = incoming_of(message)
+    if not text and not incoming.attachments:
+        return  # service messages (topic created, members joined, ...) are nobody's answer
+    is_note = text.startswith(config.desk.note_prefix) or text.startswith("/note")
+    async with sessionmaker.begin() as session:
+        ticket = await _ticket_of(session, message)
+        if ticket is None:
+            return
+        agent = _agent(message)
+        try:
+            if is_note:
+                await lifecycle.note(session, ticket, agent, incoming, clock.now())
+            else:
+                signature = agent.name if config.desk.agent_signature == "first_name" else config.desk.team_name
+                await lifecycle.support_writes(session, ticket, agent, incoming, clock.now(), signature=signature)
+        except Refused as error:
+            await message.reply(refusal(error) + " " + _("The message was not sent to the customer."))
+            return
+    worker.wake()
+
+
+async def card_button(query: CallbackQuery, callback_data: CardCB, sessionmaker: async_sessionmaker[AsyncSession],
+                      clock: Clock, worker: OutboxWorker) -> None:
+    agent = _agent(query)
+    now = clock.now()
+    async with sessionmaker.begin() as session:
+        ticket = await get_ticket(session, callback_data.ticket)
+        if ticket is None or ticket.card_chat_id != query.message.chat.id:
+            await query.answer(_("No such ticket here."), show_alert=True)
+            return
+        try:
+            if callback_data.action == "take":
+                await lifecycle.take(session, ticket, agent, now)
+            elif callback_data.action == "release":
+                await lifecycle.release(session, ticket, agent, now)
+            elif callback_data.action == "priority":
+                await lifecycle.toggle_priority(session, ticket, now)
+            elif callback_data.action == "escalate":
+                await lifecycle.escalate(session, ticket, agent, now)
+            elif callback_data.action == "waiting":
+                await lifecycle.set_waiting(session, ticket, now)
+            elif callback_data.action == "resolve":
+                await lifecycle.resolve(session, ticket, now)
+            elif callback_data.action == "close":
+                await lifecycle.close(session, ticket, agent, now, by_customer=False)
+            else:
+                await query.answer(_("This button is out of date."), show_alert=True)
+                return
+        except Refused as error:
+            await query.answer(refusal(error), show_alert=True)
+            return
+    await query.answer(_("Done."))
+    worker.wake()
+
+
+async def queue_command(message: Message, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    async with sessionmaker() as session:
+        text = await desk_view.queue_text(session, clock.now())
+    await message.reply(text)
+
+
+async def ticket_command(message: Message, command: CommandObject, sessionmaker: async_sessionmaker[AsyncSession],
+                         clock: Clock, config: Config, sla: SLA) -> None:
+    number = (command.args or "").strip().lstrip("#")
+    if not number.isdigit():
+        await message.reply(_("Usage: /ticket NUMBER"))
+        return
+    async with sessionmaker() as session:
+        text = await desk_view.ticket_text(session, int(number), clock.now(), config, sla)
+    await message.reply(text or _("There is no ticket #{number}.").format(number=escape(number)))
+
+
+async def find_command(message: Message, command: CommandObject, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    needle = (command.args or "").strip()
+    if not needle:
+        await message.reply(_("Usage: /find TEXT"))
+        return
+    async with sessionmaker() as session:
+        await message.reply(await desk_view.find_text(session, needle))
+
+
+async def stats_command(message: Message, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker() as session:
+        await message.reply(await desk_view.stats_text(session))
+
+
+async def group_migrated(message: Message, sessionmaker: async_sessionmaker[AsyncSession],
+                         desk_chat: DeskChat) -> None:
+    """The agent group became a supergroup: follow it to its new id."""
+    async with sessionmaker.begin() as session:
+        await desk_chat.migrated(session, message.migrate_to_chat_id)
+    log.warning("the agent group was upgraded to a supergroup: now %s", message.migrate_to_chat_id)
+
+
+def build_router(desk_chat: DeskChat) -> Router:
+    """A new router with this module's handlers, for the agent group only."""
+    router = Router(name="group_desk")
+    in_desk = F.chat.func(lambda chat: desk_chat.is_desk(chat.id))
+    router.message.filter(in_desk)
+    router.callback_query.filter(F.message.chat.func(lambda chat: desk_chat.is_desk(chat.id)))
+    router.message.register(group_migrated, F.migrate_to_chat_id)
+    router.message.register(queue_command, Command("queue"))
+    router.message.register(ticket_command, Command("ticket"))
+    router.message.register(find_command, Command("find"))
+    router.message.register(stats_command, Command("stats"))
+    router.message.register(agent_message, ~F.from_user.is_bot)
+    router.callback_query.register(card_button, CardCB.filter())
+    return router

@@ -1,0 +1,134 @@
+"""The outbox worker: sends what the domain wrote to the outbox, one chat's rows in order.
+
+Each row is claimed atomically (so two workers, even in two processes, never send one row
+twice in the normal case), sent through the Bot API, and marked sent in one transaction with
+what the send produced (a card's message id, a relayed message's id). A crash between the
+send and that mark sends the row again on start: at least once, never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import desk_sends
+from desk import outbox
+from desk.clock import Clock
+from desk.desk_chat import DeskChat
+from desk.sla import SLA
+from frontdesk.config import Config
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+
+class OutboxWorker:
+    def __init__(self, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, config: Config,
+                 sla: SLA, i18n: I18n, desk_chat: DeskChat, *, tick: float = 0.25,
+                 stale_after: timedelta = timedelta(minutes=2)) -> None:
+        self.sends = desk_sends.DeskSends(bot, sessionmaker, clock, config, sla, i18n, desk_chat)
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.desk_chat = desk_chat
+        self.tick = tick
+        self.stale_after = stale_after
+        self._wake = asyncio.Event()
+        self._busy: set[str] = set()
+        self._tasks: set[asyncio.Task] = set()
+
+    def wake(self) -> None:
+        """Something was enqueued: look now rather than at the next tick."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Send until cancelled; rows left "sending" by a dead process are picked up again."""
+        try:
+            while True:
+                async with self.sessionmaker.begin() as session:
+                    await outbox.release_stale(session, self.clock.now(), self.stale_after)
+                    heads = await outbox.due_heads(session, self.clock.now(), self._busy)
+                for row_id in heads:
+                    await self._start(row_id)
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.tick)
+                except TimeoutError:
+                    pass
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _start(self, row_id: int) -> None:
+        async with self.sessionmaker.begin() as session:
+            if not await outbox.claim(session, row_id, self.clock.now()):
+                return
+            row = await session.get(OutboxMessage, row_id)
+        self._busy.add(row.chat_key)
+        task = asyncio.create_task(self._send(row), name=f"outbox-{row.id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Send everything due now (for the demo and tests); returns when nothing is left."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            async with self.sessionmaker() as session:
+                heads = await outbox.due_heads(session, self.clock.now(), set())
+            if not heads and not self._tasks:
+                return
+            self.wake()
+            await asyncio.sleep(0.05)
+
+    async def _send(self, row: OutboxMessage) -> None:
+        try:
+            await self.sends.send(row)
+        except TelegramRetryAfter as error:
+            await self._later(row, timedelta(seconds=error.retry_after), f"429: retry after {error.retry_after}s")
+        except TelegramMigrateToChat as error:
+            async with self.sessionmaker.begin() as session:
+                if row.chat_key == outbox.DESK:
+                    await self.desk_chat.migrated(session, error.migrate_to_chat_id)
+                    log.warning("the agent group moved to %s; following it", error.migrate_to_chat_id)
+                await outbox.retry_later(session, row.id, self.clock.now(), "chat migrated")
+        except TelegramForbiddenError as error:
+            await self.sends.forbidden(row, error)
+        except TelegramBadRequest as error:
+            log.error("outbox #%s (%s) refused by Telegram: %s", row.id, row.kind, error.message)
+            async with self.sessionmaker.begin() as session:
+                await outbox.give_up(session, row.id, f"400: {error.message}")
+        except (TelegramNetworkError, TelegramServerError) as error:
+            await self._later(row, timedelta(seconds=min(2 ** row.attempts, 300)), str(error))
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a bug in one row must not stop the worker
+            log.exception("outbox #%s (%s) failed", row.id, row.kind)
+            await self._later(row, timedelta(seconds=min(2 ** row.attempts, 300)), repr(error))
+        finally:
+            self._busy.discard(row.chat_key)
+            self.wake()
+
+    async def _later(self, row: OutboxMessage, delay: timedelta, error: str) -> None:
+        async with self.sessionmaker.begin() as session:
+            if row.attempts >= MAX_ATTEMPTS:
+                log.error("outbox #%s (%s) given up after %d attempts: %s", row.id, row.kind, row.attempts, error)
+                await outbox.give_up(session, row.id, error)
+            else:
+                log.warning("outbox #%s (%s) attempt %d failed: %s; again in %s", row.id, row.kind,
+                            row.attempts, error, delay)
+                await outbox.retry_later(session, row.id, self.clock.now() + delay, error)

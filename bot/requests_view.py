@@ -1,0 +1,255 @@
+"""What "My requests" shows: the list with its filters and pages, one ticket with its discussion,
+and the small prompts around writing, closing and rating. Every text a person wrote is escaped."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import ListCB, MenuCB, TicketCB
+from bot.form_view import criticality_label, local_time
+from desk.customer_tickets import (
+    CLOSED,
+    FILTERS,
+    WAITING_FOR_CUSTOMER,
+    Page,
+    can_rate,
+    can_reopen,
+    can_write,
+    discussion,
+    indicator,
+)
+from desk.sla import SLA
+from frontdesk.config import DeskConfig
+from storage.models import Ticket, TicketMessage
+
+MESSAGE_LIMIT = 4096
+# One message of the discussion is cut to this many characters, so several fit in the view.
+ENTRY_LIMIT = 1000
+BUTTON_TITLE_LIMIT = 40
+
+DOTS = {CLOSED: "⚪", WAITING_FOR_CUSTOMER: "🔴"}
+
+
+def dot(ticket: Ticket) -> str:
+    return DOTS.get(indicator(ticket), "🟢")
+
+
+def state_label(state: str) -> str:
+    return {
+        "new": _("new"),
+        "open": _("in progress"),
+        "waiting": _("waiting for your answer"),
+        "resolved": _("resolved"),
+        "closed": _("closed"),
+    }.get(state, state)
+
+
+def filter_label(show: str) -> str:
+    return {
+        "open": _("Open"),
+        "waiting": _("Waiting for me"),
+        "closed": _("Closed"),
+        "all": _("All"),
+    }[show]
+
+
+# --- where a ticket view returns to ---------------------------------------------------------
+
+
+def list_position(show: str, page: int) -> int:
+    """The list a ticket was opened from, packed in TicketCB.value (0: not opened from a list)."""
+    return 1 + FILTERS.index(show) * 1000 + page
+
+
+def position_of(value: int) -> tuple[str, int] | None:
+    """(filter, page) packed by `list_position`, or None for 0 or a value that packs nothing."""
+    if value < 1 or (value - 1) // 1000 >= len(FILTERS):
+        return None
+    return FILTERS[(value - 1) // 1000], (value - 1) % 1000
+
+
+# --- the list --------------------------------------------------------------------------------
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def ticket_list(page: Page, show: str) -> tuple[str, InlineKeyboardMarkup]:
+    """The list message: a legend, one line per ticket, filter, page and ticket buttons."""
+    builder = InlineKeyboardBuilder()
+    for name in FILTERS:
+        mark = "✅ " if name == show else ""
+        builder.button(text=f"{mark}{filter_label(name)} ({page.counts[name]})", callback_data=ListCB(show=name))
+    sizes = [2, 2]
+    if page.total == 0:
+        text = _("<b>My requests</b>\n\nYou have no requests yet.") if page.counts["all"] == 0 else _(
+            "<b>My requests: {filter}</b>\n\nThere are no requests here."
+        ).format(filter=filter_label(show))
+        builder.button(text=_("📝 New request"), callback_data=MenuCB(action="new"))
+        sizes.append(1)
+        builder.adjust(*sizes)
+        return text, builder.as_markup()
+
+    lines = [_("<b>My requests: {filter}</b>").format(filter=filter_label(show))]
+    if page.pages > 1:
+        lines[0] += " " + _("(page {page} of {pages})").format(page=page.page + 1, pages=page.pages)
+    lines.append(_("⚪ closed · 🟢 waiting for support · 🔴 waiting for you"))
+    lines.append("")
+    for ticket in page.tickets:
+        lines.append(f"{dot(ticket)} #{ticket.id} {escape(ticket.title)} — {state_label(ticket.state)}")
+
+    navigation = 0
+    if page.page > 0:
+        builder.button(text="◀️", callback_data=ListCB(show=show, page=page.page - 1))
+        navigation += 1
+    if page.page < page.pages - 1:
+        builder.button(text="▶️", callback_data=ListCB(show=show, page=page.page + 1))
+        navigation += 1
+    if navigation:
+        sizes.append(navigation)
+    position = list_position(show, page.page)
+    for ticket in page.tickets:
+        builder.button(
+            text=f"{dot(ticket)} #{ticket.id} {_short(ticket.title, BUTTON_TITLE_LIMIT)}",
+            callback_data=TicketCB(action="view", ticket=ticket.id, value=position),
+        )
+        sizes.append(1)
+    builder.adjust(*sizes)
+    return "\n".join(lines), builder.as_markup()
+
+
+# --- one ticket ------------------------------------------------------------------------------
+
+
+def _author(message: TicketMessage, desk: DeskConfig) -> str:
+    if message.author_kind == "customer":
+        return _("👤 You")
+    name = message.author_name if desk.agent_signature == "first_name" and message.author_name else desk.team_name
+    return "🎧 " + escape(name)
+
+
+def _entry(message: TicketMessage, desk: DeskConfig, sla: SLA, language: str) -> str:
+    head = f"<b>{_author(message, desk)}</b> · {local_time(message.created_at, sla, language)}"
+    body = escape(_short(message.text, ENTRY_LIMIT)) if message.text else ""
+    files = f"📎 {len(message.attachments)}" if message.attachments else ""
+    return "\n".join(part for part in (head, body, files) if part)
+
+
+def ticket_text(ticket: Ticket, desk: DeskConfig, sla: SLA, language: str) -> str:
+    """The header and as much of the discussion as fits one message (the latest messages)."""
+    header = "\n".join([
+        _("<b>Request #{number}</b>: {title}").format(number=ticket.id, title=escape(ticket.title)),
+        _("State: {state}").format(state=f"{dot(ticket)} {state_label(ticket.state)}"),
+        _("Criticality: {value}").format(value=criticality_label(ticket.criticality)),
+        _("Created: {when}").format(when=local_time(ticket.created_at, sla, language)),
+    ])
+    if ticket.rating:
+        header += "\n" + _("Your rating: {stars}").format(stars="⭐" * ticket.rating)
+    messages = discussion(ticket)
+    entries: list[str] = []
+    # Room for the header, the separators and the "earlier messages" line.
+    room = MESSAGE_LIMIT - len(header) - 120
+    for message in reversed(messages):
+        entry = _entry(message, desk, sla, language)
+        if len(entry) + 2 > room:
+            break
+        entries.append(entry)
+        room -= len(entry) + 2
+    entries.reverse()
+    parts = [header]
+    hidden = len(messages) - len(entries)
+    if hidden:
+        parts.append(_("… earlier messages not shown: {count}").format(count=hidden))
+    parts.extend(entries)
+    return "\n\n".join(parts)
+
+
+def ticket_buttons(ticket: Ticket, now: datetime, reopen_days: int, position: int) -> InlineKeyboardMarkup:
+    """The buttons that fit the ticket's state now, and the way back to the list."""
+    builder = InlineKeyboardBuilder()
+    if can_write(ticket):
+        builder.button(text=_("💬 Write a message"), callback_data=TicketCB(action="write", ticket=ticket.id))
+    if can_rate(ticket):
+        builder.button(text=_("⭐ Rate"), callback_data=TicketCB(action="rate", ticket=ticket.id))
+    if can_reopen(ticket, now, reopen_days):
+        builder.button(text=_("🔄 Reopen"), callback_data=TicketCB(action="reopen", ticket=ticket.id, value=position))
+    if can_write(ticket):
+        builder.button(text=_("🔒 Close"), callback_data=TicketCB(action="close", ticket=ticket.id))
+    show, page = position_of(position) or ("all", 0)
+    builder.button(text=_("⬅️ Back to the list"), callback_data=ListCB(show=show, page=page))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def refusal(reason: str, number: int, details: dict) -> str:
+    """A polite text for a `Refused` reason (and for a ticket that is not the customer's)."""
+    texts = {
+        "not_yours": _("This request was not found among yours."),
+        "closed": _("Request #{number} is closed. You can reopen it from its page for a while after closing."),
+        "not_closed": _("Request #{number} is not closed, there is nothing to reopen."),
+        "too_late": _("Request #{number} was closed more than {days} days ago and cannot be reopened. "
+                      "Please send a new request."),
+        "bad_score": _("Please choose from 1 to 5 stars."),
+        "nothing_to_rate": _("You can rate request #{number} once support has answered it."),
+        "already_rated": _("You have already rated request #{number}. Thank you!"),
+    }
+    text = texts.get(reason, _("This cannot be done with request #{number} now."))
+    return text.format(number=number, **details)
+
+
+# --- prompts ---------------------------------------------------------------------------------
+
+
+def writing_prompt(number: int) -> str:
+    return _(
+        "Write your message for request #{number}: text, photos, documents, videos or voice messages. "
+        "Each message you send is added to the request. Press «Done» when finished, or /cancel."
+    ).format(number=number)
+
+
+def done_button(number: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("✅ Done"), callback_data=TicketCB(action="done", ticket=number))
+    return builder.as_markup()
+
+
+def close_confirmation(number: int) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("🔒 Yes, close it"), callback_data=TicketCB(action="close", ticket=number, value=1))
+    builder.button(text=_("↩️ No, keep it open"), callback_data=TicketCB(action="keep", ticket=number))
+    builder.adjust(1)
+    return _("Close request #{number}? Do it when the problem is solved.").format(number=number), builder.as_markup()
+
+
+def stars(number: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for score in range(1, 6):
+        builder.button(text="⭐" * score, callback_data=TicketCB(action="rate", ticket=number, value=score))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def rate_prompt(number: int) -> str:
+    return _("How would you rate the help with request #{number}? 1 ⭐ — poor, 5 ⭐ — excellent.").format(
+        number=number
+    )
+
+
+def skip_button(number: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("⏭ Skip"), callback_data=TicketCB(action="skip", ticket=number))
+    return builder.as_markup()
+
+
+def view_button(number: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("📄 Open the request"), callback_data=TicketCB(action="view", ticket=number))
+    builder.button(text=_("📋 My requests"), callback_data=MenuCB(action="mine"))
+    builder.adjust(1)
+    return builder.as_markup()
