@@ -191,7 +191,7 @@ def refusal(reason: str, number: int, details: dict) -> str:
     """A polite text for a `Refused` reason (and for a ticket that is not the customer's)."""
     texts = {
         "not_yours": _("This request was not found among yours."),
-        "closed": _("Request #{number} is closed. You can reopen it from its page for a while after closing."),
+        "closed": _("Request #{number} is closed. If the problem is back, reopen it in «My requests»."),
         "not_closed": _("Request #{number} is not closed, there is nothing to reopen."),
         "too_late": _("Request #{number} was closed more than {days} days ago and cannot be reopened. "
                       "Please send a new request."),
@@ -247,9 +247,23 @@ def skip_button(number: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def view_button(number: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("📄 Open the request"), callback_data=TicketCB(action="view", ticket=number))
-    builder.button(text=_("📋 My requests"), callback_data=MenuCB(action="mine"))
-    builder.adjust(1)
-    return builder.as_markup()
+def without(markup: InlineKeyboardMarkup | None, action: str) -> InlineKeyboardMarkup | None:
+    """`markup` without its TicketCB buttons of `action` (None when nothing is left).
+
+    Stars may stand under a relayed answer next to «Reply» and «Close»: rating drops only the stars.
+    """
+    if markup is None:
+        return None
+    rows = []
+    for row in markup.inline_keyboard:
+        kept = [button for button in row if not _is_action(button.callback_data, action)]
+        if kept:
+            rows.append(kept)
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+def _is_action(data: str | None, action: str) -> bool:
+    try:
+        return data is not None and TicketCB.unpack(data).action == action
+    except (TypeError, ValueError):
+        return False

@@ -6,7 +6,12 @@ character n-gram TF-IDF vectors of the same (survives typos), and rapidfuzz `tok
 stemmed query against the entry's best phrasing, computed for the best candidates only. With an
 optional sentence encoder (`kb.semantic`), the cosine of sentence embeddings joins the blend.
 The query is tried as typed and converted to the other keyboard layout; the variant whose best
-entry scores highest wins.
+entry scores highest wins. Query words no entry holds are first corrected to the nearest word the
+entries do hold (`kb.spelling`), so a typo in a key word costs little.
+
+"Answer" needs a score above a threshold AND a clear lead over the second-best entry (the margin
+rule of `MatcherSettings`): on the benchmark it separates right answers from wrong ones far better
+than the score alone.
 
 Everything that depends on the entries is computed once in `Matcher.__init__`; a query costs two
 `np.bincount` passes over the postings of its terms and one `rapidfuzz.process.cdist` call over the

@@ -321,10 +321,13 @@ async def rate_button(query: CallbackQuery, callback_data: TicketCB, state: FSMC
         return
     await state.set_state(TicketChat.rating_comment)
     await state.set_data({"ticket": number})
-    await _edit(query.message, _(
+    # The stars go; the message they stood under (a relayed answer, perhaps) stays as it was.
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=view.without(query.message.reply_markup, "rate"))
+    await query.message.answer(_(
         "Thank you! You rated request #{number}: {stars}.\n\n"
         "If you like, write a comment in one message, or press «Skip»."
-    ).format(number=number, stars="⭐" * score), view.skip_button(number))
+    ).format(number=number, stars="⭐" * score), reply_markup=view.skip_button(number))
 
 
 async def rating_comment_entered(message: Message, state: FSMContext, clock: Clock,

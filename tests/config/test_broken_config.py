@@ -84,10 +84,39 @@ def test_token_from_environment_wins(tmp_path):
     # far as the Bot API, which is unreachable here (port 9): one line, non-zero exit.
     result = run_frontdesk(
         tmp_path,
-        "[telegram]\napi_base = 'http://127.0.0.1:9'\n[storage]\nurl = 'sqlite+aiosqlite:///t.db'\n",
+        "[telegram]\napi_base = 'http://127.0.0.1:9'\n[storage]\nurl = 'sqlite+aiosqlite:///t.db'\n"
+        "[kb]\npath = '.'\n",
         ("FRONTDESK_TELEGRAM_TOKEN", "123456:FROMENV"),
     )
     assert result.returncode == 1, result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert "cannot reach the Bot API at http://127.0.0.1:9" in last
     assert "Traceback" not in result.stderr
+
+
+def test_a_missing_faq_folder_is_one_line(tmp_path):
+    result = run_frontdesk(tmp_path, GOOD + "[kb]\npath = 'no-such-folder'\n")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == ["frontdesk: kb.path: FAQ folder no-such-folder does not exist"]
+
+
+async def test_a_rejected_token_is_one_line(tmp_path):
+    import asyncio
+
+    from emulator import BotAPIEmulator
+
+    async with BotAPIEmulator(token="123456:RIGHT") as emu:
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f"[telegram]\ntoken = '123456:WRONG'\napi_base = '{emu.base_url}'\n[kb]\npath = '.'\n",
+            encoding="utf-8",
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "frontdesk.cli", "run", "--config", str(config),
+            cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    last = stderr.decode().strip().splitlines()[-1]
+    assert last == f"frontdesk: the Bot API at {emu.base_url} rejected the token (401 Unauthorized): check telegram.token"
+    assert "Traceback" not in stderr.decode()

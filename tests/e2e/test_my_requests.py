@@ -31,6 +31,12 @@ def config(emu, tmp_path):
     return make_config(emu, tmp_path, desk={"page_size": 5, "reopen_days": 7})
 
 
+@pytest.fixture(autouse=True)
+def desk_group(emu):
+    """The agents' group, where the outbox worker relays what customers write."""
+    return emu.add_group(DESK_CHAT, "Support desk")
+
+
 @pytest.fixture
 def mary(emu):
     """Another English-speaking customer, whose tickets John must never reach."""
@@ -113,7 +119,7 @@ async def open_from_list(t, number: int, title: str):
     listing = await t.send("/requests", expect="My requests")
     button = next(text for row in listing.buttons for text in row if text.split()[1:2] == [f"#{number}"])
     assert title[:20] in button
-    return await t.press(listing, button, expect=f"Request #{number}")
+    return await t.press(listing, button, expect=f"Request #{number}: ")
 
 
 # --- the list ----------------------------------------------------------------------------------
@@ -253,33 +259,46 @@ async def test_writing_to_a_ticket_until_done(frontdesk, emu, john, talk, db, co
     assert len(await customer_messages(db, number)) == 5
 
 
-async def test_reply_button_and_a_reply_to_a_relayed_answer(frontdesk, emu, john, talk, db, config):
+async def test_a_ticket_closed_meanwhile_ends_the_writing_mode(frontdesk, emu, john, talk, db, config):
+    number = await new_ticket(db, config, john, title="Closed under me")
+    t = talk(john)
+    shown = await open_from_list(t, number, "Closed under me")
+    await t.press(shown, "💬 Write a message", expect="Write your message")
+    await agent_closes(db, number)
+    await t.send("One more thing", expect=f"Request #{number} is closed. If the problem is back")
+    assert len(await customer_messages(db, number)) == 1
+    await t.send("A question now", expect="did not find an answer")
+
+
+async def test_a_reply_to_a_relayed_answer_and_its_reply_button(frontdesk, emu, john, talk, db, config):
     first = await new_ticket(db, config, john, title="First problem")
     second = await new_ticket(db, config, john, title="Second problem")
-    answer = await support_answers(db, first, "Which version do you use?")
-    # What the worker does: relay the answer to the customer's chat and remember where it stands.
-    relayed = await frontdesk.app.bot.send_message(
-        john.id, "Which version do you use?",
-        reply_markup=None,
-    )
-    async with db.begin() as session:
-        await session.execute(update(TicketMessage).where(TicketMessage.id == answer.id)
-                              .values(customer_message_id=relayed.message_id))
+    await support_answers(db, first, "Which version do you use?")
     t = talk(john)
-    shown = await t.view.wait_for(lambda m: "Which version" in m.shown_text)
+    relayed = await t.view.wait_for(lambda m: "Which version" in m.shown_text)  # the worker relays it
 
-    await t.do(john.reply(shown, "Version 4.2"), expect=f"Added to request #{first}")
+    await t.do(john.reply(relayed, "Version 4.2"), expect=f"Added to request #{first}")
     assert (await customer_messages(db, first))[-1].text == "Version 4.2"
     assert len(await customer_messages(db, second)) == 1
 
-    # The «Reply» button the worker puts under a relayed answer opens the writing mode.
-    prompt = await t.send("/requests", expect="My requests")
-    press = await john.press_data(prompt, TicketCB(action="reply", ticket=second).pack())
-    await t.view.wait_for(lambda m: f"Write your message for request #{second}" in m.shown_text)
-    assert (await press.answer()).text is None
-    await t.send("Details for the second", expect=f"Added to request #{second}")
+    # «Reply» under the relayed answer opens the writing mode for its ticket.
+    await t.press(relayed, "💬 Reply", expect=f"Write your message for request #{first}")
+    await t.send("And the log is empty", expect=f"Added to request #{first}")
     await t.send("/cancel", expect="Cancelled")
-    assert [m.text for m in await customer_messages(db, second)][-1] == "Details for the second"
+    await t.send("Unrelated question", expect="did not find an answer")
+    assert [m.text for m in await customer_messages(db, first)][-2:] == ["Version 4.2", "And the log is empty"]
+
+
+async def test_stars_under_a_relayed_answer_keep_the_answer(frontdesk, emu, john, talk, db, config):
+    number = await new_ticket(db, config, john, title="Stars below")
+    await support_answers(db, number, "It is fixed now.")
+    t = talk(john)
+    relayed = await t.view.wait_for(lambda m: "It is fixed now." in m.shown_text)
+    await t.press(relayed, "3⭐", expect="You rated request")
+    after = emu.message(john, relayed.message_id)
+    assert "It is fixed now." in after.shown_text
+    assert after.buttons == [["💬 Reply", "🔒 Close"]]
+    assert (await ticket(db, number)).rating == 3
 
 
 # --- close, rate, reopen -----------------------------------------------------------------------
