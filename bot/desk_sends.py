@@ -222,9 +222,43 @@ class DeskSends:
                 number=number, comment=escape(ticket.rating_comment or ""))
         if event == "customer_blocked":
             return _("⛔ The customer blocked the bot: answers on #{number} cannot be delivered.").format(number=number)
+        if event in ("fr_reminder", "fr_breach", "res_reminder", "res_breach"):
+            return self._sla_text(event, ticket, bool(payload.get("late")))
+        if event == "autoclosed":
+            return _("🔒 #{number} was closed automatically after {hours} hours without an answer from the "
+                     "customer.").format(number=number, hours=payload.get("hours"))
         if event == "customer_back":
             return _("✅ The customer unblocked the bot: answers on #{number} are delivered again.").format(number=number)
         return escape(str(payload.get("text") or event))
+
+    def _sla_text(self, event: str, ticket: Ticket, late: bool) -> str:
+        first = event.startswith("fr_")
+        due = ticket.first_response_due if first else ticket.resolution_due
+        when = card_view.local_time(due, self.sla, self.config.desk.language) if due else "—"
+        number, title = ticket.id, escape(ticket.title[:60])
+        if event.endswith("_reminder"):
+            text = (_("⏰ #{number} «{title}»: the first response is due {when}.") if first else
+                    _("⏰ #{number} «{title}»: the resolution is due {when}.")).format(
+                number=number, title=title, when=when)
+        else:
+            mentions = " ".join(escape(m) for m in self.config.desk.level2_mentions)
+            text = (_("🚨 #{number} «{title}»: the first response was due {when} and is overdue.") if first else
+                    _("🚨 #{number} «{title}»: the resolution was due {when} and is overdue.")).format(
+                number=number, title=title, when=when)
+            text += f" {mentions}" if mentions else ""
+        if late:
+            text += " " + _("(sent late: the bot was down when it fell due)")
+        return text
+
+    async def _digest(self, row: OutboxMessage, ticket: Ticket | None) -> None:
+        from bot import desk_view
+
+        async with self.sessionmaker() as session:
+            queue = await desk_view.queue_text(session, self.clock.now())
+            stats = await desk_view.stats_text(session)
+        text = _("☀️ <b>Daily digest</b>") + f"\n\n{stats}\n\n{queue}"
+        await self._send_long(self.desk_chat.id, text, {})
+        await self._finish(row)
 
     async def _send_long(self, chat_id: int, html: str, where: dict, markup: InlineKeyboardMarkup | None = None):
         """Send a text that may pass Telegram's limit as several messages; returns the first."""
@@ -280,6 +314,13 @@ class DeskSends:
         elif event == "closed":
             text = _("🔒 Request #{number} «{title}» is closed. You can reopen it from «My requests» within "
                      "{days} days.").format(number=number, title=title, days=self.config.desk.reopen_days)
+        elif event == "customer_reminder":
+            text = _("⏳ We are still waiting for your answer on request #{number} «{title}».").format(
+                number=number, title=title)
+        elif event == "autoclose_notice":
+            text = _("⌛ Request #{number} «{title}» will be closed in about {hours} hours if we do not hear "
+                     "from you. Reply to keep it open.").format(number=number, title=title,
+                                                                hours=row.payload.get("hours_left"))
         else:
             text = escape(str(row.payload.get("text") or event))
         markup = self._customer_buttons(ticket, rate=rate) if event != "closed" else None

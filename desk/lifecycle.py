@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from desk import outbox
+from desk import outbox, reminders
 from desk.outbox import DESK, customer_key
+from frontdesk.config import SchedulerConfig
 from storage.models import Attachment, OutboxMessage, Ticket, TicketMessage
 
 STATES = ("new", "open", "waiting", "resolved", "closed")
@@ -113,19 +114,22 @@ async def escalate(session: AsyncSession, ticket: Ticket, agent: Actor, now: dat
     await refresh_card(session, ticket, now)
 
 
-async def set_waiting(session: AsyncSession, ticket: Ticket, now: datetime) -> None:
+async def set_waiting(session: AsyncSession, ticket: Ticket, now: datetime, silence: SchedulerConfig) -> None:
     _active(ticket)
     ticket.state = "waiting"
     _touch(ticket, now)
+    await reminders.plan_silence(session, ticket, silence, now)
     _notify(session, ticket, "waiting", now)
     await refresh_card(session, ticket, now)
 
 
-async def resolve(session: AsyncSession, ticket: Ticket, now: datetime) -> None:
+async def resolve(session: AsyncSession, ticket: Ticket, now: datetime, silence: SchedulerConfig) -> None:
     _active(ticket)
     ticket.state = "resolved"
     ticket.resolved_at = now
     _touch(ticket, now)
+    await reminders.cancel(session, ticket.id, reminders.RESOLUTION)
+    await reminders.plan_silence(session, ticket, silence, now)
     _notify(session, ticket, "resolved", now)
     await refresh_card(session, ticket, now)
 
@@ -135,6 +139,8 @@ async def close(session: AsyncSession, ticket: Ticket, actor: Actor, now: dateti
     ticket.state = "closed"
     ticket.closed_at = now
     _touch(ticket, now)
+    await reminders.cancel(session, ticket.id, reminders.FIRST_RESPONSE + reminders.RESOLUTION
+                           + reminders.CUSTOMER_SILENCE)
     if by_customer:
         _desk_event(session, ticket, "closed_by_customer", now)
     else:
@@ -214,6 +220,7 @@ async def customer_writes(session: AsyncSession, ticket: Ticket, customer: Actor
     ticket.last_activity_at = now
     if ticket.state in ("waiting", "resolved"):
         ticket.state = "open"
+    await reminders.cancel(session, ticket.id, reminders.CUSTOMER_SILENCE)
     _touch(ticket, now)
     outbox.enqueue(session, "to_desk", DESK, now, ticket_id=ticket.id, ticket_message_id=message.id,
                    payload={"from_chat_id": incoming.chat_id, "message_id": incoming.message_id,
@@ -235,6 +242,7 @@ async def support_writes(session: AsyncSession, ticket: Ticket, agent: Actor, in
     ticket.last_activity_at = now
     if ticket.first_response_at is None:
         ticket.first_response_at = now
+        await reminders.cancel(session, ticket.id, reminders.FIRST_RESPONSE)
     if ticket.state == "new":
         ticket.state = "open"
     if ticket.assignee_id is None:

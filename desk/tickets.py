@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from desk.clock import Clock
 from desk.customers import Person, touch_customer
-from desk import outbox
+from desk import outbox, reminders
 from desk.forms import CRITICALITIES, Draft
 from desk.outbox import DESK
 from desk.sla import SLA
@@ -78,6 +78,7 @@ async def open_ticket(
     await session.flush()
     outbox.enqueue(session, "ticket_card", DESK, now, ticket_id=ticket.id,
                    priority=CRITICALITIES.index(ticket.criticality))
+    await reminders.plan_ticket(session, ticket, sla, now)
     return Opened(ticket, created=True)
 
 

@@ -19,6 +19,7 @@ from bot.i18n import build_i18n
 from desk.clock import Clock, SystemClock
 from desk.sla import SLA
 from frontdesk.config import Config
+from frontdesk.scheduler import Scheduler
 from kb.base import KnowledgeBase
 from kb.matcher import MatcherSettings
 from storage import migrate
@@ -45,6 +46,8 @@ class Frontdesk:
         self.dispatcher: Dispatcher | None = None
         self.me: User | None = None
         self.kb: KnowledgeBase | None = None
+        self.scheduler: Scheduler | None = None
+        self.worker: OutboxWorker | None = None
         self._polling: asyncio.Task | None = None
         self._background: list[asyncio.Task] = []
 
@@ -59,6 +62,7 @@ class Frontdesk:
             raise
         self._polling = asyncio.create_task(self._poll(), name="frontdesk-polling")
         self._background.append(asyncio.create_task(self.worker.run(), name="frontdesk-outbox"))
+        self.scheduler.start()
         if self.config.kb.watch:
             self._background.append(asyncio.create_task(self._watch_kb(), name="frontdesk-kb-watch"))
 
@@ -116,6 +120,7 @@ class Frontdesk:
                 # The embedded default runs one process: what it was sending when it stopped goes again.
                 await outbox.release_all_sending(session)
         self.worker = OutboxWorker(self.bot, sessionmaker, self.clock, self.config, sla, i18n, self.desk_chat)
+        self.scheduler = Scheduler(sessionmaker, sla, self.config.scheduler, self.clock, on_done=self.worker.wake)
         self.dispatcher = build_dispatcher(
             config=self.config,
             sessionmaker=sessionmaker,
@@ -147,6 +152,8 @@ class Frontdesk:
 
     async def stop(self) -> None:
         """Stop polling, let handlers in flight finish, close the Bot API session and the database."""
+        if self.scheduler is not None:
+            self.scheduler.stop()
         for task in self._background:
             task.cancel()
         for task in self._background:

@@ -175,6 +175,29 @@ class FormConfig(Section):
         return next((item for item in self.types if item.key == key), None)
 
 
+class SchedulerConfig(Section):
+    """What the scheduler does besides the SLA reminders, and how often it looks."""
+
+    # Seconds between two sweeps over what has fallen due.
+    sweep_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # Hours after which a customer who has not answered a ticket waiting for them is reminded.
+    customer_reminder_hours: float = Field(default=24.0, gt=0)
+    # Hours of silence after which a ticket waiting for the customer (or resolved) is closed,
+    # and how many hours before that the customer gets a last notice.
+    autoclose_hours: float = Field(default=72.0, gt=0)
+    autoclose_notice_hours: float = Field(default=24.0, ge=0)
+    # The daily digest in the agent group, at this local time on working days ("" for none).
+    digest_time: str = Field(default="09:30", pattern=r"^(|([01]\d|2[0-3]):[0-5]\d)$")
+
+    @field_validator("autoclose_notice_hours")
+    @classmethod
+    def _notice_before_close(cls, value: float, info) -> float:
+        closing = info.data.get("autoclose_hours")
+        if closing is not None and value >= closing:
+            raise ValueError("must be less than autoclose_hours")
+        return value
+
+
 class I18nConfig(Section):
     default_language: Literal["ru", "en"] = "ru"
 
@@ -192,6 +215,7 @@ class Config(Section):
     log: LogConfig = LogConfig()
     form: FormConfig = FormConfig()
     sla: SLAConfig = SLAConfig()
+    scheduler: SchedulerConfig = SchedulerConfig()
 
     @property
     def token(self) -> str:

@@ -153,6 +153,8 @@ class Matcher:
         """Score (0–100) of every entry for `query`, in entry order, best layout variant."""
         best = np.zeros(len(self.entries))
         for number, variant in enumerate(layout_variants(query)):
+            if number and self._mostly_known(query):
+                break  # typed in the right layout: a conversion is gibberish, not worth scoring
             scores = self._score_variant(variant, as_typed=number == 0)
             if scores.max(initial=0.0) > best.max(initial=0.0):
                 best = scores
@@ -182,6 +184,11 @@ class Matcher:
             for i in ordered
             if scores[i] > 0
         ]
+
+    def _mostly_known(self, text: str) -> bool:
+        """Whether at least half the content words of `text` are words the entries hold."""
+        words = self._norm.content_words(text)
+        return 2 * sum(map(self._is_known, words)) >= len(words) > 0
 
     def _is_known(self, word: str) -> bool:
         return word in self._speller or self._norm.stem(word) in self._bm25.index

@@ -240,3 +240,28 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class Reminder(Base):
+    """Something the scheduler must do once at `due_at`: remind, escalate, close, report.
+
+    `key` makes scheduling idempotent; a sweep claims a row with a conditional update
+    (pending → sent) in the same transaction as the outbox rows it writes, so it happens once,
+    also with two sweepers at a time and across restarts.
+    """
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(96), unique=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    due_at: Mapped[datetime]
+    # Higher goes first when several are due: critical tickets before the rest.
+    priority: Mapped[int] = mapped_column(default=0)
+    # "pending", "sent", "cancelled".
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_reminders_state_due_at", "state", "due_at"),)

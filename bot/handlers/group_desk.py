@@ -92,7 +92,7 @@ async def agent_message(message: Message, sessionmaker: async_sessionmaker[Async
 
 
 async def card_button(query: CallbackQuery, callback_data: CardCB, sessionmaker: async_sessionmaker[AsyncSession],
-                      clock: Clock, worker: OutboxWorker) -> None:
+                      clock: Clock, worker: OutboxWorker, config: Config) -> None:
     agent = _agent(query)
     now = clock.now()
     async with sessionmaker.begin() as session:
@@ -110,9 +110,9 @@ async def card_button(query: CallbackQuery, callback_data: CardCB, sessionmaker:
             elif callback_data.action == "escalate":
                 await lifecycle.escalate(session, ticket, agent, now)
             elif callback_data.action == "waiting":
-                await lifecycle.set_waiting(session, ticket, now)
+                await lifecycle.set_waiting(session, ticket, now, config.scheduler)
             elif callback_data.action == "resolve":
-                await lifecycle.resolve(session, ticket, now)
+                await lifecycle.resolve(session, ticket, now, config.scheduler)
             elif callback_data.action == "close":
                 await lifecycle.close(session, ticket, agent, now, by_customer=False)
             else:

@@ -35,12 +35,13 @@ def make_config(emu: BotAPIEmulator, folder: Path, **sections) -> Config:
 class Running:
     """The application under test; `restart()` stops it and starts a new one on the same database."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, clock=None) -> None:
         self.config = config
+        self.clock = clock
         self.app: Frontdesk | None = None
 
     async def start(self) -> None:
-        self.app = Frontdesk(self.config)
+        self.app = Frontdesk(self.config, clock=self.clock)
         await self.app.start()
 
     async def stop(self) -> None:

@@ -88,6 +88,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_tickets_resolution_due'), ['resolution_due'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_state'), ['state'], unique=False)
 
+    op.create_table('reminders',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=96), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('priority', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=12), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_reminders_ticket_id_tickets')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reminders')),
+    sa.UniqueConstraint('key', name=op.f('uq_reminders_key'))
+    )
+    with op.batch_alter_table('reminders', schema=None) as batch_op:
+        batch_op.create_index('ix_reminders_state_due_at', ['state', 'due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reminders_ticket_id'), ['ticket_id'], unique=False)
+
     op.create_table('searches',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('customer_telegram_id', sa.BigInteger(), nullable=False),
@@ -183,6 +201,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_searches_customer_telegram_id'))
 
     op.drop_table('searches')
+    with op.batch_alter_table('reminders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reminders_ticket_id'))
+        batch_op.drop_index('ix_reminders_state_due_at')
+
+    op.drop_table('reminders')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tickets_state'))
         batch_op.drop_index(batch_op.f('ix_tickets_resolution_due'))

@@ -1,0 +1,179 @@
+"""The scheduler's work as data: reminders are rows with a due time; a sweep sends what is due.
+
+Kinds, per ticket: `fr_reminder` / `fr_breach` (first response), `res_reminder` / `res_breach`
+(resolution), `customer_reminder`, `autoclose_notice`, `autoclose`; and `digest` (daily, none).
+Each row is claimed by a conditional UPDATE (pending → sent) checked by its row count, in the
+same transaction as the outbox rows it writes: two sweepers, or a sweep repeated after a
+restart, can never send one reminder twice; one that fell due while the bot was down is sent
+by the first sweep after it comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from desk import outbox
+from desk.forms import CRITICALITIES
+from desk.sla import SLA
+from desk.tickets import get_ticket
+from frontdesk.config import SchedulerConfig
+from storage.models import Reminder, Ticket
+
+log = logging.getLogger(__name__)
+
+FIRST_RESPONSE = ("fr_reminder", "fr_breach")
+RESOLUTION = ("res_reminder", "res_breach")
+CUSTOMER_SILENCE = ("customer_reminder", "autoclose_notice", "autoclose")
+BATCH = 100
+
+
+def _priority(ticket: Ticket) -> int:
+    return CRITICALITIES.index(ticket.criticality) if ticket.criticality in CRITICALITIES else 0
+
+
+async def _schedule(session: AsyncSession, kind: str, due: datetime, now: datetime, *,
+                    ticket: Ticket | None = None) -> None:
+    key = f"{kind}:{ticket.id if ticket else '-'}:{int(due.timestamp())}"
+    exists = await session.execute(select(Reminder.id).where(Reminder.key == key))
+    if exists.first() is None:
+        session.add(Reminder(key=key, kind=kind, ticket_id=ticket.id if ticket else None, due_at=due,
+                             priority=_priority(ticket) if ticket else 0, state="pending", created_at=now))
+
+
+async def cancel(session: AsyncSession, ticket_id: int, kinds: tuple[str, ...]) -> None:
+    await session.execute(
+        update(Reminder)
+        .where(Reminder.ticket_id == ticket_id, Reminder.kind.in_(kinds), Reminder.state == "pending")
+        .values(state="cancelled")
+    )
+
+
+async def plan_ticket(session: AsyncSession, ticket: Ticket, sla: SLA, now: datetime) -> None:
+    """The SLA reminders of a new (or reopened) ticket: before each deadline, and at it."""
+    opened = ticket.created_at
+    if ticket.first_response_at is None and ticket.first_response_due is not None:
+        await _schedule(session, "fr_reminder", sla.reminder_at(opened, ticket.first_response_due, ticket.plan),
+                        now, ticket=ticket)
+        await _schedule(session, "fr_breach", ticket.first_response_due, now, ticket=ticket)
+    if ticket.resolution_due is not None:
+        await _schedule(session, "res_reminder", sla.reminder_at(opened, ticket.resolution_due, ticket.plan),
+                        now, ticket=ticket)
+        await _schedule(session, "res_breach", ticket.resolution_due, now, ticket=ticket)
+
+
+async def plan_silence(session: AsyncSession, ticket: Ticket, config: SchedulerConfig, now: datetime) -> None:
+    """The ball is in the customer's court: remind them, warn them, then close the ticket."""
+    await cancel(session, ticket.id, CUSTOMER_SILENCE)
+    closing = now + timedelta(hours=config.autoclose_hours)
+    await _schedule(session, "customer_reminder", now + timedelta(hours=config.customer_reminder_hours), now,
+                    ticket=ticket)
+    if config.autoclose_notice_hours:
+        await _schedule(session, "autoclose_notice", closing - timedelta(hours=config.autoclose_notice_hours),
+                        now, ticket=ticket)
+    await _schedule(session, "autoclose", closing, now, ticket=ticket)
+
+
+def next_digest(now: datetime, sla: SLA, digest_time: str) -> datetime | None:
+    """The next digest moment: `digest_time` local on the next working day at or after now."""
+    if not digest_time:
+        return None
+    hour, minute = (int(part) for part in digest_time.split(":"))
+    calendar = sla.calendar
+    local = now.astimezone(calendar.tz)
+    day = local.date()
+    for _ in range(400):
+        moment = datetime.combine(day, time(hour, minute), calendar.tz)
+        if moment > now and calendar.is_working_day(day):
+            return moment
+        day += timedelta(days=1)
+    return None
+
+
+async def plan_digest(session: AsyncSession, sla: SLA, digest_time: str, now: datetime) -> None:
+    moment = next_digest(now, sla, digest_time)
+    if moment is not None:
+        await _schedule(session, "digest", moment, now)
+
+
+async def due(session: AsyncSession, now: datetime) -> list[int]:
+    """Ids of pending reminders due by `now`: critical tickets first, then the oldest due."""
+    query = (
+        select(Reminder.id)
+        .where(Reminder.state == "pending", Reminder.due_at <= now)
+        .order_by(Reminder.priority.desc(), Reminder.due_at, Reminder.id)
+        .limit(BATCH)
+    )
+    if session.bind.dialect.name == "postgresql":
+        # Another sweeper's rows are skipped rather than waited for; the claim below decides anyway.
+        query = query.with_for_update(skip_locked=True)
+    return list((await session.execute(query)).scalars())
+
+
+async def claim(session: AsyncSession, reminder_id: int, now: datetime) -> Reminder | None:
+    """Take the reminder (pending → sent); None if another sweeper has it already."""
+    result = await session.execute(
+        update(Reminder).where(Reminder.id == reminder_id, Reminder.state == "pending")
+        .values(state="sent", sent_at=now)
+    )
+    if result.rowcount != 1:
+        return None
+    return await session.get(Reminder, reminder_id)
+
+
+async def sweep(sessionmaker: async_sessionmaker[AsyncSession], sla: SLA, config: SchedulerConfig,
+                now: datetime) -> int:
+    """Do every reminder due by `now`, each in its own transaction; returns how many were done."""
+    done = 0
+    async with sessionmaker.begin() as session:
+        await plan_digest(session, sla, config.digest_time, now)
+    async with sessionmaker() as session:
+        ids = await due(session, now)
+    for reminder_id in ids:
+        async with sessionmaker.begin() as session:
+            reminder = await claim(session, reminder_id, now)
+            if reminder is None:
+                continue
+            await _act(session, reminder, sla, config, now)
+            done += 1
+    return done
+
+
+async def _act(session: AsyncSession, reminder: Reminder, sla: SLA, config: SchedulerConfig, now: datetime) -> None:
+    if reminder.kind == "digest":
+        outbox.enqueue(session, "digest", outbox.DESK, now, payload={"at": reminder.due_at.isoformat()})
+        await plan_digest(session, sla, config.digest_time, now)
+        return
+    ticket = await get_ticket(session, reminder.ticket_id)
+    if ticket is None or ticket.state == "closed":
+        return
+    late = now - reminder.due_at > timedelta(minutes=5)
+    payload = {"event": reminder.kind, "late": late}
+    if reminder.kind in FIRST_RESPONSE:
+        if ticket.first_response_at is not None:
+            return
+        outbox.enqueue(session, "desk_event", outbox.DESK, now, ticket_id=ticket.id, payload=payload,
+                       priority=reminder.priority)
+    elif reminder.kind in RESOLUTION:
+        if ticket.state == "resolved":
+            return
+        outbox.enqueue(session, "desk_event", outbox.DESK, now, ticket_id=ticket.id, payload=payload,
+                       priority=reminder.priority)
+    elif reminder.kind in ("customer_reminder", "autoclose_notice"):
+        if ticket.state not in ("waiting", "resolved"):
+            return
+        hours = config.autoclose_hours - (now - (ticket.last_activity_at or now)).total_seconds() / 3600
+        outbox.enqueue(session, "notify", outbox.customer_key(ticket.customer.telegram_id), now,
+                       ticket_id=ticket.id, payload={**payload, "hours_left": max(round(hours), 1)})
+    elif reminder.kind == "autoclose":
+        if ticket.state not in ("waiting", "resolved"):
+            return
+        from desk import lifecycle  # the life cycle schedules reminders: import it where it is used
+
+        await lifecycle.close(session, ticket, lifecycle.Actor(0, "Frontdesk"), now, by_customer=False)
+        outbox.enqueue(session, "desk_event", outbox.DESK, now, ticket_id=ticket.id,
+                       payload={"event": "autoclosed", "hours": config.autoclose_hours})
+    log.info("reminder %s for ticket #%s done%s", reminder.kind, ticket.id, " (late)" if late else "")

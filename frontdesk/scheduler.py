@@ -1,0 +1,65 @@
+"""The scheduler: APScheduler runs one periodic sweep; the reminders themselves live in the database.
+
+APScheduler's own defaults would drop reminders after a restart (a misfire grace of one second,
+one-off jobs deleted when submitted), and its job stores must not be shared between processes.
+So it keeps a single interval job in memory — never a reminder — and every reminder is a row
+that the sweep claims atomically (desk.reminders).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from desk import reminders
+from desk.clock import Clock
+from desk.sla import SLA
+from frontdesk.config import SchedulerConfig
+
+log = logging.getLogger(__name__)
+
+
+class Scheduler:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], sla: SLA, config: SchedulerConfig,
+                 clock: Clock, on_done: Callable[[], None] | None = None) -> None:
+        self.sessionmaker = sessionmaker
+        self.sla = sla
+        self.config = config
+        self.clock = clock
+        self.on_done = on_done
+        self._scheduler: AsyncIOScheduler | None = None
+
+    async def sweep(self) -> int:
+        """Do everything that has fallen due by now (also what fell due while the bot was down)."""
+        try:
+            done = await reminders.sweep(self.sessionmaker, self.sla, self.config, self.clock.now())
+        except Exception:  # noqa: BLE001 - the next sweep tries again; the rows are still pending
+            log.exception("scheduler sweep failed; the next one will try again")
+            return 0
+        if done and self.on_done is not None:
+            self.on_done()
+        return done
+
+    def start(self) -> None:
+        self._scheduler = AsyncIOScheduler(
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+        )
+        self._scheduler.add_job(self.sweep, "interval", seconds=self.config.sweep_seconds, id="sweep",
+                                next_run_time=None)
+        self._scheduler.start()
+        # The first sweep right away: catch up on what fell due while the bot was down.
+        self._scheduler.modify_job("sweep", next_run_time=_now_for_apscheduler())
+
+    def stop(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        self._scheduler = None
+
+
+def _now_for_apscheduler():
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
