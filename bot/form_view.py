@@ -103,6 +103,13 @@ def prompt(config: FormConfig, draft: Draft, step: str, language: str) -> tuple[
     return text, builder.as_markup()
 
 
+def back_only(draft: Draft) -> InlineKeyboardMarkup:
+    """Back to the preview (a step entered from it: the coupon)."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("⬅️ Back"), callback_data=FormCB(action="back", form=draft.form_id))
+    return builder.as_markup()
+
+
 def _extra_step(config: FormConfig, draft: Draft, step: str):
     chosen = config.type(draft.problem_type)
     key = step.split(".", 1)[1]
@@ -126,6 +133,8 @@ def preview(config: FormConfig, draft: Draft, language: str) -> tuple[str, Inlin
         lines.append(_("<b>Attachments:</b> {value}").format(value=described))
     else:
         lines.append(_("<b>Attachments:</b> none"))
+    if draft.coupon:
+        lines.append(_("<b>Coupon:</b> {code} — a special request").format(code=escape(draft.coupon)))
     lines += ["", _("After sending, the text cannot be changed, but you can add messages to the request.")]
 
     builder = InlineKeyboardBuilder()
@@ -135,8 +144,9 @@ def preview(config: FormConfig, draft: Draft, language: str) -> tuple[str, Inlin
     edits += [(DETAILS, _("✏️ Details")), (CRITICALITY, _("✏️ Criticality"))]
     for step, label in edits:
         builder.button(text=label, callback_data=FormCB(action="edit", value=step, form=draft.form_id))
+    builder.button(text=_("🎟 I have a coupon"), callback_data=FormCB(action="coupon", form=draft.form_id))
     builder.button(text=_("✖️ Cancel"), callback_data=FormCB(action="cancel", form=draft.form_id))
-    builder.adjust(1, *([2] * ((len(edits) + 1) // 2)), 1)
+    builder.adjust(1, *([2] * ((len(edits) + 1) // 2)), 1, 1)
     return "\n".join(lines), builder.as_markup()
 
 

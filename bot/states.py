@@ -17,6 +17,7 @@ class Form(StatesGroup):
     details = State()
     criticality = State()
     preview = State()
+    coupon = State()
 
 
 class TicketChat(StatesGroup):

@@ -99,3 +99,12 @@ async def set_blocked(session: AsyncSession, telegram_id: int, blocked: bool, no
         outbox.enqueue(session, "desk_event", outbox.DESK, now, ticket_id=ticket.id,
                        payload={"event": "customer_blocked" if blocked else "customer_back"})
         await lifecycle.refresh_card(session, ticket, now)
+
+
+async def set_customer_plan(session: AsyncSession, telegram_id: int, plan: str) -> bool:
+    """Put the customer on `plan`; False if they have never written to the bot."""
+    customer = await find_customer(session, telegram_id)
+    if customer is None:
+        return False
+    customer.plan = plan
+    return True

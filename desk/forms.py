@@ -45,6 +45,8 @@ class Draft:
     search_id: int | None = None
     # The FAQ entries already offered inside this form, so the same answer is not offered twice.
     deflected: list[str] = field(default_factory=list)
+    # A coupon code accepted for this request: it becomes a special request when sent.
+    coupon: str | None = None
 
     def to_data(self) -> dict[str, Any]:
         return asdict(self)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from desk.clock import Clock
+from desk.coupons import SPECIAL_PLAN
 from desk.customers import Person, touch_customer
 from desk import outbox, reminders
 from desk.forms import CRITICALITIES, Draft
@@ -25,7 +26,7 @@ class Opened:
 
 
 async def open_ticket(
-    session: AsyncSession, person: Person, draft: Draft, *, sla: SLA, clock: Clock
+    session: AsyncSession, person: Person, draft: Draft, *, sla: SLA, clock: Clock, plan: str | None = None
 ) -> Opened:
     """Create the ticket, its first message and every attachment, in the caller's transaction.
 
@@ -38,7 +39,8 @@ async def open_ticket(
         return Opened(existing, created=False)
     customer = await touch_customer(session, person, clock)
     now = clock.now()
-    plan = customer.plan if customer.plan in sla.config.plans else sla.config.default_plan
+    if plan is None:
+        plan = customer.plan if customer.plan in sla.config.plans else sla.config.default_plan
     ticket = Ticket(
         customer=customer,
         title=draft.title,
@@ -48,6 +50,7 @@ async def open_ticket(
         criticality=draft.criticality,
         state="new",
         plan=plan,
+        coupon_code=draft.coupon if plan == SPECIAL_PLAN else None,
         first_response_due=sla.first_response_due(now, plan),
         resolution_due=sla.resolution_due(now, plan, draft.criticality),
         last_message_from="customer",

@@ -54,6 +54,15 @@ def _parser() -> argparse.ArgumentParser:
     for sub in (check, search, gaps):
         sub.add_argument("--kb", type=Path, default=None, help="FAQ folder (default: kb.path of the config)")
 
+    coupons = commands.add_parser("coupons", help="coupons for special requests")
+    coupon_commands = coupons.add_subparsers(dest="coupons_command", metavar="ACTION", required=True)
+    issue = with_config(coupon_commands.add_parser(
+        "issue", help="print a new code for a customer; their older codes are voided"))
+    issue.add_argument("--customer", type=int, required=True, help="the customer's Telegram user id")
+    issue.add_argument("--uses", type=int, default=15, help="special requests the code allows (default 15)")
+    issue.add_argument("--valid-days", type=int, default=365, help="days the code is valid (default 365)")
+    with_config(coupon_commands.add_parser("list", help="every code with its customer, uses left and state"))
+
     sla = commands.add_parser("sla", help="SLA plans and the business calendar")
     sla_commands = sla.add_subparsers(dest="sla_command", metavar="ACTION", required=True)
     explain = with_config(sla_commands.add_parser(
@@ -170,6 +179,40 @@ async def _gaps(config: Config, days: int | None, as_json: bool) -> int:
     return 0
 
 
+async def _coupons(config: Config, args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from desk import coupons
+    from storage import migrate
+    from storage.database import create_engine, create_sessionmaker
+
+    engine = create_engine(config.storage.url, busy_timeout_ms=config.storage.sqlite_busy_timeout_ms)
+    now = datetime.now(timezone.utc)
+    try:
+        await migrate.upgrade(engine)
+        async with create_sessionmaker(engine).begin() as session:
+            if args.coupons_command == "issue":
+                try:
+                    coupon = await coupons.issue(session, args.customer, uses=args.uses,
+                                                 valid_days=args.valid_days, now=now)
+                except ValueError as error:
+                    print(f"error: {error}", file=sys.stderr)
+                    return 2
+                print(coupon.code)
+                return 0
+            rows = await coupons.all_coupons(session)
+    finally:
+        await engine.dispose()
+    if not rows:
+        print("no coupons issued yet")
+    for coupon in rows:
+        state = ("voided" if coupon.voided_at else "expired" if coupon.expires_at <= now
+                 else "spent" if coupon.uses_left <= 0 else "active")
+        print(f"{coupon.code}  customer {coupon.customer_telegram_id}  {coupon.uses_left}/{coupon.uses_total} left  "
+              f"until {coupon.expires_at:%Y-%m-%d}  {state}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
@@ -186,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(error), EXIT_CONFIG)
     if args.command == "kb":
         return _kb(config, args)
+    if args.command == "coupons":
+        return asyncio.run(_coupons(config, args))
     if args.command == "sla":
         from desk.sla import sla_explain_command
 

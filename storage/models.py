@@ -265,3 +265,19 @@ class Reminder(Base):
     created_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_reminders_state_due_at", "state", "due_at"),)
+
+
+class Coupon(Base):
+    """A code for special requests (1 h, around the clock), issued by an admin to one customer."""
+
+    __tablename__ = "coupons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_telegram_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    uses_total: Mapped[int]
+    uses_left: Mapped[int]
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    # Set when a newer code was issued to the same customer: the unused rest is void.
+    voided_at: Mapped[datetime | None]

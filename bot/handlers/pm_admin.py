@@ -6,11 +6,15 @@ import asyncio
 from html import escape
 
 from aiogram import Router
-from aiogram.filters import Command
+from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from bot.filters import IsAdmin
+from desk.customers import set_customer_plan
+from desk.sla import SLA
 from kb.base import KnowledgeBase
 
 MAX_LISTED_ERRORS = 20
@@ -28,9 +32,30 @@ async def reload_kb(message: Message, kb: KnowledgeBase) -> None:
     await message.answer("\n".join(lines))
 
 
+async def set_plan(message: Message, command: CommandObject, sla: SLA,
+                   sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """`/setplan TELEGRAM_ID PLAN`: the customer's SLA plan for the tickets they open from now on."""
+    parts = (command.args or "").split()
+    plans = ", ".join(sorted(sla.config.plans))
+    if len(parts) != 2 or not parts[0].isdigit():
+        await message.answer(_("Usage: /setplan TELEGRAM_ID PLAN (plans: {plans})").format(plans=plans))
+        return
+    telegram_id, plan = int(parts[0]), parts[1]
+    if plan not in sla.config.plans:
+        await message.answer(_("Unknown plan {plan}. Plans: {plans}").format(plan=escape(plan), plans=plans))
+        return
+    async with sessionmaker.begin() as session:
+        found = await set_customer_plan(session, telegram_id, plan)
+    if not found:
+        await message.answer(_("No customer with id {id} has written to the bot yet.").format(id=telegram_id))
+        return
+    await message.answer(_("Customer {id} is on the {plan} plan now.").format(id=telegram_id, plan=plan))
+
+
 def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_admin")
     router.message.filter(IsAdmin())
     router.message.register(reload_kb, Command("reload_kb"))
+    router.message.register(set_plan, Command("setplan"))
     return router

@@ -18,7 +18,7 @@ from bot.attachments import attachment_of
 from bot.callbacks import FormCB, MenuCB
 from bot.outbox_worker import OutboxWorker
 from bot.states import Form
-from desk import forms
+from desk import coupons, forms
 from desk.clock import Clock
 from desk.customers import Person
 from desk.forms import CRITICALITY, DETAILS, PREVIEW, TITLE, TYPE, Draft, FormInputError
@@ -131,7 +131,10 @@ async def back_button(query: CallbackQuery, callback_data: FormCB, state: FSMCon
         return
     await query.answer()
     current = (await state.get_data()).get("step", TITLE)
-    target = forms.previous_step(config.form, draft, current) or TITLE
+    if await state.get_state() == Form.coupon.state:
+        target = PREVIEW
+    else:
+        target = forms.previous_step(config.form, draft, current) or TITLE
     if target == PREVIEW:
         draft.editing = False
     await show_step(query.message, state, config, language, draft, target)
@@ -392,7 +395,17 @@ async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
     user = query.from_user
     person = Person(user.id, user.first_name, user.username, user.language_code)
     async with sessionmaker.begin() as session:
-        opened = await open_ticket(session, person, draft, sla=sla, clock=clock)
+        plan = None
+        if draft.coupon and await find_by_form(session, draft.form_id, user.id) is None:
+            used = await coupons.use(session, draft.coupon, user.id, clock.now())
+            if used.problem is not None:
+                draft.coupon = None
+                await query.answer()
+                await show_step(query.message, state, config, language, draft, PREVIEW,
+                                notice=coupon_problem(used.problem))
+                return
+            plan = coupons.SPECIAL_PLAN
+        opened = await open_ticket(session, person, draft, sla=sla, clock=clock, plan=plan)
         if draft.search_id is not None:
             await set_outcome(session, draft.search_id, user.id, "ticket_opened", ticket_id=opened.ticket.id)
     await state.clear()
@@ -405,6 +418,47 @@ async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
              "you can follow it in «My requests».").format(number=opened.ticket.id)
     hours = form_view.outside_hours_notice(sla, opened.ticket, clock.now(), language)
     await query.message.answer(f"{text}\n\n{hours}" if hours else text, reply_markup=keyboards.main_menu())
+
+
+def coupon_problem(problem: str) -> str:
+    return {
+        "unknown": _("There is no such coupon code for you. Check the code, or send the request without it."),
+        "voided": _("This coupon was replaced by a newer code and is no longer valid."),
+        "expired": _("This coupon has expired."),
+        "spent": _("All the special requests of this coupon have been used."),
+    }.get(problem, _("This coupon cannot be used."))
+
+
+async def coupon_button(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
+                        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    draft = await _current_form(query, callback_data, state, sessionmaker)
+    if draft is None:
+        return
+    await query.answer()
+    await state.set_state(Form.coupon)
+    await query.message.answer(
+        _("Send the coupon code for a special request (answered within 1 hour, around the clock)."),
+        reply_markup=form_view.back_only(draft),
+    )
+
+
+async def coupon_entered(message: Message, state: FSMContext, config: Config, language: str,
+                         sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    draft = await _draft(state)
+    async with sessionmaker() as session:
+        checked = await coupons.check(session, message.text or "", message.from_user.id, clock.now())
+    if checked.problem is not None:
+        await show_step(message, state, config, language, draft, PREVIEW, notice=coupon_problem(checked.problem))
+        return
+    draft.coupon = checked.coupon.code
+    await show_step(message, state, config, language, draft, PREVIEW, notice=_(
+        "Coupon accepted: this will be a special request. Requests left on it: {left}."
+    ).format(left=checked.coupon.uses_left))
+
+
+async def coupon_not_text(message: Message, state: FSMContext, config: Config, language: str) -> None:
+    await show_step(message, state, config, language, await _draft(state), PREVIEW,
+                    notice=_("Please send the coupon code as text."))
 
 
 async def preview_not_button(message: Message, state: FSMContext, config: Config, language: str) -> None:
@@ -442,5 +496,8 @@ def build_router() -> Router:
     router.callback_query.register(edit_field, Form.preview, FormCB.filter(F.action == "edit"))
     router.callback_query.register(submit, Form.preview, FormCB.filter(F.action == "submit"))
     router.message.register(preview_not_button, Form.preview)
+    router.callback_query.register(coupon_button, Form.preview, FormCB.filter(F.action == "coupon"))
+    router.message.register(coupon_entered, Form.coupon, F.text)
+    router.message.register(coupon_not_text, Form.coupon)
     router.callback_query.register(stale_button, FormCB.filter())
     return router

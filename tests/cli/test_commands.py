@@ -103,3 +103,17 @@ def test_db_upgrade_then_current(tmp_path):
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("schema revision: 0001")
     assert frontdesk("db", "current", cwd=tmp_path).stdout == first.stdout
+
+
+def test_coupons_issue_voids_the_old_code_and_list_shows_both(tmp_path):
+    (tmp_path / "config.toml").write_text("[storage]\nurl = 'sqlite+aiosqlite:///c.db'\n", encoding="utf-8")
+    first = frontdesk("coupons", "issue", "--customer", "1002", cwd=tmp_path)
+    second = frontdesk("coupons", "issue", "--customer", "1002", "--uses", "3", "--valid-days", "30", cwd=tmp_path)
+    assert first.returncode == second.returncode == 0
+    old, new = first.stdout.strip(), second.stdout.strip()
+    assert old != new and old.startswith("SP-")
+    listing = frontdesk("coupons", "list", cwd=tmp_path).stdout.splitlines()
+    assert listing[0].startswith(f"{old}  customer 1002  15/15 left") and listing[0].endswith("voided")
+    assert listing[1].startswith(f"{new}  customer 1002  3/3 left") and listing[1].endswith("active")
+    bad = frontdesk("coupons", "issue", "--customer", "1002", "--uses", "0", cwd=tmp_path)
+    assert bad.returncode == 2 and "uses must be at least 1" in bad.stderr

@@ -15,6 +15,21 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('coupons',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('customer_telegram_id', sa.BigInteger(), nullable=False),
+    sa.Column('uses_total', sa.Integer(), nullable=False),
+    sa.Column('uses_left', sa.Integer(), nullable=False),
+    sa.Column('issued_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('voided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_coupons')),
+    sa.UniqueConstraint('code', name=op.f('uq_coupons_code'))
+    )
+    with op.batch_alter_table('coupons', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_coupons_customer_telegram_id'), ['customer_telegram_id'], unique=False)
+
     op.create_table('customers',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('telegram_id', sa.BigInteger(), nullable=False),
@@ -220,3 +235,7 @@ def downgrade() -> None:
     op.drop_table('processed_updates')
     op.drop_table('fsm_states')
     op.drop_table('customers')
+    with op.batch_alter_table('coupons', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_coupons_customer_telegram_id'))
+
+    op.drop_table('coupons')
