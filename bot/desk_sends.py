@@ -26,6 +26,7 @@ from kb.html_split import split_html
 from storage.models import OutboxMessage, Ticket, TicketMessage
 
 log = logging.getLogger(__name__)
+CAPTION_LIMIT = 1024
 
 SEND_FILE = {
     "photo": "send_photo", "document": "send_document", "video": "send_video", "voice": "send_voice",
@@ -190,9 +191,7 @@ class DeskSends:
 
         async def send(chat_id: int, where: dict):
             if payload.get("has_media"):
-                caption = f"{header}\n{payload.get('html', '')}".strip()
-                return await self.bot.copy_message(chat_id, payload["from_chat_id"], payload["message_id"],
-                                                   caption=caption[:1024], **where)
+                return await self._copy_with_caption(chat_id, payload, header, where)
             return await self._send_long(chat_id, f"{header}\n{payload.get('html', '')}", where)
 
         sent = await self._to_ticket_thread(ticket, send)
@@ -260,6 +259,19 @@ class DeskSends:
         await self._send_long(self.desk_chat.id, text, {})
         await self._finish(row)
 
+    async def _copy_with_caption(self, chat_id: int, payload: dict, header: str, where: dict,
+                                 markup: InlineKeyboardMarkup | None = None):
+        """Copy a media message with the header over its caption; a caption that would pass
+        Telegram's 1024 characters moves into a text message after the file."""
+        caption = f"{header}\n{payload.get('html', '')}".strip()
+        if len(caption) <= CAPTION_LIMIT:
+            return await self.bot.copy_message(chat_id, payload["from_chat_id"], payload["message_id"],
+                                               caption=caption, reply_markup=markup, **where)
+        sent = await self.bot.copy_message(chat_id, payload["from_chat_id"], payload["message_id"],
+                                           caption=header, **where)
+        await self._send_long(chat_id, caption, where, markup)
+        return sent
+
     async def _send_long(self, chat_id: int, html: str, where: dict, markup: InlineKeyboardMarkup | None = None):
         """Send a text that may pass Telegram's limit as several messages; returns the first."""
         chunks = split_html(html)
@@ -292,9 +304,7 @@ class DeskSends:
         chat_id = ticket.customer.telegram_id
         markup = self._customer_buttons(ticket, rate=True)
         if payload.get("has_media"):
-            caption = f"{header}\n{payload.get('html', '')}".strip()
-            sent = await self.bot.copy_message(chat_id, payload["from_chat_id"], payload["message_id"],
-                                               caption=caption[:1024], reply_markup=markup)
+            sent = await self._copy_with_caption(chat_id, payload, header, {}, markup)
         else:
             sent = await self._send_long(chat_id, f"{header}\n\n{payload.get('html', '')}", {}, markup)
         await self._finish(row, customer_message_id=sent.message_id)

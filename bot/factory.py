@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.handlers import build_root_router
 from bot.i18n import DeskI18nMiddleware
 from bot.middlewares.customer import CustomerMiddleware
+from bot.middlewares.throttle import ThrottleMiddleware
 from bot.middlewares.updates import ProcessedUpdatesMiddleware
 from bot.outbox_worker import OutboxWorker
 from bot.sending import Pacer, Rate, SendingMiddleware
@@ -27,7 +28,8 @@ from kb.base import KnowledgeBase
 
 def build_bot(config: Config) -> Bot:
     """A Bot that talks to `telegram.api_base` (Telegram, a self-hosted server, or the emulator)."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base))
+    session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base),
+                             timeout=config.telegram.request_timeout)
     limits = config.telegram
     pacer = Pacer(
         overall=Rate(limits.overall_per_second, 1, max(1, int(limits.overall_per_second))),
@@ -68,7 +70,10 @@ def build_dispatcher(
         worker=worker,
     )
     dispatcher.update.outer_middleware(ProcessedUpdatesMiddleware(sessionmaker, clock))
-    customer = CustomerMiddleware(sessionmaker, clock, config.i18n.default_language)
+    dispatcher.message.outer_middleware(
+        ThrottleMiddleware(config.telegram.flood_limit, config.telegram.flood_window, i18n,
+                           config.i18n.default_language))
+    customer = CustomerMiddleware(sessionmaker, clock, config.i18n.default_language, config.desk.language)
     for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.edited_message):
         observer.outer_middleware(customer)
     DeskI18nMiddleware(i18n).setup(dispatcher)

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramMigrateToChat,
@@ -112,7 +113,7 @@ class OutboxWorker:
             log.error("outbox #%s (%s) refused by Telegram: %s", row.id, row.kind, error.message)
             async with self.sessionmaker.begin() as session:
                 await outbox.give_up(session, row.id, f"400: {error.message}")
-        except (TelegramNetworkError, TelegramServerError) as error:
+        except (TelegramNetworkError, TelegramServerError, ClientDecodeError) as error:
             await self._later(row, timedelta(seconds=min(2 ** row.attempts, 300)), str(error))
         except asyncio.CancelledError:
             raise

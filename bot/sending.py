@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.exceptions import ClientDecodeError, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
@@ -120,7 +120,8 @@ class SendingMiddleware(BaseRequestMiddleware):
                 log.warning("%s to %s: 429, retrying after exactly %s s", name, chat_id, error.retry_after)
                 self.pacer.hold(chat_id, error.retry_after)
                 await asyncio.sleep(error.retry_after)
-            except (TelegramNetworkError, TelegramServerError) as error:
+            # A 5xx from a proxy in front of the Bot API often comes as an HTML page, not JSON.
+            except (TelegramNetworkError, TelegramServerError, ClientDecodeError) as error:
                 failures += 1
                 if failures >= self.network_attempts:
                     raise

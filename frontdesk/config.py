@@ -29,10 +29,16 @@ class TelegramConfig(Section):
     api_base: str = DEFAULT_API_BASE
     # Seconds getUpdates waits for news before it is asked again.
     polling_timeout: int = Field(default=30, ge=0, le=50)
+    # Seconds one Bot API request may take before it counts as a network error (and is retried).
+    request_timeout: float = Field(default=60.0, gt=0)
     # Telegram's flood limits the bot keeps (messages; short bursts allowed within them).
     overall_per_second: float = Field(default=30.0, gt=0)
     private_per_second: float = Field(default=1.0, gt=0)
     group_per_minute: float = Field(default=20.0, gt=0)
+    # Flood control: a person's messages beyond flood_limit within flood_window seconds are dropped
+    # (with one notice), so one flooding chat cannot crowd out everybody else.
+    flood_limit: int = Field(default=30, ge=1)
+    flood_window: float = Field(default=10.0, gt=0)
 
     @field_validator("api_base")
     @classmethod

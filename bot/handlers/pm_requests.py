@@ -57,6 +57,14 @@ async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None
             raise
 
 
+async def _edit_markup(message: Message, markup: InlineKeyboardMarkup | None) -> None:
+    try:
+        await message.edit_reply_markup(reply_markup=markup)
+    except TelegramBadRequest as error:
+        if "message is not modified" not in error.message:
+            raise
+
+
 async def _leave(state: FSMContext, mode: str, number: int) -> None:
     """Out of `mode` if it is the one of ticket `number` (a stale button of another leaves it be)."""
     if await state.get_state() == mode and (await state.get_data()).get("ticket") == number:
@@ -319,11 +327,15 @@ async def rate_button(query: CallbackQuery, callback_data: TicketCB, state: FSMC
     if not score:
         await query.message.answer(view.rate_prompt(number), reply_markup=view.stars(number))
         return
-    await state.set_state(TicketChat.rating_comment)
-    await state.set_data({"ticket": number})
     # The stars go; the message they stood under (a relayed answer, perhaps) stays as it was.
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=view.without(query.message.reply_markup, "rate"))
+        await _edit_markup(query.message, view.without(query.message.reply_markup, "rate"))
+    if await state.get_state() not in (None, TicketChat.writing.state, TicketChat.rating_comment.state):
+        # In the middle of something else (a new request's form): no comment, nothing of it lost.
+        await query.message.answer(_("Thank you for rating request #{number}!").format(number=number))
+        return
+    await state.set_state(TicketChat.rating_comment)
+    await state.set_data({"ticket": number})
     await query.message.answer(_(
         "Thank you! You rated request #{number}: {stars}.\n\n"
         "If you like, write a comment in one message, or press «Skip»."

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -32,11 +33,24 @@ def compiled(language: str) -> bytes:
     return buffer.getvalue()
 
 
+def source_strings() -> set[str]:
+    """Every string the code passes to gettext."""
+    keywords = {"_": None, "__": None, "lazy_gettext": None}
+    found = set()
+    for folder in SOURCES:
+        for _file, _line, message, _comments, _context in extract_from_dir(ROOT / folder, keywords=keywords):
+            found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
 def problems() -> list[str]:
     """What is wrong with the catalogs, one line each."""
     found = []
     with po_path("ru").open("rb") as po:
         catalog = read_po(po, locale="ru")
+    known = {message.id for message in catalog if message.id}
+    for missing in sorted(source_strings() - known):
+        found.append(f"not in the catalog: {missing!r}: run python -m bot.locales.catalog update")
     for message in catalog:
         if message.id and (not message.string or message.fuzzy):
             found.append(f"ru: untranslated or fuzzy: {message.id!r}")

@@ -11,16 +11,18 @@ from aiogram.types import Chat, TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk.clock import Clock
-from desk.customers import Person, customer_language, telegram_language, touch_customer
+from desk.customers import Person, customer_language, touch_customer
 
 
 class CustomerMiddleware(BaseMiddleware):
     def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, default_language: str
+        self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, default_language: str,
+        desk_language: str,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._clock = clock
         self._default = default_language
+        self._desk = desk_language
 
     async def __call__(
         self,
@@ -39,5 +41,6 @@ class CustomerMiddleware(BaseMiddleware):
                 customer = await touch_customer(session, person, self._clock)
                 data["language"] = customer_language(customer, self._default)
         else:
-            data["language"] = telegram_language(user.language_code) or self._default
+            # Groups are the agents' side: one desk language for everybody there.
+            data["language"] = self._desk
         return await handler(event, data)

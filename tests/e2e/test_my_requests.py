@@ -309,11 +309,13 @@ async def test_stars_under_a_relayed_answer_keep_the_answer(frontdesk, emu, john
     await support_answers(db, number, "It is fixed now.")
     t = talk(john)
     answer = await relayed(t, db, "It is fixed now.")
-    await t.press(answer, "3⭐", expect="You rated request")
+    await t.send("/new", expect="New request")  # John is filling in another request meanwhile
+    await t.press(answer, "3⭐", expect=f"Thank you for rating request #{number}")
     after = emu.message(john, answer.message_id)
     assert "It is fixed now." in after.shown_text
     assert after.buttons == [["💬 Reply", "🔒 Close"]]
     assert (await ticket(db, number)).rating == 3
+    await t.send("Another problem", expect="What kind of problem")  # the form went on
 
 
 # --- close, rate, reopen -----------------------------------------------------------------------
