@@ -102,7 +102,7 @@ async def _script(t: Transcript, emu: BotAPIEmulator) -> None:
     step = await t.send(john, "Invoice for October is missing")
     step = await t.press(john, step, "Billing and invoices")
     await t.send(john, "I paid on 3 November, but the invoice never arrived in my account.")
-    t.say(f"  👤 John sends a photo")
+    t.say("  👤 John sends a photo")
     await john.send_photo(caption="payment screenshot")
     step = await t.answer(john)
     step = await t.press(john, step, "➡️ Continue")

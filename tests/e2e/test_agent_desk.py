@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from conftest import DESK_CHAT
+from world import DESK_CHAT
 from desk.tickets import get_ticket
 from storage.models import OutboxMessage, TicketMessage
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from conftest import Running
+from world import Running
 from desk import coupons
 from desk.clock import ManualClock
 from storage.models import Coupon, Ticket
@@ -104,7 +104,7 @@ async def test_inside_support_hours_there_is_no_notice(frontdesk, emu, john, tal
 
 
 async def test_an_admin_sets_a_customers_plan(emu, john, talk, tmp_path, clock, db):
-    from conftest import make_config
+    from world import make_config
 
     (tmp_path / "faq").mkdir(exist_ok=True)
     running = Running(make_config(emu, tmp_path, desk={"admin_ids": [4242]}), clock)

@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 from sqlalchemy import func, select
 
-from conftest import DESK_CHAT, Running, make_config
+from world import DESK_CHAT, Running, make_config
 from storage.models import OutboxMessage, Ticket
 
 

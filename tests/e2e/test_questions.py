@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import Search, Ticket
-from conftest import Running, make_config
+from world import Running, make_config
 
 FAQ = Path(__file__).resolve().parents[2] / "faq"
 

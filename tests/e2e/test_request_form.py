@@ -179,7 +179,7 @@ async def test_wrong_input_at_each_step_keeps_the_state(frontdesk, emu, john, ta
     step = await t.press(t.view.last, "➡️ Continue", expect="How critical")
     # criticality: text where a button is expected
     await t.send("very!", expect="choose the criticality")
-    preview = await t.press(t.view.last, "🟢 Low", expect="Check your request")
+    await t.press(t.view.last, "🟢 Low", expect="Check your request")
     # preview: text where a button is expected
     await t.send("send it", expect="Please use the buttons")
     assert "photos: 10" in t.view.last.shown_text

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from conftest import DESK_CHAT, Running, make_config
+from world import DESK_CHAT, Running, make_config
 from desk.clock import ManualClock
 from desk.sla import SLA
 from frontdesk.scheduler import Scheduler
