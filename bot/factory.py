@@ -7,7 +7,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -49,6 +49,7 @@ def build_dispatcher(
     config: Config,
     sessionmaker: async_sessionmaker[AsyncSession],
     fsm_storage: BaseStorage,
+    events_isolation: BaseEventIsolation | None = None,
     i18n: I18n,
     clock: Clock,
     sla: SLA,
@@ -60,7 +61,7 @@ def build_dispatcher(
     dispatcher = Dispatcher(
         storage=fsm_storage,
         # One update at a time per chat, so a customer's messages are handled in order.
-        events_isolation=SimpleEventIsolation(),
+        events_isolation=events_isolation or SimpleEventIsolation(),
         config=config,
         sessionmaker=sessionmaker,
         clock=clock,

@@ -121,10 +121,12 @@ class Frontdesk:
                 await outbox.release_all_sending(session)
         self.worker = OutboxWorker(self.bot, sessionmaker, self.clock, self.config, sla, i18n, self.desk_chat)
         self.scheduler = Scheduler(sessionmaker, sla, self.config.scheduler, self.clock, on_done=self.worker.wake)
+        fsm_storage, isolation = self._fsm_storage(sessionmaker)
         self.dispatcher = build_dispatcher(
             config=self.config,
             sessionmaker=sessionmaker,
-            fsm_storage=SQLAlchemyStorage(sessionmaker, self.clock.now),
+            fsm_storage=fsm_storage,
+            events_isolation=isolation,
             i18n=i18n,
             clock=self.clock,
             sla=sla,
@@ -134,6 +136,18 @@ class Frontdesk:
         )
         await register_commands(self.bot, i18n)
         log.info("connected to the Bot API at %s as @%s", api, self.me.username)
+
+    def _fsm_storage(self, sessionmaker):
+        """Conversation state in the database (default), or in Redis with a per-chat lock shared by
+        every bot process, so updates of one chat are handled in order whichever process gets them."""
+        url = self.config.storage.fsm_url
+        if not url:
+            return SQLAlchemyStorage(sessionmaker, self.clock.now), None
+        from aiogram.fsm.storage.base import DefaultKeyBuilder
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+        storage = RedisStorage.from_url(url, key_builder=DefaultKeyBuilder(with_destiny=True))
+        return storage, RedisEventIsolation(storage.redis, key_builder=storage.key_builder)
 
     async def _poll(self) -> None:
         assert self.dispatcher and self.bot
@@ -167,6 +181,13 @@ class Frontdesk:
             with suppress(asyncio.CancelledError):
                 await self._polling
         self._polling = None
+        if self.dispatcher is not None:
+            # Handlers still running finish before the storage and the database close under them.
+            in_flight = list(self.dispatcher._handle_update_tasks)
+            if in_flight:
+                await asyncio.wait(in_flight, timeout=10)
+            await self.dispatcher.storage.close()
+            await self.dispatcher.fsm.events_isolation.close()
         if self.bot is not None:
             await self.bot.session.close()
             self.bot = None

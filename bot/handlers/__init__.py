@@ -1,10 +1,16 @@
 """All routers, composed in one place. Private-chat routers carry the chat filter."""
 
 from aiogram import F, Router
+from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import gettext as _
 from aiogram.enums import ChatType
 
 from bot.handlers import group_desk, pm_admin, pm_form, pm_members, pm_questions, pm_requests, pm_start
 from desk.desk_chat import DeskChat
+
+
+async def unknown_button(query: CallbackQuery) -> None:
+    await query.answer(_("This button is out of date."), show_alert=True)
 
 
 def build_root_router(desk_chat: DeskChat) -> Router:
@@ -17,5 +23,9 @@ def build_root_router(desk_chat: DeskChat) -> Router:
         pm_questions.build_router(),
     )
     private.include_router(pm_members.build_router())
-    root.include_routers(private, group_desk.build_router(desk_chat))
+    # Last: a button nobody handles (forged, stale, from an old version) gets an answer, not a
+    # spinner. (A router's own handlers run before its children's, so this is a child of its own.)
+    fallback = Router(name="fallback")
+    fallback.callback_query.register(unknown_button)
+    root.include_routers(private, group_desk.build_router(desk_chat), fallback)
     return root

@@ -78,3 +78,11 @@ async def test_a_redelivered_update_is_handled_once(frontdesk, emu, john):
     await emu.wait_idle()
     helps = [m for m in emu.chat(john).bot_messages if "How I can help" in m.shown_text]
     assert len(helps) == 1
+
+
+async def test_forged_or_unknown_buttons_get_a_polite_refusal(frontdesk, emu, john):
+    await john.send("/start")
+    menu = await emu.chat(john).wait_for(lambda m: "Hello" in m.shown_text)
+    for data in ["m:explode", "zz:1:2", "lang:de", "t:view:notanumber:0", ""]:
+        answer = await (await john.press_data(menu, data)).answer()
+        assert answer.text == "This button is out of date." and answer.show_alert

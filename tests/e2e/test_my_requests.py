@@ -20,7 +20,7 @@ from desk.lifecycle import Actor, Incoming
 from desk.sla import SLA
 from desk.tickets import get_ticket, open_ticket
 from storage.models import OutboxMessage, Ticket, TicketMessage
-from tests.e2e.conftest import DESK_CHAT, make_config
+from world import DESK_CHAT, make_config
 
 AGENT = Actor(telegram_id=501, name="Olga")
 desk_message_ids = itertools.count(10_000)
