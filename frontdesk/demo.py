@@ -57,7 +57,11 @@ class Transcript:
             if before.get(m.message_id) != m.changed_at
         ]
         for message in shown:
-            self.show(person.user.first_name, message)
+            if message.message_id in before:
+                buttons = " ".join(f"[{text}]" for row in message.buttons for text in row) or "none"
+                self.say(f"  🤖 ✎ edits its message «{message.shown_text.splitlines()[0][:50]}…»: buttons {buttons}")
+            else:
+                self.show(person.user.first_name, message)
         return shown[-1] if shown else self.emu.chat(person).bot_messages[-1]
 
 
@@ -67,8 +71,9 @@ async def run_demo(db_path: Path | None = None, out: TextIO = sys.stdout) -> int
         async with BotAPIEmulator(token=TOKEN, bot_username="frontdesk_demo_bot") as emu:
             config = parse_config(
                 {
-                    "telegram": {"token": TOKEN, "api_base": emu.base_url, "polling_timeout": 5},
-                    "desk": {"agent_chat_id": DESK_CHAT},
+                    "telegram": {"token": TOKEN, "api_base": emu.base_url, "polling_timeout": 5,
+                                 "private_per_second": 20.0},
+                    "desk": {"agent_chat_id": DESK_CHAT, "language": "en"},
                     "storage": {"url": f"sqlite+aiosqlite:///{database}"},
                     "kb": {"path": str(FAQ), "watch": False},
                 },
@@ -86,12 +91,18 @@ async def run_demo(db_path: Path | None = None, out: TextIO = sys.stdout) -> int
 
 async def _script(t: Transcript, emu: BotAPIEmulator) -> None:
     t.say(f"Frontdesk demo: the bot runs against the Bot API emulator at {emu.base_url},")
-    t.say("on a SQLite database. Customers below are driven by the emulator.\n")
+    t.say("on a SQLite database, with the starter FAQ. People below are driven by the emulator.\n")
+    desk = emu.add_group(DESK_CHAT, "Support desk", forum=True)
+    ivan = emu.add_user(5001, "Ivan", language_code="en")
+    desk.add_member(ivan, status="administrator")
     anna = emu.add_user(1001, "Анна", language_code="ru", username="anna")
     john = emu.add_user(1002, "John", language_code="en", username="john")
 
     t.say("— A Russian-speaking customer opens the bot —")
     menu = await t.send(anna, "/start")
+    t.say("\n— She asks a question, typed in the wrong keyboard layout; the FAQ answers —")
+    answer = await t.send(anna, "rfr cjplfnm pfzdre")
+    await t.press(anna, answer, "✅ Помогло")
     t.say("\n— She switches the interface to English —")
     choice = await t.press(anna, menu, "🌐 Язык / Language")
     await t.press(anna, choice, "English")
@@ -108,4 +119,30 @@ async def _script(t: Transcript, emu: BotAPIEmulator) -> None:
     step = await t.press(john, step, "➡️ Continue")
     step = await t.press(john, step, "🟠 High")
     await t.press(john, step, "✅ Send the request")
+
+    t.say("\n— The agents' group gets the ticket in a topic of its own —")
+    card = await emu.chat(desk).wait_for(lambda m: m.shown_text.startswith("🎫 #1"), timeout=10)
+    t.show("desk", card)
+    t.say("\n— Ivan answers in the topic; John gets the answer —")
+    t.say("  👤 Ivan (in the topic): Thanks, the invoice is on its way. Can you confirm the e-mail?")
+    await ivan.send("Thanks, the invoice is on its way. Can you confirm the e-mail?", chat=desk,
+                    thread_id=card.thread_id)
+    answer = await t.answer(john)
+    t.say("  👤 Ivan (in the topic): ! internal note: billing fixed the export")
+    await ivan.send("! internal note: billing fixed the export", chat=desk, thread_id=card.thread_id)
+    await emu.wait_idle(quiet=0.3, timeout=15)
+    t.say("  (the note stays in the group: John sees nothing new)")
+    t.say("\n— John replies to the answer; it lands in the ticket's topic —")
+    t.say("  👤 John replies: Yes, john@example.com")
+    await john.reply(answer, "Yes, john@example.com")
+    await emu.wait_idle(quiet=0.3, timeout=15)
+    t.show("desk", emu.chat(desk).bot_messages[-1])
+    t.say("\n— Ivan resolves the ticket; John is asked to rate it —")
+    t.say("  👤 Ivan presses [✅ Resolve] on the card")
+    await ivan.press(emu.message(desk, card.message_id), "✅ Resolve")
+    resolved = await t.answer(john)
+    await t.press(john, resolved, "5⭐")
+    await emu.wait_idle(quiet=0.3, timeout=15)
+    t.say("\n— The card, edited in place —")
+    t.show("desk", emu.message(desk, card.message_id))
     t.say("\nThe demo is over: everything above went through the real bot over HTTP.")
