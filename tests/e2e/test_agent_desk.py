@@ -176,3 +176,25 @@ async def test_a_customer_who_blocked_the_bot_is_shown_on_the_card(frontdesk, em
     assert [row.state for row in rows] == ["failed"]
     await emu.unblock_bot(john)
     await emu.chat(desk).wait_for(lambda m: "unblocked the bot" in m.shown_text)
+
+
+async def test_an_agent_sends_a_faq_entry_by_its_id(emu, john, talk, desk, ivan, tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from world import Running, make_config
+
+    shutil.copytree(Path(__file__).resolve().parents[2] / "faq", tmp_path / "faq", dirs_exist_ok=True)
+    running = Running(make_config(emu, tmp_path))
+    await running.start()
+    try:
+        number = await file_request(talk(john), title="Need a paper invoice", details="For accounting")
+        card = await card_of(emu, desk, number)
+        await agent_says(ivan, desk, card, "/faq en-nothing-like-this")
+        await emu.chat(desk).wait_for(lambda m: "There is no FAQ entry «en-nothing-like-this»" in m.shown_text)
+        await agent_says(ivan, desk, card, "/faq en-billing-invoice")
+        await emu.chat(desk).wait_for(lambda m: "is on its way to the customer" in m.shown_text)
+        answer = await emu.chat(john).wait_for(lambda m: "How do I get an invoice?" in m.shown_text)
+        assert answer.shown_text.startswith("💬 Support · #1")
+    finally:
+        await running.stop()
