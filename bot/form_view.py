@@ -170,3 +170,12 @@ def outside_hours_notice(sla: SLA, ticket: Ticket, now: datetime, language: str)
         zone=config.timezone,
         due=local_time(ticket.first_response_due, sla, language),
     )
+
+
+def coupon_problem(problem: str) -> str:
+    return {
+        "unknown": _("There is no such coupon code for you. Check the code, or send the request without it."),
+        "voided": _("This coupon was replaced by a newer code and is no longer valid."),
+        "expired": _("This coupon has expired."),
+        "spent": _("All the special requests of this coupon have been used."),
+    }.get(problem, _("This coupon cannot be used."))

@@ -402,7 +402,7 @@ async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
                 draft.coupon = None
                 await query.answer()
                 await show_step(query.message, state, config, language, draft, PREVIEW,
-                                notice=coupon_problem(used.problem))
+                                notice=form_view.coupon_problem(used.problem))
                 return
             plan = coupons.SPECIAL_PLAN
         opened = await open_ticket(session, person, draft, sla=sla, clock=clock, plan=plan)
@@ -418,47 +418,6 @@ async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
              "you can follow it in «My requests».").format(number=opened.ticket.id)
     hours = form_view.outside_hours_notice(sla, opened.ticket, clock.now(), language)
     await query.message.answer(f"{text}\n\n{hours}" if hours else text, reply_markup=keyboards.main_menu())
-
-
-def coupon_problem(problem: str) -> str:
-    return {
-        "unknown": _("There is no such coupon code for you. Check the code, or send the request without it."),
-        "voided": _("This coupon was replaced by a newer code and is no longer valid."),
-        "expired": _("This coupon has expired."),
-        "spent": _("All the special requests of this coupon have been used."),
-    }.get(problem, _("This coupon cannot be used."))
-
-
-async def coupon_button(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    draft = await _current_form(query, callback_data, state, sessionmaker)
-    if draft is None:
-        return
-    await query.answer()
-    await state.set_state(Form.coupon)
-    await query.message.answer(
-        _("Send the coupon code for a special request (answered within 1 hour, around the clock)."),
-        reply_markup=form_view.back_only(draft),
-    )
-
-
-async def coupon_entered(message: Message, state: FSMContext, config: Config, language: str,
-                         sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
-    draft = await _draft(state)
-    async with sessionmaker() as session:
-        checked = await coupons.check(session, message.text or "", message.from_user.id, clock.now())
-    if checked.problem is not None:
-        await show_step(message, state, config, language, draft, PREVIEW, notice=coupon_problem(checked.problem))
-        return
-    draft.coupon = checked.coupon.code
-    await show_step(message, state, config, language, draft, PREVIEW, notice=_(
-        "Coupon accepted: this will be a special request. Requests left on it: {left}."
-    ).format(left=checked.coupon.uses_left))
-
-
-async def coupon_not_text(message: Message, state: FSMContext, config: Config, language: str) -> None:
-    await show_step(message, state, config, language, await _draft(state), PREVIEW,
-                    notice=_("Please send the coupon code as text."))
 
 
 async def preview_not_button(message: Message, state: FSMContext, config: Config, language: str) -> None:
@@ -496,8 +455,5 @@ def build_router() -> Router:
     router.callback_query.register(edit_field, Form.preview, FormCB.filter(F.action == "edit"))
     router.callback_query.register(submit, Form.preview, FormCB.filter(F.action == "submit"))
     router.message.register(preview_not_button, Form.preview)
-    router.callback_query.register(coupon_button, Form.preview, FormCB.filter(F.action == "coupon"))
-    router.message.register(coupon_entered, Form.coupon, F.text)
-    router.message.register(coupon_not_text, Form.coupon)
     router.callback_query.register(stale_button, FormCB.filter())
     return router

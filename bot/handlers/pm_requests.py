@@ -218,18 +218,25 @@ async def writing_message(message: Message, state: FSMContext, clock: Clock,
                              reply_markup=view.done_button(number))
 
 
-async def writing_done(query: CallbackQuery, callback_data: TicketCB, state: FSMContext,
-                       sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    """«Done»: out of the writing mode (a stale «Done» only loses its button)."""
+async def _leave_mode(query: CallbackQuery, callback_data: TicketCB, state: FSMContext,
+                      sessionmaker: async_sessionmaker[AsyncSession], mode: str, text: str) -> None:
+    """A button that ends a mode on one of the customer's tickets, then says `text`."""
     try:
         await _apply(sessionmaker, callback_data.ticket, query.from_user.id)
     except Refused as error:
         await _refuse(query, error, callback_data.ticket)
         return
-    await _leave(state, TicketChat.writing.state, callback_data.ticket)
+    await _leave(state, mode, callback_data.ticket)
     await query.answer()
-    await _edit(query.message, _("Done: your messages are in request #{number}. Support will answer in this chat.")
-                .format(number=callback_data.ticket), None)
+    await _edit(query.message, text, None)
+
+
+async def writing_done(query: CallbackQuery, callback_data: TicketCB, state: FSMContext,
+                       sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """«Done»: out of the writing mode (a stale «Done» only loses its button)."""
+    await _leave_mode(query, callback_data, state, sessionmaker, TicketChat.writing.state, _(
+        "Done: your messages are in request #{number}. Support will answer in this chat."
+    ).format(number=callback_data.ticket))
 
 
 async def replied_ticket(message: Message, sessionmaker: async_sessionmaker[AsyncSession]) -> dict | bool:
@@ -373,15 +380,8 @@ async def rating_comment_not_text(message: Message, state: FSMContext) -> None:
 
 async def skip_button(query: CallbackQuery, callback_data: TicketCB, state: FSMContext,
                       sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    try:
-        await _apply(sessionmaker, callback_data.ticket, query.from_user.id)
-    except Refused as error:
-        await _refuse(query, error, callback_data.ticket)
-        return
-    await _leave(state, TicketChat.rating_comment.state, callback_data.ticket)
-    await query.answer()
-    await _edit(query.message, _("Thank you for rating request #{number}!").format(number=callback_data.ticket),
-                None)
+    await _leave_mode(query, callback_data, state, sessionmaker, TicketChat.rating_comment.state,
+                      _("Thank you for rating request #{number}!").format(number=callback_data.ticket))
 
 
 # --- reopening ---------------------------------------------------------------------------------

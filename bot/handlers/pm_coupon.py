@@ -1,0 +1,60 @@
+"""Coupons in the request form: from the preview the customer enters a code for a special request
+(1 h, around the clock); a bad code gets its reason and the form goes on."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import form_view
+from bot.callbacks import FormCB
+from bot.handlers.pm_form import _current_form, _draft, show_step
+from bot.states import Form
+from desk import coupons
+from desk.clock import Clock
+from desk.forms import PREVIEW
+from frontdesk.config import Config
+
+
+async def coupon_button(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
+                        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    draft = await _current_form(query, callback_data, state, sessionmaker)
+    if draft is None:
+        return
+    await query.answer()
+    await state.set_state(Form.coupon)
+    await query.message.answer(
+        _("Send the coupon code for a special request (answered within 1 hour, around the clock)."),
+        reply_markup=form_view.back_only(draft),
+    )
+
+
+async def coupon_entered(message: Message, state: FSMContext, config: Config, language: str,
+                         sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    draft = await _draft(state)
+    async with sessionmaker() as session:
+        checked = await coupons.check(session, message.text or "", message.from_user.id, clock.now())
+    if checked.problem is not None:
+        await show_step(message, state, config, language, draft, PREVIEW, notice=form_view.coupon_problem(checked.problem))
+        return
+    draft.coupon = checked.coupon.code
+    await show_step(message, state, config, language, draft, PREVIEW, notice=_(
+        "Coupon accepted: this will be a special request. Requests left on it: {left}."
+    ).format(left=checked.coupon.uses_left))
+
+
+async def coupon_not_text(message: Message, state: FSMContext, config: Config, language: str) -> None:
+    await show_step(message, state, config, language, await _draft(state), PREVIEW,
+                    notice=_("Please send the coupon code as text."))
+
+
+def build_router() -> Router:
+    """A new router with this module's handlers (each dispatcher gets its own)."""
+    router = Router(name="pm_coupon")
+    router.callback_query.register(coupon_button, Form.preview, FormCB.filter(F.action == "coupon"))
+    router.message.register(coupon_entered, Form.coupon, F.text)
+    router.message.register(coupon_not_text, Form.coupon)
+    return router
