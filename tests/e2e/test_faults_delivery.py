@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -196,3 +197,13 @@ async def test_a_flooding_customer_is_throttled_with_one_notice_and_others_are_s
     assert len(notices) == 1
     answered = [m for m in emu.chat(john).bot_messages if "sending messages too fast" not in m.shown_text]
     assert len(answered) <= 30
+
+
+async def test_one_slow_chat_does_not_hold_up_the_others(frontdesk, emu, john, talk):
+    mary = emu.add_user(1003, "Mary", language_code="en")
+    emu.inject_delay("sendMessage", 3, chat_id=john.id)  # John's answers are slow to go out
+    started = time.monotonic()
+    await john.send("/help")
+    await talk(mary).send("/help", expect="How I can help")
+    assert time.monotonic() - started < 2.5  # Mary did not wait for John
+    await emu.chat(john).wait_for(lambda m: "How I can help" in m.shown_text, timeout=10)
