@@ -6,6 +6,7 @@ import asyncio
 import logging
 from contextlib import suppress
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
@@ -50,6 +51,7 @@ class Frontdesk:
         self.worker: OutboxWorker | None = None
         self._polling: asyncio.Task | None = None
         self._background: list[asyncio.Task] = []
+        self._web = None
 
     async def start(self) -> None:
         """Open the database (migrating it), check the Bot API, then start polling in a task."""
@@ -60,7 +62,10 @@ class Frontdesk:
         except BaseException:
             await self.stop()
             raise
-        self._polling = asyncio.create_task(self._poll(), name="frontdesk-polling")
+        if self.config.telegram.mode == "webhook":
+            await self._serve_webhook()
+        else:
+            self._polling = asyncio.create_task(self._poll(), name="frontdesk-polling")
         self._background.append(asyncio.create_task(self.worker.run(), name="frontdesk-outbox"))
         self.scheduler.start()
         if self.config.kb.watch:
@@ -151,6 +156,32 @@ class Frontdesk:
         storage = RedisStorage.from_url(url, key_builder=DefaultKeyBuilder(with_destiny=True))
         return storage, RedisEventIsolation(storage.redis, key_builder=storage.key_builder)
 
+    async def _serve_webhook(self) -> None:
+        """Listen for Telegram's POSTs and register the webhook. Updates are handled before the
+        answer (not in the background), so an update this process could not handle is sent again
+        by Telegram; redeliveries are recognised by their update id. Several processes may serve
+        one URL behind a load balancer; stopping one leaves the webhook in place for the others."""
+        from aiohttp import web
+        from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+
+        telegram = self.config.telegram
+        secret = telegram.webhook_secret.get_secret_value()
+        path = urlsplit(telegram.webhook_url).path or "/"
+        app = web.Application()
+        SimpleRequestHandler(self.dispatcher, self.bot, handle_in_background=False,
+                             secret_token=secret).register(app, path=path)
+        host, port = telegram.webhook_listen.rsplit(":", 1)
+        self._web = web.AppRunner(app)
+        await self._web.setup()
+        try:
+            await web.TCPSite(self._web, host, int(port)).start()
+        except OSError as error:
+            raise StartupError(f"telegram.webhook_listen: cannot listen on {telegram.webhook_listen}: "
+                               f"{error.strerror}") from None
+        await self.bot.set_webhook(telegram.webhook_url, secret_token=secret,
+                                   allowed_updates=self.dispatcher.resolve_used_update_types())
+        log.info("webhook mode: listening on %s%s for %s", telegram.webhook_listen, path, telegram.webhook_url)
+
     async def _poll(self) -> None:
         assert self.dispatcher and self.bot
         await self.dispatcher.start_polling(
@@ -162,9 +193,11 @@ class Frontdesk:
         )
 
     async def wait(self) -> None:
-        """Run until polling ends (stop() or a fatal error)."""
+        """Run until polling ends (stop() or a fatal error); in webhook mode, until stop()."""
         if self._polling is not None:
             await self._polling
+        elif self._web is not None:
+            await asyncio.Event().wait()
 
     async def stop(self) -> None:
         """Stop polling, let handlers in flight finish, close the Bot API session and the database."""
@@ -183,6 +216,9 @@ class Frontdesk:
             with suppress(asyncio.CancelledError):
                 await self._polling
         self._polling = None
+        if self._web is not None:
+            await self._web.cleanup()
+            self._web = None
         if self.dispatcher is not None:
             # Handlers still running finish before the storage and the database close under them.
             in_flight = list(self.dispatcher._handle_update_tasks)

@@ -7,6 +7,7 @@ line that names the file or the key, and the command line turns it into exit cod
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -17,6 +18,7 @@ from desk.sla_config import SLAConfig
 from frontdesk.section import Section
 
 TOKEN_ENV = "FRONTDESK_TELEGRAM_TOKEN"
+WEBHOOK_SECRET_ENV = "FRONTDESK_WEBHOOK_SECRET"
 DEFAULT_API_BASE = "https://api.telegram.org"
 
 
@@ -27,8 +29,15 @@ class ConfigError(Exception):
 class TelegramConfig(Section):
     token: SecretStr = SecretStr("")
     api_base: str = DEFAULT_API_BASE
+    # How updates arrive: "polling" (getUpdates; the default) or "webhook" (Telegram POSTs them).
+    mode: Literal["polling", "webhook"] = "polling"
     # Seconds getUpdates waits for news before it is asked again.
     polling_timeout: int = Field(default=30, ge=0, le=50)
+    # Webhook mode: the public URL Telegram calls, the secret it must send along (also from the
+    # environment variable FRONTDESK_WEBHOOK_SECRET), and where this process listens.
+    webhook_url: str = ""
+    webhook_secret: SecretStr = SecretStr("")
+    webhook_listen: str = Field(default="127.0.0.1:8080", pattern=r"^[^:\s]+:\d{1,5}$")
     # Seconds one Bot API request may take before it counts as a network error (and is retried).
     request_timeout: float = Field(default=60.0, gt=0)
     # Telegram's flood limits the bot keeps (messages; short bursts allowed within them).
@@ -270,6 +279,17 @@ def parse_config(
         config = config.model_copy(update={"telegram": telegram})
     if not config.token and require_token:
         raise ConfigError(f"{source}: missing key 'telegram.token' (or set {TOKEN_ENV})")
+    env_secret = environ.get(WEBHOOK_SECRET_ENV, "").strip()
+    if env_secret:
+        telegram = config.telegram.model_copy(update={"webhook_secret": SecretStr(env_secret)})
+        config = config.model_copy(update={"telegram": telegram})
+    if config.telegram.mode == "webhook":
+        if not config.telegram.webhook_url.startswith(("https://", "http://")):
+            raise ConfigError(f"{source}: key 'telegram.webhook_url': webhook mode needs the URL Telegram calls")
+        secret = config.telegram.webhook_secret.get_secret_value()
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+            raise ConfigError(f"{source}: key 'telegram.webhook_secret': webhook mode needs a secret of 16-256 "
+                              f"letters, digits, _ or - (or set {WEBHOOK_SECRET_ENV})")
     if config.token and ":" not in config.token:
         raise ConfigError(f"{source}: key 'telegram.token': does not look like a bot token (123456:ABC...)")
     if config.kb.suggest_threshold > config.kb.answer_threshold:

@@ -120,3 +120,20 @@ async def test_a_rejected_token_is_one_line(tmp_path):
     last = stderr.decode().strip().splitlines()[-1]
     assert last == f"frontdesk: the Bot API at {emu.base_url} rejected the token (401 Unauthorized): check telegram.token"
     assert "Traceback" not in stderr.decode()
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ("mode = 'webhook'\n", "key 'telegram.webhook_url'"),
+        ("mode = 'webhook'\nwebhook_url = 'https://bot.example.com/tg'\n", "key 'telegram.webhook_secret'"),
+        ("mode = 'webhook'\nwebhook_url = 'https://bot.example.com/tg'\nwebhook_secret = 'short'\n",
+         "key 'telegram.webhook_secret'"),
+        ("mode = 'carrier-pigeon'\n", "key 'telegram.mode'"),
+    ],
+)
+def test_webhook_mode_needs_its_url_and_secret(tmp_path, extra, expected):
+    result = run_frontdesk(tmp_path, GOOD + extra)
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert expected in line
