@@ -23,10 +23,11 @@ from desk.clock import Clock
 from desk.desk_chat import DeskChat
 from desk.sla import SLA
 from frontdesk.config import Config
+from frontdesk.metrics import Metrics
 from kb.base import KnowledgeBase
 
 
-def build_bot(config: Config) -> Bot:
+def build_bot(config: Config, metrics: Metrics | None = None) -> Bot:
     """A Bot that talks to `telegram.api_base` (Telegram, a self-hosted server, or the emulator)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base),
                              timeout=config.telegram.request_timeout)
@@ -36,7 +37,7 @@ def build_bot(config: Config) -> Bot:
         private=Rate(limits.private_per_second, 1, 3),
         group=Rate(limits.group_per_minute, 60, max(1, int(limits.group_per_minute))),
     )
-    session.middleware(SendingMiddleware(pacer))
+    session.middleware(SendingMiddleware(pacer, metrics=metrics))
     return Bot(
         token=config.token,
         session=session,
@@ -56,6 +57,7 @@ def build_dispatcher(
     kb: KnowledgeBase,
     desk_chat: DeskChat,
     worker: OutboxWorker,
+    metrics: Metrics,
 ) -> Dispatcher:
     """The dispatcher with every router and middleware, and the services as workflow data."""
     dispatcher = Dispatcher(
@@ -69,8 +71,9 @@ def build_dispatcher(
         kb=kb,
         desk_chat=desk_chat,
         worker=worker,
+        metrics=metrics,
     )
-    dispatcher.update.outer_middleware(ProcessedUpdatesMiddleware(sessionmaker, clock))
+    dispatcher.update.outer_middleware(ProcessedUpdatesMiddleware(sessionmaker, clock, metrics))
     dispatcher.message.outer_middleware(
         ThrottleMiddleware(config.telegram.flood_limit, config.telegram.flood_window, i18n,
                            config.i18n.default_language))

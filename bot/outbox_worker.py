@@ -31,6 +31,7 @@ from desk.clock import Clock
 from desk.desk_chat import DeskChat
 from desk.sla import SLA
 from frontdesk.config import Config
+from frontdesk.metrics import Metrics
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,9 @@ MAX_ATTEMPTS = 8
 
 class OutboxWorker:
     def __init__(self, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, config: Config,
-                 sla: SLA, i18n: I18n, desk_chat: DeskChat, *, tick: float = 0.25,
+                 sla: SLA, i18n: I18n, desk_chat: DeskChat, metrics: Metrics, *, tick: float = 0.25,
                  stale_after: timedelta = timedelta(minutes=2)) -> None:
+        self.metrics = metrics
         self.sends = desk_sends.DeskSends(bot, sessionmaker, clock, config, sla, i18n, desk_chat)
         self.sessionmaker = sessionmaker
         self.clock = clock
@@ -63,6 +65,7 @@ class OutboxWorker:
                 async with self.sessionmaker.begin() as session:
                     await outbox.release_stale(session, self.clock.now(), self.stale_after)
                     heads = await outbox.due_heads(session, self.clock.now(), self._busy)
+                self.metrics.backlog.set(len(heads) + len(self._busy))
                 for row_id in heads:
                     await self._start(row_id)
                 self._wake.clear()
@@ -99,6 +102,7 @@ class OutboxWorker:
     async def _send(self, row: OutboxMessage) -> None:
         try:
             await self.sends.send(row)
+            self.metrics.sent.labels(row.kind).inc()
         except TelegramRetryAfter as error:
             await self._later(row, timedelta(seconds=error.retry_after), f"429: retry after {error.retry_after}s")
         except TelegramMigrateToChat as error:
@@ -113,6 +117,7 @@ class OutboxWorker:
             log.error("outbox #%s (%s) refused by Telegram: %s", row.id, row.kind, error.message)
             async with self.sessionmaker.begin() as session:
                 await outbox.give_up(session, row.id, f"400: {error.message}")
+            self.metrics.failed.labels(row.kind).inc()
         except (TelegramNetworkError, TelegramServerError, ClientDecodeError) as error:
             await self._later(row, timedelta(seconds=min(2 ** row.attempts, 300)), str(error))
         except asyncio.CancelledError:
@@ -129,6 +134,7 @@ class OutboxWorker:
             if row.attempts >= MAX_ATTEMPTS:
                 log.error("outbox #%s (%s) given up after %d attempts: %s", row.id, row.kind, row.attempts, error)
                 await outbox.give_up(session, row.id, error)
+                self.metrics.failed.labels(row.kind).inc()
             else:
                 log.warning("outbox #%s (%s) attempt %d failed: %s; again in %s", row.id, row.kind,
                             row.attempts, error, delay)

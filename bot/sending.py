@@ -20,6 +20,8 @@ from aiogram.exceptions import ClientDecodeError, TelegramNetworkError, Telegram
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
+from frontdesk.metrics import Metrics
+
 log = logging.getLogger(__name__)
 
 # Methods that put a message in a chat (and so count against the chat's limit).
@@ -93,8 +95,9 @@ class SendingMiddleware(BaseRequestMiddleware):
     """Pacing and retries for every request of one Bot."""
 
     def __init__(self, pacer: Pacer | None = None, *, network_attempts: int = 4, backoff: float = 0.5,
-                 max_backoff: float = 8.0, max_retry_after: float = 300.0) -> None:
+                 max_backoff: float = 8.0, max_retry_after: float = 300.0, metrics: Metrics | None = None) -> None:
         self.pacer = pacer or Pacer()
+        self.metrics = metrics
         self.network_attempts = network_attempts
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -119,6 +122,8 @@ class SendingMiddleware(BaseRequestMiddleware):
                     raise
                 log.warning("%s to %s: 429, retrying after exactly %s s", name, chat_id, error.retry_after)
                 self.pacer.hold(chat_id, error.retry_after)
+                if self.metrics is not None:
+                    self.metrics.retries.labels("429").inc()
                 await asyncio.sleep(error.retry_after)
             # A 5xx from a proxy in front of the Bot API often comes as an HTML page, not JSON.
             except (TelegramNetworkError, TelegramServerError, ClientDecodeError) as error:
@@ -126,5 +131,7 @@ class SendingMiddleware(BaseRequestMiddleware):
                 if failures >= self.network_attempts:
                     raise
                 delay = min(self.backoff * 2 ** (failures - 1), self.max_backoff)
+                if self.metrics is not None:
+                    self.metrics.retries.labels("network").inc()
                 log.warning("%s to %s failed (%s); retry %d in %.1f s", name, chat_id, error, failures, delay)
                 await asyncio.sleep(delay)

@@ -20,6 +20,8 @@ from bot.i18n import build_i18n
 from desk.clock import Clock, SystemClock
 from desk.sla import SLA
 from frontdesk.config import Config, matcher_settings
+from frontdesk.metrics import Metrics
+from frontdesk.metrics import serve as metrics_server
 from frontdesk.scheduler import Scheduler
 from kb.base import KnowledgeBase
 from kb.semantic import load_default_encoder
@@ -52,6 +54,8 @@ class Frontdesk:
         self._polling: asyncio.Task | None = None
         self._background: list[asyncio.Task] = []
         self._web = None
+        self.metrics = Metrics()
+        self._metrics_web = None
 
     async def start(self) -> None:
         """Open the database (migrating it), check the Bot API, then start polling in a task."""
@@ -67,6 +71,13 @@ class Frontdesk:
         else:
             self._polling = asyncio.create_task(self._poll(), name="frontdesk-polling")
         self._background.append(asyncio.create_task(self.worker.run(), name="frontdesk-outbox"))
+        if self.config.metrics.listen:
+            try:
+                self._metrics_web = await metrics_server(self.metrics, self.config.metrics.listen)
+            except OSError as error:
+                await self.stop()
+                raise StartupError(f"metrics.listen: cannot listen on {self.config.metrics.listen}: "
+                                   f"{error.strerror}") from None
         self.scheduler.start()
         if self.config.kb.watch:
             self._background.append(asyncio.create_task(self._watch_kb(), name="frontdesk-kb-watch"))
@@ -105,7 +116,7 @@ class Frontdesk:
             raise StartupError(f"storage.url: cannot open or migrate the database: {error}") from None
 
     async def _connect_bot(self) -> None:
-        self.bot = build_bot(self.config)
+        self.bot = build_bot(self.config, self.metrics)
         api = self.config.telegram.api_base
         try:
             self.me = await self.bot.get_me(request_timeout=15)
@@ -126,8 +137,10 @@ class Frontdesk:
             if is_sqlite(self.config.storage.url):
                 # The embedded default runs one process: what it was sending when it stopped goes again.
                 await outbox.release_all_sending(session)
-        self.worker = OutboxWorker(self.bot, sessionmaker, self.clock, self.config, sla, i18n, self.desk_chat)
-        self.scheduler = Scheduler(sessionmaker, sla, self.config.scheduler, self.clock, on_done=self.worker.wake)
+        self.worker = OutboxWorker(self.bot, sessionmaker, self.clock, self.config, sla, i18n, self.desk_chat,
+                                   self.metrics)
+        self.scheduler = Scheduler(sessionmaker, sla, self.config.scheduler, self.clock, on_done=self.worker.wake,
+                                   metrics=self.metrics)
         fsm_storage, isolation = self._fsm_storage(sessionmaker)
         self.dispatcher = build_dispatcher(
             config=self.config,
@@ -140,6 +153,7 @@ class Frontdesk:
             kb=self.kb,
             desk_chat=self.desk_chat,
             worker=self.worker,
+            metrics=self.metrics,
         )
         await register_commands(self.bot, i18n)
         log.info("connected to the Bot API at %s as @%s", api, self.me.username)
@@ -216,9 +230,12 @@ class Frontdesk:
             with suppress(asyncio.CancelledError):
                 await self._polling
         self._polling = None
-        if self._web is not None:
-            await self._web.cleanup()
-            self._web = None
+        for runner in (self._web, self._metrics_web):
+            if runner is not None:
+                await runner.cleanup()
+        self._web = self._metrics_web = None
+        self.metrics = Metrics()
+        self._metrics_web = None
         if self.dispatcher is not None:
             # Handlers still running finish before the storage and the database close under them.
             in_flight = list(self.dispatcher._handle_update_tasks)

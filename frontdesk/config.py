@@ -221,6 +221,11 @@ class SchedulerConfig(Section):
         return value
 
 
+class MetricsConfig(Section):
+    # host:port to serve /metrics for Prometheus on ("" for none).
+    listen: str = Field(default="", pattern=r"^(|[^:\s]+:\d{1,5})$")
+
+
 class I18nConfig(Section):
     default_language: Literal["ru", "en"] = "ru"
 
@@ -239,6 +244,7 @@ class Config(Section):
     form: FormConfig = FormConfig()
     sla: SLAConfig = SLAConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
+    metrics: MetricsConfig = MetricsConfig()
 
     @property
     def token(self) -> str:

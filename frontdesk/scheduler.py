@@ -18,13 +18,15 @@ from desk import reminders
 from desk.clock import Clock
 from desk.sla import SLA
 from frontdesk.config import SchedulerConfig
+from frontdesk.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 
 class Scheduler:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], sla: SLA, config: SchedulerConfig,
-                 clock: Clock, on_done: Callable[[], None] | None = None) -> None:
+                 clock: Clock, on_done: Callable[[], None] | None = None, metrics: Metrics | None = None) -> None:
+        self.metrics = metrics
         self.sessionmaker = sessionmaker
         self.sla = sla
         self.config = config
@@ -39,6 +41,8 @@ class Scheduler:
         except Exception:  # noqa: BLE001 - the next sweep tries again; the rows are still pending
             log.exception("scheduler sweep failed; the next one will try again")
             return 0
+        if done and self.metrics is not None:
+            self.metrics.reminders.inc(done)
         if done and self.on_done is not None:
             self.on_done()
         return done

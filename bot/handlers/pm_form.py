@@ -26,6 +26,7 @@ from desk.searches import record_search, set_outcome
 from desk.sla import SLA
 from desk.tickets import find_by_form, open_ticket
 from frontdesk.config import Config
+from frontdesk.metrics import Metrics
 from kb.base import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -382,7 +383,8 @@ async def edit_field(query: CallbackQuery, callback_data: FormCB, state: FSMCont
 
 async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
                  sessionmaker: async_sessionmaker[AsyncSession], config: Config, clock: Clock,
-                 sla: SLA, language: str, worker: OutboxWorker | None = None) -> None:
+                 sla: SLA, language: str, worker: OutboxWorker | None = None,
+                 metrics: Metrics | None = None) -> None:
     draft = await _current_form(query, callback_data, state, sessionmaker)
     if draft is None:
         return
@@ -412,6 +414,8 @@ async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
     await query.answer()
     if worker is not None:
         worker.wake()
+    if metrics is not None and opened.created:
+        metrics.tickets.labels(opened.ticket.criticality).inc()
     log.info("ticket #%s opened by %s (created=%s)", opened.ticket.id, user.id, opened.created)
     await query.message.edit_reply_markup(reply_markup=None)
     text = _("Your request #{number} is registered. Our specialists will answer here; "

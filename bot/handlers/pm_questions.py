@@ -16,13 +16,15 @@ from bot.states import Ask
 from desk.clock import Clock
 from desk.searches import own_search, record_search, set_outcome
 from frontdesk.config import Config
+from frontdesk.metrics import Metrics
 from kb.base import KnowledgeBase
 
 
 async def question(message: Message, state: FSMContext, kb: KnowledgeBase,
-                   sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+                   sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, metrics: Metrics) -> None:
     await state.set_state(None)
     result = kb.search(message.text)
+    metrics.searches.labels(result.decision).inc()
     async with sessionmaker.begin() as session:
         search = await record_search(session, message.from_user.id, result, clock.now())
     if result.decision == "answer":

@@ -11,15 +11,17 @@ from aiogram.types import TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk.clock import Clock
+from frontdesk.metrics import Metrics
 from storage import updates as processed
 
 log = logging.getLogger(__name__)
 
 
 class ProcessedUpdatesMiddleware(BaseMiddleware):
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, metrics: Metrics) -> None:
         self._sessionmaker = sessionmaker
         self._clock = clock
+        self._metrics = metrics
 
     async def __call__(
         self,
@@ -32,7 +34,9 @@ class ProcessedUpdatesMiddleware(BaseMiddleware):
             seen = await processed.was_processed(session, event.update_id)
         if seen:
             log.info("update %s was already handled; skipping the redelivery", event.update_id)
+            self._metrics.redeliveries.inc()
             return None
+        self._metrics.updates.labels(event.event_type).inc()
         result = await handler(event, data)
         # Marked after handling: a crash in between redelivers it (at least once); the handlers
         # that create things make that safe with their own keys.
