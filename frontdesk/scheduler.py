@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk import reminders
+from storage import updates as processed_updates
 from desk.clock import Clock
 from desk.sla import SLA
 from frontdesk.config import SchedulerConfig
 from frontdesk.metrics import Metrics
 
 log = logging.getLogger(__name__)
+UPDATE_MEMORY = timedelta(days=2)
 
 
 class Scheduler:
@@ -38,6 +41,9 @@ class Scheduler:
         """Do everything that has fallen due by now (also what fell due while the bot was down)."""
         try:
             done = await reminders.sweep(self.sessionmaker, self.sla, self.config, self.clock.now())
+            async with self.sessionmaker.begin() as session:
+                # Telegram keeps an undelivered update for 24 hours: older ids cannot come again.
+                await processed_updates.forget_before(session, self.clock.now() - UPDATE_MEMORY)
         except Exception:  # noqa: BLE001 - the next sweep tries again; the rows are still pending
             log.exception("scheduler sweep failed; the next one will try again")
             return 0
@@ -51,19 +57,13 @@ class Scheduler:
         self._scheduler = AsyncIOScheduler(
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
         )
+        # The first sweep right away (APScheduler's own clock): catch up on what fell due while the
+        # bot was down; then one every `sweep_seconds`.
         self._scheduler.add_job(self.sweep, "interval", seconds=self.config.sweep_seconds, id="sweep",
-                                next_run_time=None)
+                                next_run_time=datetime.now(timezone.utc))
         self._scheduler.start()
-        # The first sweep right away: catch up on what fell due while the bot was down.
-        self._scheduler.modify_job("sweep", next_run_time=_now_for_apscheduler())
 
     def stop(self) -> None:
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
-
-
-def _now_for_apscheduler():
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc)

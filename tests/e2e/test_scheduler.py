@@ -192,3 +192,16 @@ async def test_two_sweepers_at_once_do_each_reminder_once(frontdesk, emu, john, 
     assert sum(results) == sent >= 4
     kinds = [payload["event"] for payload in events]
     assert sorted(kinds) == sorted(set(kinds))  # no reminder twice
+
+
+async def test_old_processed_update_ids_are_forgotten(frontdesk, emu, john, talk, clock, db):
+    from storage.models import ProcessedUpdate
+
+    await talk(john).send("/start", expect="Hello")
+    await emu.wait_idle()
+    async with db() as session:
+        assert (await session.execute(select(func.count()).select_from(ProcessedUpdate))).scalar_one() == 1
+    clock.advance(timedelta(days=3))
+    await sweep(frontdesk, emu)
+    async with db() as session:
+        assert (await session.execute(select(func.count()).select_from(ProcessedUpdate))).scalar_one() == 0
