@@ -97,6 +97,13 @@ class KBConfig(Section):
     semantic: bool = False
 
 
+def _first_duplicate(keys) -> str | None:
+    """The first key (alphabetically) that occurs more than once, or None."""
+    keys = list(keys)
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    return twice[0] if twice else None
+
+
 class Localized(Section):
     """A text in both interface languages."""
 
@@ -124,10 +131,9 @@ class ProblemType(Section):
     @field_validator("steps")
     @classmethod
     def _unique_steps(cls, steps: list[FormStep]) -> list[FormStep]:
-        keys = [step.key for step in steps]
-        duplicates = sorted({key for key in keys if keys.count(key) > 1})
-        if duplicates:
-            raise ValueError(f"step key {duplicates[0]!r} is used twice")
+        twice = _first_duplicate(step.key for step in steps)
+        if twice:
+            raise ValueError(f"step key {twice!r} is used twice")
         return steps
 
 
@@ -188,10 +194,9 @@ class FormConfig(Section):
     @field_validator("types")
     @classmethod
     def _unique_types(cls, types: list[ProblemType]) -> list[ProblemType]:
-        keys = [item.key for item in types]
-        duplicates = sorted({key for key in keys if keys.count(key) > 1})
-        if duplicates:
-            raise ValueError(f"problem type {duplicates[0]!r} is defined twice")
+        twice = _first_duplicate(item.key for item in types)
+        if twice:
+            raise ValueError(f"problem type {twice!r} is defined twice")
         return types
 
     def type(self, key: str) -> ProblemType | None:

@@ -9,7 +9,7 @@ import pytest
 
 from emulator import BotAPIEmulator, Person
 from frontdesk.config import Config
-from world import TOKEN, Running, Talk, make_config
+from world import DESK_CHAT, TOKEN, Running, Talk, make_config
 
 
 @pytest.fixture
@@ -27,8 +27,14 @@ def config(emu: BotAPIEmulator, tmp_path: Path) -> Config:
 
 
 @pytest.fixture
-async def frontdesk(config: Config) -> AsyncIterator[Running]:
-    running = Running(config)
+def clock():
+    """The application's clock: the system's, unless a test module moves its own."""
+    return None
+
+
+@pytest.fixture
+async def frontdesk(config: Config, clock) -> AsyncIterator[Running]:
+    running = Running(config, clock)
     await running.start()
     yield running
     await running.stop()
@@ -59,3 +65,13 @@ async def db(config: Config):
     engine = create_engine(config.storage.url)
     yield create_sessionmaker(engine)
     await engine.dispose()
+
+
+@pytest.fixture
+def forum_desk(emu: BotAPIEmulator):
+    """The agents' group with topics on, and one agent in it (`.agent`)."""
+    group = emu.add_group(DESK_CHAT, "Support desk", forum=True)
+    agent = emu.add_user(5001, "Ivan", language_code="en")
+    group.add_member(agent, status="administrator")
+    group.agent = agent
+    return group

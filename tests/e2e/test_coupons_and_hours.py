@@ -21,14 +21,6 @@ def clock():
     return ManualClock(datetime(2026, 3, 13, 18, 30, tzinfo=MOSCOW))  # a Friday, 30 minutes before closing
 
 
-@pytest.fixture
-async def frontdesk(config, clock):
-    running = Running(config, clock)
-    await running.start()
-    yield running
-    await running.stop()
-
-
 async def issue(db, customer: int, clock, uses=15, days=365) -> str:
     async with db.begin() as session:
         return (await coupons.issue(session, customer, uses=uses, valid_days=days, now=clock.now())).code

@@ -16,12 +16,8 @@ from storage.models import OutboxMessage, Ticket
 
 
 @pytest.fixture
-def desk(emu):
-    group = emu.add_group(DESK_CHAT, "Support desk", forum=True)
-    agent = emu.add_user(5001, "Ivan", language_code="ru")
-    group.add_member(agent, status="administrator")
-    group.agent = agent
-    return group
+def desk(forum_desk):
+    return forum_desk
 
 
 async def open_ticket(t, emu, desk, title="Cannot print"):

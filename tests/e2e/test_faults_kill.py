@@ -89,12 +89,8 @@ async def bot_process(emu, tmp_path):
 
 
 @pytest.fixture
-def desk(emu):
-    group = emu.add_group(DESK_CHAT, "Support desk", forum=True)
-    agent = emu.add_user(5001, "Ivan", language_code="en")
-    group.add_member(agent, status="administrator")
-    group.agent = agent
-    return group
+def desk(forum_desk):
+    return forum_desk
 
 
 async def count(path: Path, query) -> int:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from world import DESK_CHAT, Running, make_config
+from world import DESK_CHAT, make_config
 from desk.clock import ManualClock
 from desk.sla import SLA
 from frontdesk.scheduler import Scheduler
@@ -34,20 +34,8 @@ def config(emu, tmp_path):
 
 
 @pytest.fixture
-async def frontdesk(config, clock):
-    running = Running(config, clock)
-    await running.start()
-    yield running
-    await running.stop()
-
-
-@pytest.fixture
-def desk(emu):
-    group = emu.add_group(DESK_CHAT, "Support desk", forum=True)
-    agent = emu.add_user(5001, "Ivan", language_code="ru")
-    group.add_member(agent, status="administrator")
-    group.agent = agent
-    return group
+def desk(forum_desk):
+    return forum_desk
 
 
 async def file_request(t, criticality="🟡 Normal"):
