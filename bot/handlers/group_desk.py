@@ -76,6 +76,8 @@ async def agent_message(message: Message, sessionmaker: async_sessionmaker[Async
     if not text and not incoming.attachments:
         return  # service messages (topic created, members joined, ...) are nobody's answer
     is_note = text.startswith(config.desk.note_prefix) or text.startswith("/note")
+    if text.startswith("/") and not is_note:
+        return  # a command for some other bot, or a typo: never relayed to a customer
     async with sessionmaker.begin() as session:
         ticket = await _ticket_of(session, message)
         if ticket is None:

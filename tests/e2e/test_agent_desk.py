@@ -81,6 +81,7 @@ async def test_answers_travel_both_ways_and_notes_stay(frontdesk, emu, john, tal
     assert "<i>first</i>" in answer.shown_text
     assert answer.buttons[0] == ["💬 Reply", "🔒 Close"]
     await agent_says(ivan, desk, card, "! customer sounds stressed")
+    await agent_says(ivan, desk, card, "/help@another_bot")
     if desk.kind == "forum":
         await ivan.send_photo(caption="a diagram", chat=desk, thread_id=card.thread_id)
     else:
@@ -92,7 +93,7 @@ async def test_answers_travel_both_ways_and_notes_stay(frontdesk, emu, john, tal
     back = await emu.chat(desk).wait_for(lambda m: "Unplugged, still smoking" in m.shown_text)
     assert back.thread_id == thread_of(desk, card)
     await emu.wait_idle()
-    assert not any("stressed" in m.shown_text for m in emu.chat(john).messages)
+    assert not any("stressed" in m.shown_text or "/help" in m.shown_text for m in emu.chat(john).messages)
     async with db() as session:
         kinds = [m.author_kind for m in (await session.execute(
             select(TicketMessage).where(TicketMessage.ticket_id == number).order_by(TicketMessage.id))).scalars()]
