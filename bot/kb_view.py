@@ -11,6 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import QuestionCB
 from kb.entries import Entry
 from kb.render import answer_to_html
+from storage.models import Ticket
 
 
 def feedback_buttons(search_id: int) -> InlineKeyboardMarkup:
@@ -36,9 +37,15 @@ def suggestion_buttons(search_id: int, entries: list[Entry]) -> InlineKeyboardMa
     return builder.as_markup()
 
 
-def request_button(search_id: int) -> InlineKeyboardMarkup:
+def request_button(search_id: int, active: list[Ticket]) -> InlineKeyboardMarkup:
+    """Open a request with the question; or, for a customer with requests in progress, add the
+    message to one of them (they may simply be answering support)."""
     builder = InlineKeyboardBuilder()
     builder.button(text=_("📝 Open a request"), callback_data=QuestionCB(action="ticket", search=search_id))
+    for ticket in active:
+        builder.button(text=_("➕ Add to request #{number} «{title}»").format(number=ticket.id, title=ticket.title[:30]),
+                       callback_data=QuestionCB(action="append", search=search_id, pick=ticket.id))
+    builder.adjust(1)
     return builder.as_markup()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
@@ -12,12 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import kb_view
 from bot.callbacks import QuestionCB
 from bot.handlers.pm_form import start_form
+from bot.outbox_worker import OutboxWorker
 from bot.states import Ask
 from desk.clock import Clock
+from desk.customer_tickets import list_page
+from desk.lifecycle import Actor, Incoming, Refused, customer_writes
+from desk.tickets import own_ticket
 from desk.searches import own_search, record_search, set_outcome
 from frontdesk.config import Config
 from frontdesk.metrics import Metrics
 from kb.base import KnowledgeBase
+
+# Requests in progress offered for an unanswered question, newest activity first.
+MAX_APPEND_CHOICES = 2
 
 
 async def question(message: Message, state: FSMContext, kb: KnowledgeBase,
@@ -37,10 +46,12 @@ async def question(message: Message, state: FSMContext, kb: KnowledgeBase,
             reply_markup=kb_view.suggestion_buttons(search.id, entries),
         )
     else:
+        async with sessionmaker() as session:
+            active = (await list_page(session, message.from_user.id, "open", 0, MAX_APPEND_CHOICES)).tickets
         await message.answer(
             _("I did not find an answer to that in the knowledge base. "
               "Shall I open a request to our specialists with your question as its title?"),
-            reply_markup=kb_view.request_button(search.id),
+            reply_markup=kb_view.request_button(search.id, active),
         )
 
 
@@ -97,6 +108,29 @@ async def wants_request(query: CallbackQuery, callback_data: QuestionCB, state: 
     await start_form(query.message, state, config, language, title=search.query, search_id=search.id)
 
 
+async def append_to_ticket(query: CallbackQuery, callback_data: QuestionCB,
+                           sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, worker: OutboxWorker) -> None:
+    """"Add to request #N": the unanswered question goes to the customer's own ticket."""
+    user = query.from_user
+    async with sessionmaker.begin() as session:
+        search = await own_search(session, callback_data.search, user.id)
+        ticket = await own_ticket(session, callback_data.pick, user.id) if search else None
+        if ticket is None:
+            await query.answer(_("This button is out of date."), show_alert=True)
+            return
+        incoming = Incoming(chat_id=user.id, message_id=query.message.message_id, text=search.query,
+                            html=escape(search.query))
+        try:
+            await customer_writes(session, ticket, Actor(user.id, user.first_name), incoming, clock.now())
+        except Refused:
+            await query.answer(_("Request #{number} is closed.").format(number=ticket.id), show_alert=True)
+            return
+    worker.wake()
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)
+    await query.message.answer(_("Added to request #{number}.").format(number=ticket.id))
+
+
 def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_questions")
@@ -106,4 +140,5 @@ def build_router() -> Router:
     router.callback_query.register(picked, QuestionCB.filter(F.action == "pick"))
     router.callback_query.register(helped, QuestionCB.filter(F.action == "yes"))
     router.callback_query.register(wants_request, QuestionCB.filter(F.action.in_({"no", "ticket"})))
+    router.callback_query.register(append_to_ticket, QuestionCB.filter(F.action == "append"))
     return router

@@ -112,3 +112,25 @@ async def test_an_admin_reloads_the_faq_and_sees_errors(frontdesk, emu, talk, co
 
 async def test_a_customer_cannot_reload_the_faq(frontdesk, emu, john, talk):
     await talk(john).send("/reload_kb", expect="I do not know this command")
+
+
+async def test_an_unanswered_message_can_go_to_a_request_in_progress(frontdesk, emu, john, talk, db):
+    from storage.models import TicketMessage
+
+    t = talk(john)
+    await t.send("/new", expect="New request")
+    step = await t.send("Printer offline", expect="What kind of problem")
+    step = await t.press(step, "Question", expect="Describe the problem")
+    step = await t.send("It says offline.", expect="Added")
+    step = await t.press(step, "➡️ Continue", expect="How critical")
+    preview = await t.press(step, "🟡 Normal", expect="Check your request")
+    await t.press(preview, "✅ Send the request", expect="is registered")
+    offer = await t.send("tried the cable again, still offline", expect="did not find an answer")
+    assert offer.buttons == [["📝 Open a request"], ["➕ Add to request #1 «Printer offline»"]]
+    await t.press(offer, "➕ Add to request #1 «Printer offline»", expect="Added to request #1.")
+    async with db() as session:
+        texts = [m.text for m in (await session.execute(
+            select(TicketMessage).where(TicketMessage.ticket_id == 1).order_by(TicketMessage.id))).scalars()]
+    assert texts == ["It says offline.", "tried the cable again, still offline"]
+    forged = await (await john.press_data(offer, "q:append:1:999")).answer()
+    assert forged.text == "This button is out of date."
