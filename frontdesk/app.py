@@ -58,29 +58,35 @@ class Frontdesk:
         self._metrics_web = None
 
     async def start(self) -> None:
-        """Open the database (migrating it), check the Bot API, then start polling in a task."""
+        """Open the FAQ and the database (migrating it), check the Bot API, open the listening
+        sockets; then start receiving updates, the outbox worker, the scheduler and the FAQ watch.
+        Any failure before that is one StartupError line, with everything opened closed again."""
         try:
             self._open_kb()
             await self._open_database()
             await self._connect_bot()
+            if self.config.telegram.mode == "webhook":
+                await self._serve_webhook()
+            if self.config.metrics.listen:
+                self._metrics_web = await self._listen(
+                    "metrics.listen", metrics_server(self.metrics, self.config.metrics.listen))
         except BaseException:
             await self.stop()
             raise
-        if self.config.telegram.mode == "webhook":
-            await self._serve_webhook()
-        else:
+        if self.config.telegram.mode != "webhook":
             self._polling = asyncio.create_task(self._poll(), name="frontdesk-polling")
         self._background.append(asyncio.create_task(self.worker.run(), name="frontdesk-outbox"))
-        if self.config.metrics.listen:
-            try:
-                self._metrics_web = await metrics_server(self.metrics, self.config.metrics.listen)
-            except OSError as error:
-                await self.stop()
-                raise StartupError(f"metrics.listen: cannot listen on {self.config.metrics.listen}: "
-                                   f"{error.strerror}") from None
         self.scheduler.start()
         if self.config.kb.watch:
             self._background.append(asyncio.create_task(self._watch_kb(), name="frontdesk-kb-watch"))
+
+    @staticmethod
+    async def _listen(key: str, opening):
+        """Await a server's start; a port already taken is one line naming the config key."""
+        try:
+            return await opening
+        except OSError as error:
+            raise StartupError(f"{key}: cannot listen there: {error.strerror or error}") from None
 
     def _open_kb(self) -> None:
         path = Path(self.config.kb.path)
@@ -113,7 +119,8 @@ class Frontdesk:
             await migrate.upgrade(self.engine)
         except Exception as error:  # noqa: BLE001 - one line for the operator, details in the log
             log.debug("migration failed", exc_info=True)
-            raise StartupError(f"storage.url: cannot open or migrate the database: {error}") from None
+            first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise StartupError(f"storage.url: cannot open or migrate the database: {first_line}") from None
 
     async def _connect_bot(self) -> None:
         self.bot = build_bot(self.config, self.metrics)
@@ -187,11 +194,7 @@ class Frontdesk:
         host, port = telegram.webhook_listen.rsplit(":", 1)
         self._web = web.AppRunner(app)
         await self._web.setup()
-        try:
-            await web.TCPSite(self._web, host, int(port)).start()
-        except OSError as error:
-            raise StartupError(f"telegram.webhook_listen: cannot listen on {telegram.webhook_listen}: "
-                               f"{error.strerror}") from None
+        await self._listen("telegram.webhook_listen", web.TCPSite(self._web, host, int(port)).start())
         await self.bot.set_webhook(telegram.webhook_url, secret_token=secret,
                                    allowed_updates=self.dispatcher.resolve_used_update_types())
         log.info("webhook mode: listening on %s%s for %s", telegram.webhook_listen, path, telegram.webhook_url)

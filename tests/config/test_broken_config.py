@@ -137,3 +137,31 @@ def test_webhook_mode_needs_its_url_and_secret(tmp_path, extra, expected):
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert expected in line
+
+
+def test_a_taken_metrics_port_is_one_line(tmp_path):
+    import socket
+
+    from emulator import BotAPIEmulator
+
+    async def scenario():
+        async with BotAPIEmulator(token="123456:TEST") as emu:
+            with socket.socket() as taken:
+                taken.bind(("127.0.0.1", 0))
+                taken.listen()
+                port = taken.getsockname()[1]
+                config = tmp_path / "config.toml"
+                config.write_text(f"[telegram]\ntoken = '123456:TEST'\napi_base = '{emu.base_url}'\n"
+                                  f"[kb]\npath = '.'\n[metrics]\nlisten = '127.0.0.1:{port}'\n", encoding="utf-8")
+                process = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "frontdesk.cli", "run", "--config", str(config), cwd=tmp_path,
+                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+                _, stderr = await asyncio.wait_for(process.communicate(), 60)
+                return process.returncode, stderr.decode()
+
+    import asyncio
+
+    code, stderr = asyncio.run(scenario())
+    assert code == 1
+    assert stderr.strip().splitlines()[-1].startswith("frontdesk: metrics.listen: cannot listen there")
+    assert "Traceback" not in stderr
