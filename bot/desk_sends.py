@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import card_view
 from bot.callbacks import TicketCB
-from desk import lifecycle, outbox
+from desk import outbox
 from desk.clock import Clock
-from desk.customers import customer_language
+from desk.customers import customer_language, set_blocked
 from desk.desk_chat import DeskChat
 from desk.sla import SLA
 from desk.tickets import get_ticket
@@ -77,31 +77,22 @@ class DeskSends:
             if row.chat_key == outbox.DESK:
                 log.error("the bot cannot write to the agent group: %s", error.message)
                 return
-            ticket = await get_ticket(session, row.ticket_id) if row.ticket_id else None
-            if ticket is not None and not ticket.customer.blocked_bot:
-                ticket.customer.blocked_bot = True
-                outbox.enqueue(session, "desk_event", outbox.DESK, now, ticket_id=ticket.id,
-                               payload={"event": "customer_blocked"})
-                await lifecycle.refresh_card(session, ticket, now)
+            telegram_id = int(row.chat_key.split(":", 1)[1])
+            await set_blocked(session, telegram_id, True, now)
         log.warning("customer of outbox #%s blocked the bot; not sending to them any more", row.id)
 
-    async def _finish(self, row: OutboxMessage, *, error: str | None = None, **changes) -> None:
-        """Mark the row sent (or given up) together with what the send produced."""
+    async def _finish(self, row: OutboxMessage, *, error: str | None = None, **placed: int) -> None:
+        """Mark the row sent (or given up) in one transaction with where the relayed message now
+        stands (`customer_message_id` / `desk_message_id` of its ticket message)."""
         async with self.sessionmaker.begin() as session:
             fresh = await session.get(OutboxMessage, row.id)
             if error:
                 fresh.state, fresh.error = "failed", error
             else:
                 await outbox.mark_sent(session, fresh, self.clock.now())
-            await self._apply(session, row, changes)
-
-    async def _apply(self, session: AsyncSession, row: OutboxMessage, changes: dict) -> None:
-        if "customer_message_id" in changes or "desk_message_id" in changes:
-            message = await session.get(TicketMessage, row.ticket_message_id)
-            if message is not None:
-                for key in ("customer_message_id", "desk_message_id"):
-                    if key in changes:
-                        setattr(message, key, changes[key])
+            message = await session.get(TicketMessage, row.ticket_message_id) if placed else None
+            for key, value in placed.items() if message is not None else ():
+                setattr(message, key, value)
 
     # --- the agent group ---------------------------------------------------------------------
 

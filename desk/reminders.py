@@ -17,9 +17,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk import outbox
+from desk import tickets as ticket_store  # a module reference: desk.tickets plans reminders too
 from desk.forms import CRITICALITIES
 from desk.sla import SLA
-from desk.tickets import get_ticket
 from frontdesk.config import SchedulerConfig
 from storage.models import Reminder, Ticket
 
@@ -147,7 +147,7 @@ async def _act(session: AsyncSession, reminder: Reminder, sla: SLA, config: Sche
         outbox.enqueue(session, "digest", outbox.DESK, now, payload={"at": reminder.due_at.isoformat()})
         await plan_digest(session, sla, config.digest_time, now)
         return
-    ticket = await get_ticket(session, reminder.ticket_id)
+    ticket = await ticket_store.get_ticket(session, reminder.ticket_id)
     if ticket is None or ticket.state == "closed":
         return
     late = now - reminder.due_at > timedelta(minutes=5)
