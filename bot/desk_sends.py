@@ -147,14 +147,19 @@ class DeskSends:
             return await send(self.desk_chat.id, self._where(ticket))
 
     async def _ticket_card(self, row: OutboxMessage, ticket: Ticket) -> None:
-        had_card = ticket.card_message_id is not None and ticket.card_chat_id == self.desk_chat.id
+        """The card, then each attachment of the request; how many files went out is saved after
+        each, so a retry (after a crash or a failed send) goes on from the next file."""
         await self._ensure_card(ticket)
-        if not had_card:
-            for message in ticket.messages[:1]:
-                for attachment in message.attachments:
-                    method = getattr(self.bot, SEND_FILE.get(attachment.kind, "send_document"))
-                    await self._to_ticket_thread(
-                        ticket, lambda chat, where, a=attachment, m=method: m(chat, a.file_id, **where))
+        files = [a for message in ticket.messages[:1] for a in message.attachments]
+        done = int(row.payload.get("files_sent", 0))
+        for attachment in files[done:]:
+            method = getattr(self.bot, SEND_FILE.get(attachment.kind, "send_document"))
+            await self._to_ticket_thread(ticket, lambda chat, where, a=attachment, m=method: m(chat, a.file_id, **where))
+            done += 1
+            async with self.sessionmaker.begin() as session:
+                fresh = await session.get(OutboxMessage, row.id)
+                fresh.payload = {**fresh.payload, "files_sent": done}
+            row.payload = {**row.payload, "files_sent": done}
         await self._finish(row)
 
     async def _card_refresh(self, row: OutboxMessage, ticket: Ticket) -> None:

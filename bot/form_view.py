@@ -18,6 +18,10 @@ from storage.models import Ticket
 from frontdesk.config import FormConfig
 
 
+# Telegram's limit for a message, counted on the text as shown; HTML tags are not counted by it.
+PREVIEW_LIMIT = 4096
+
+
 def criticality_label(key: str) -> str:
     return {
         "low": _("🟢 Low"),
@@ -126,7 +130,8 @@ def preview(config: FormConfig, draft: Draft, language: str) -> tuple[str, Inlin
         value = draft.fields.get(step.key) or "—"
         lines.append(f"<b>{escape(step.label.get(language))}:</b> {escape(value)}")
     lines.append(_("<b>Criticality:</b> {value}").format(value=criticality_label(draft.criticality)))
-    lines.append(_("<b>Details:</b> {value}").format(value=escape(draft.details) if draft.details else "—"))
+    details_at = len(lines)
+    lines.append("")
     counts = draft.counts()
     if counts:
         described = ", ".join(f"{kind_label(kind)}: {count}" for kind, count in counts.items())
@@ -136,6 +141,10 @@ def preview(config: FormConfig, draft: Draft, language: str) -> tuple[str, Inlin
     if draft.coupon:
         lines.append(_("<b>Coupon:</b> {code} — a special request").format(code=escape(draft.coupon)))
     lines += ["", _("After sending, the text cannot be changed, but you can add messages to the request.")]
+    # Everything else first: the details get what is left of Telegram's 4096 characters.
+    room = PREVIEW_LIMIT - len("\n".join(lines)) - 40
+    details = draft.details if len(draft.details) <= room else draft.details[: max(room, 0)] + "…"
+    lines[details_at] = _("<b>Details:</b> {value}").format(value=escape(details) if details else "—")
 
     builder = InlineKeyboardBuilder()
     builder.button(text=_("✅ Send the request"), callback_data=FormCB(action="submit", form=draft.form_id))

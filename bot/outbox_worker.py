@@ -42,7 +42,7 @@ MAX_ATTEMPTS = 8
 class OutboxWorker:
     def __init__(self, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, config: Config,
                  sla: SLA, i18n: I18n, desk_chat: DeskChat, metrics: Metrics, *, tick: float = 0.25,
-                 stale_after: timedelta = timedelta(minutes=2)) -> None:
+                 stale_after: timedelta = timedelta(minutes=15)) -> None:
         self.metrics = metrics
         self.sends = desk_sends.DeskSends(bot, sessionmaker, clock, config, sla, i18n, desk_chat)
         self.sessionmaker = sessionmaker
@@ -62,12 +62,17 @@ class OutboxWorker:
         """Send until cancelled; rows left "sending" by a dead process are picked up again."""
         try:
             while True:
-                async with self.sessionmaker.begin() as session:
-                    await outbox.release_stale(session, self.clock.now(), self.stale_after)
-                    heads = await outbox.due_heads(session, self.clock.now(), self._busy)
-                self.metrics.backlog.set(len(heads) + len(self._busy))
-                for row_id in heads:
-                    await self._start(row_id)
+                try:
+                    async with self.sessionmaker.begin() as session:
+                        await outbox.release_stale(session, self.clock.now(), self.stale_after)
+                        heads = await outbox.due_heads(session, self.clock.now(), self._busy)
+                    self.metrics.backlog.set(len(heads) + len(self._busy))
+                    for row_id in heads:
+                        await self._start(row_id)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - a locked or lost database: the rows wait, try again
+                    log.exception("the outbox worker could not read the outbox; trying again")
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.tick)

@@ -17,7 +17,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk import outbox
-from desk import tickets as ticket_store  # a module reference: desk.tickets plans reminders too
+from desk import (
+    tickets as ticket_store,  # a module reference: desk.tickets plans reminders too
+)
 from desk.forms import CRITICALITIES
 from desk.sla import SLA
 from frontdesk.config import SchedulerConfig
@@ -171,7 +173,9 @@ async def _act(session: AsyncSession, reminder: Reminder, sla: SLA, config: Sche
     elif reminder.kind == "autoclose":
         if ticket.state not in ("waiting", "resolved"):
             return
-        from desk import lifecycle  # the life cycle schedules reminders: import it where it is used
+        from desk import (
+            lifecycle,  # the life cycle schedules reminders: import it where it is used
+        )
 
         await lifecycle.close(session, ticket, lifecycle.Actor(0, "Frontdesk"), now, by_customer=False)
         outbox.enqueue(session, "desk_event", outbox.DESK, now, ticket_id=ticket.id,

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import form_view, kb_view, keyboards
 from bot.attachments import attachment_of
 from bot.callbacks import FormCB, MenuCB
+from bot.edits import edit_markup
 from bot.outbox_worker import OutboxWorker
 from bot.states import Form
 from desk import coupons, forms
@@ -199,7 +200,7 @@ async def deflection_answered(query: CallbackQuery, callback_data: FormCB, state
         await set_outcome(session, data.get("deflect_search", 0), query.from_user.id,
                           "helped" if solved else "not_helped")
     await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
+    await edit_markup(query.message, None)
     if solved:
         await state.clear()
         await query.message.answer(_("Glad it helped! The request was not sent."),
@@ -396,20 +397,24 @@ async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
         return
     user = query.from_user
     person = Person(user.id, user.first_name, user.username, user.language_code)
+    coupon_problem = None
+    # Nothing but the database inside the write transaction: Telegram is answered after it.
     async with sessionmaker.begin() as session:
         plan = None
         if draft.coupon and await find_by_form(session, draft.form_id, user.id) is None:
             used = await coupons.use(session, draft.coupon, user.id, clock.now())
-            if used.problem is not None:
-                draft.coupon = None
-                await query.answer()
-                await show_step(query.message, state, config, language, draft, PREVIEW,
-                                notice=form_view.coupon_problem(used.problem))
-                return
+            coupon_problem = used.problem
             plan = coupons.SPECIAL_PLAN
-        opened = await open_ticket(session, person, draft, sla=sla, clock=clock, plan=plan)
-        if draft.search_id is not None:
-            await set_outcome(session, draft.search_id, user.id, "ticket_opened", ticket_id=opened.ticket.id)
+        if coupon_problem is None:
+            opened = await open_ticket(session, person, draft, sla=sla, clock=clock, plan=plan)
+            if draft.search_id is not None:
+                await set_outcome(session, draft.search_id, user.id, "ticket_opened", ticket_id=opened.ticket.id)
+    if coupon_problem is not None:
+        draft.coupon = None
+        await query.answer()
+        await show_step(query.message, state, config, language, draft, PREVIEW,
+                        notice=form_view.coupon_problem(coupon_problem))
+        return
     await state.clear()
     await query.answer()
     if worker is not None:
@@ -417,7 +422,7 @@ async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
     if metrics is not None and opened.created:
         metrics.tickets.labels(opened.ticket.criticality).inc()
     log.info("ticket #%s opened by %s (created=%s)", opened.ticket.id, user.id, opened.created)
-    await query.message.edit_reply_markup(reply_markup=None)
+    await edit_markup(query.message, None)
     text = _("Your request #{number} is registered. Our specialists will answer here; "
              "you can follow it in «My requests».").format(number=opened.ticket.id)
     hours = form_view.outside_hours_notice(sla, opened.ticket, clock.now(), language)

@@ -13,14 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import kb_view
 from bot.callbacks import QuestionCB
+from bot.edits import edit_markup
 from bot.handlers.pm_form import start_form
 from bot.outbox_worker import OutboxWorker
 from bot.states import Ask
 from desk.clock import Clock
 from desk.customer_tickets import list_page
 from desk.lifecycle import Actor, Incoming, Refused, customer_writes
-from desk.tickets import own_ticket
 from desk.searches import own_search, record_search, set_outcome
+from desk.tickets import own_ticket
 from frontdesk.config import Config
 from frontdesk.metrics import Metrics
 from kb.base import KnowledgeBase
@@ -89,7 +90,7 @@ async def helped(query: CallbackQuery, callback_data: QuestionCB,
         await query.answer(_("This button is out of date."), show_alert=True)
         return
     await query.answer(_("Glad it helped!"))
-    await query.message.edit_reply_markup(reply_markup=None)
+    await edit_markup(query.message, None)
 
 
 async def wants_request(query: CallbackQuery, callback_data: QuestionCB, state: FSMContext,
@@ -104,7 +105,7 @@ async def wants_request(query: CallbackQuery, callback_data: QuestionCB, state: 
         await query.answer(_("This button is out of date."), show_alert=True)
         return
     await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
+    await edit_markup(query.message, None)
     await start_form(query.message, state, config, language, title=search.query, search_id=search.id)
 
 
@@ -127,7 +128,7 @@ async def append_to_ticket(query: CallbackQuery, callback_data: QuestionCB,
             return
     worker.wake()
     await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
+    await edit_markup(query.message, None)
     await query.message.answer(_("Added to request #{number}.").format(number=ticket.id))
 
 

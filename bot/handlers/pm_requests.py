@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -18,6 +17,7 @@ from bot import keyboards
 from bot import requests_view as view
 from bot.attachments import attachment_of, incoming_of
 from bot.callbacks import ListCB, MenuCB, TicketCB
+from bot.edits import edit_markup, edit_text
 from bot.states import TicketChat
 from desk import lifecycle
 from desk.clock import Clock
@@ -48,21 +48,6 @@ async def _apply(sessionmaker: async_sessionmaker[AsyncSession], number: int, te
     return ticket
 
 
-async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    try:
-        await message.edit_text(text, reply_markup=markup)
-    except TelegramBadRequest as error:
-        # Pressing the button of what is already shown: nothing to change.
-        if "message is not modified" not in error.message:
-            raise
-
-
-async def _edit_markup(message: Message, markup: InlineKeyboardMarkup | None) -> None:
-    try:
-        await message.edit_reply_markup(reply_markup=markup)
-    except TelegramBadRequest as error:
-        if "message is not modified" not in error.message:
-            raise
 
 
 async def _leave(state: FSMContext, mode: str, number: int) -> None:
@@ -113,7 +98,7 @@ async def list_switched(query: CallbackQuery, callback_data: ListCB, config: Con
         return
     text, markup = await _list(sessionmaker, config, query.from_user.id, callback_data.show, callback_data.page)
     await query.answer()
-    await _edit(query.message, text, markup)
+    await edit_text(query.message, text, markup)
 
 
 # --- one ticket --------------------------------------------------------------------------------
@@ -132,7 +117,7 @@ async def _show_ticket(query: CallbackQuery, ticket: Ticket, config: Config, sla
         position = 0
     text, markup = _rendered(ticket, config, sla, clock, language, position)
     if position:
-        await _edit(query.message, text, markup)
+        await edit_text(query.message, text, markup)
     else:
         await query.message.answer(text, reply_markup=markup)
 
@@ -228,7 +213,7 @@ async def _leave_mode(query: CallbackQuery, callback_data: TicketCB, state: FSMC
         return
     await _leave(state, mode, callback_data.ticket)
     await query.answer()
-    await _edit(query.message, text, None)
+    await edit_text(query.message, text, None)
 
 
 async def writing_done(query: CallbackQuery, callback_data: TicketCB, state: FSMContext,
@@ -293,9 +278,9 @@ async def close_button(query: CallbackQuery, callback_data: TicketCB, clock: Clo
     await query.answer(_("Request #{number} is closed.").format(number=number))
     text = _("Request #{number} is closed. Thank you for writing to us!").format(number=number)
     if can_rate(ticket):
-        await _edit(query.message, f"{text}\n\n{view.rate_prompt(number)}", view.stars(number))
+        await edit_text(query.message, f"{text}\n\n{view.rate_prompt(number)}", view.stars(number))
     else:
-        await _edit(query.message, text, None)
+        await edit_text(query.message, text, None)
 
 
 async def keep_button(query: CallbackQuery, callback_data: TicketCB,
@@ -306,7 +291,7 @@ async def keep_button(query: CallbackQuery, callback_data: TicketCB,
         await _refuse(query, error, callback_data.ticket)
         return
     await query.answer()
-    await _edit(query.message, _("Request #{number} stays open.").format(number=callback_data.ticket), None)
+    await edit_text(query.message, _("Request #{number} stays open.").format(number=callback_data.ticket), None)
 
 
 # --- rating ------------------------------------------------------------------------------------
@@ -336,7 +321,7 @@ async def rate_button(query: CallbackQuery, callback_data: TicketCB, state: FSMC
         return
     # The stars go; the message they stood under (a relayed answer, perhaps) stays as it was.
     if isinstance(query.message, Message):
-        await _edit_markup(query.message, view.without(query.message.reply_markup, "rate"))
+        await edit_markup(query.message, view.without(query.message.reply_markup, "rate"))
     if await state.get_state() not in (None, TicketChat.writing.state, TicketChat.rating_comment.state):
         # In the middle of something else (a new request's form): no comment, nothing of it lost.
         await query.message.answer(_("Thank you for rating request #{number}!").format(number=number))

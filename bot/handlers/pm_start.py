@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards
 from bot.callbacks import LangCB, MenuCB
+from bot.edits import edit_markup
 from bot.states import Ask
 from desk.customers import set_language
-
 
 
 def greeting(first_name: str) -> str:
@@ -91,9 +91,7 @@ async def language_chosen(
         await set_language(session, query.from_user.id, callback_data.code)
     with i18n.use_locale(callback_data.code):
         await query.answer()
-        await query.message.edit_reply_markup(
-            reply_markup=keyboards.language_menu(callback_data.code)
-        )
+        await edit_markup(query.message, keyboards.language_menu(callback_data.code))
         await query.message.answer(
             _("Done: I will speak English with you."), reply_markup=keyboards.main_menu()
         )
