@@ -220,6 +220,7 @@ async def customer_writes(session: AsyncSession, ticket: Ticket, customer: Actor
     ticket.last_activity_at = now
     if ticket.state in ("waiting", "resolved"):
         ticket.state = "open"
+        ticket.resolved_at = None
     await reminders.cancel(session, ticket.id, reminders.CUSTOMER_SILENCE)
     _touch(ticket, now)
     outbox.enqueue(session, "to_desk", DESK, now, ticket_id=ticket.id, ticket_message_id=message.id,

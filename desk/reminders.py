@@ -40,10 +40,13 @@ def _priority(ticket: Ticket) -> int:
 async def _schedule(session: AsyncSession, kind: str, due: datetime, now: datetime, *,
                     ticket: Ticket | None = None) -> None:
     key = f"{kind}:{ticket.id if ticket else '-'}:{int(due.timestamp())}"
-    exists = await session.execute(select(Reminder.id).where(Reminder.key == key))
-    if exists.first() is None:
+    existing = (await session.execute(select(Reminder).where(Reminder.key == key))).scalar_one_or_none()
+    if existing is None:
         session.add(Reminder(key=key, kind=kind, ticket_id=ticket.id if ticket else None, due_at=due,
                              priority=_priority(ticket) if ticket else 0, state="pending", created_at=now))
+    elif existing.state == "cancelled":
+        # Planned again in the same second it was cancelled (a double press): it is wanted after all.
+        existing.state = "pending"
 
 
 async def cancel(session: AsyncSession, ticket_id: int, kinds: tuple[str, ...]) -> None:
@@ -167,7 +170,11 @@ async def _act(session: AsyncSession, reminder: Reminder, sla: SLA, config: Sche
     elif reminder.kind in ("customer_reminder", "autoclose_notice"):
         if ticket.state not in ("waiting", "resolved"):
             return
-        hours = config.autoclose_hours - (now - (ticket.last_activity_at or now)).total_seconds() / 3600
+        closing = (await session.execute(
+            select(Reminder.due_at).where(Reminder.ticket_id == ticket.id, Reminder.kind == "autoclose",
+                                          Reminder.state == "pending").order_by(Reminder.due_at)
+        )).scalars().first()
+        hours = (closing - now).total_seconds() / 3600 if closing else config.autoclose_hours
         outbox.enqueue(session, "notify", outbox.customer_key(ticket.customer.telegram_id), now,
                        ticket_id=ticket.id, payload={**payload, "hours_left": max(round(hours), 1)})
     elif reminder.kind == "autoclose":

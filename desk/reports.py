@@ -38,12 +38,17 @@ def next_due(ticket: Ticket) -> datetime | None:
 
 async def find(session: AsyncSession, needle: str) -> list[Ticket]:
     """Tickets whose title, details or discussion contain `needle` (case-insensitive), newest first."""
-    pattern = f"%{needle.lower()}%"
-    ids = select(TicketMessage.ticket_id).where(func.lower(TicketMessage.text).like(pattern))
+    # % and _ typed by the agent are text to find, not wildcards.
+    literal = needle.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{literal}%"
+
+    def contains(column):
+        return func.lower(column).like(pattern, escape="\\")
+
+    ids = select(TicketMessage.ticket_id).where(contains(TicketMessage.text))
     query = (
         select(Ticket)
-        .where(or_(func.lower(Ticket.title).like(pattern), func.lower(Ticket.details).like(pattern),
-                   Ticket.id.in_(ids)))
+        .where(or_(contains(Ticket.title), contains(Ticket.details), Ticket.id.in_(ids)))
         .order_by(Ticket.id.desc()).limit(MAX_LISTED)
     )
     return list((await session.execute(query)).scalars())

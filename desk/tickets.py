@@ -102,12 +102,16 @@ async def find_by_form(session: AsyncSession, form_id: str, customer_telegram_id
     return ticket if customer.telegram_id == customer_telegram_id else None
 
 
-async def get_ticket(session: AsyncSession, number: int) -> Ticket | None:
-    """The ticket with its customer, messages and attachments loaded."""
+async def get_ticket(session: AsyncSession, number: int, *, for_update: bool = False) -> Ticket | None:
+    """The ticket with its customer, messages and attachments loaded; `for_update` locks its row
+    until the transaction ends (PostgreSQL: two agents pressing one button at once go one after
+    the other; SQLite's write transactions are serial already)."""
+    query = select(Ticket).where(Ticket.id == number)
+    if for_update:
+        query = query.with_for_update(of=Ticket)
     return (
         await session.execute(
-            select(Ticket)
-            .where(Ticket.id == number)
+            query
             .options(
                 selectinload(Ticket.customer),
                 selectinload(Ticket.messages).selectinload(TicketMessage.attachments),
@@ -163,9 +167,10 @@ async def by_customer_message(session: AsyncSession, telegram_id: int, message_i
     ).scalars().first()
 
 
-async def own_ticket(session: AsyncSession, number: int, telegram_id: int) -> Ticket | None:
+async def own_ticket(session: AsyncSession, number: int, telegram_id: int, *,
+                     for_update: bool = False) -> Ticket | None:
     """The ticket if it belongs to this customer; another customer's ticket is never found."""
-    ticket = await get_ticket(session, number)
+    ticket = await get_ticket(session, number, for_update=for_update)
     if ticket is None or ticket.customer.telegram_id != telegram_id:
         return None
     return ticket

@@ -28,6 +28,7 @@ from desk.lifecycle import Actor, Incoming, Refused
 from desk.tickets import by_desk_message, by_topic, get_ticket
 from frontdesk.config import Config
 from kb.base import KnowledgeBase
+from kb.html_split import split_html
 from kb.render import markdown_to_html
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ async def agent_message(message: Message, sessionmaker: async_sessionmaker[Async
     is_note = text.startswith(config.desk.note_prefix) or text.startswith("/note")
     if text.startswith("/") and not is_note:
         return  # a command for some other bot, or a typo: never relayed to a customer
+    refused = None
+    # Only the database inside the write transaction; Telegram is answered after it.
     async with sessionmaker.begin() as session:
         ticket = await _ticket_of(session, message)
         if ticket is None:
@@ -90,8 +93,10 @@ async def agent_message(message: Message, sessionmaker: async_sessionmaker[Async
                 signature = agent.name if config.desk.agent_signature == "first_name" else config.desk.team_name
                 await lifecycle.support_writes(session, ticket, agent, incoming, clock.now(), signature=signature)
         except Refused as error:
-            await message.reply(refusal(error) + " " + _("The message was not sent to the customer."))
-            return
+            refused = error
+    if refused is not None:
+        await message.reply(refusal(refused) + " " + _("The message was not sent to the customer."))
+        return
     worker.wake()
 
 
@@ -100,24 +105,25 @@ async def faq_command(message: Message, command: CommandObject, sessionmaker: as
     """`/faq ID` in a ticket's thread: send that FAQ entry's answer to the customer as support's."""
     entry_id = (command.args or "").strip()
     entry = kb.get(entry_id) if entry_id else None
+    answer = None
     async with sessionmaker.begin() as session:
         ticket = await _ticket_of(session, message)
         if ticket is None:
-            await message.reply(_("Use /faq ID in a ticket's topic, or as a reply to its card."))
-            return
-        if entry is None:
-            await message.reply(_("There is no FAQ entry «{id}». `frontdesk kb search` finds entries.").format(
-                id=escape(entry_id)))
-            return
-        html = f"<b>{escape(entry.title)}</b>\n\n{markdown_to_html(entry.answer)}"
-        incoming = Incoming(chat_id=message.chat.id, message_id=message.message_id, text=entry.answer, html=html)
-        agent = _agent(message)
-        signature = agent.name if config.desk.agent_signature == "first_name" else config.desk.team_name
-        try:
-            await lifecycle.support_writes(session, ticket, agent, incoming, clock.now(), signature=signature)
-        except Refused as error:
-            await message.reply(refusal(error))
-            return
+            answer = _("Use /faq ID in a ticket's topic, or as a reply to its card.")
+        elif entry is None:
+            answer = _("There is no FAQ entry «{id}». `frontdesk kb search` finds entries.").format(id=escape(entry_id))
+        else:
+            html = f"<b>{escape(entry.title)}</b>\n\n{markdown_to_html(entry.answer)}"
+            incoming = Incoming(chat_id=message.chat.id, message_id=message.message_id, text=entry.answer, html=html)
+            agent = _agent(message)
+            signature = agent.name if config.desk.agent_signature == "first_name" else config.desk.team_name
+            try:
+                await lifecycle.support_writes(session, ticket, agent, incoming, clock.now(), signature=signature)
+            except Refused as error:
+                answer = refusal(error)
+    if answer is not None:
+        await message.reply(answer)
+        return
     worker.wake()
     await message.reply(_("The FAQ answer «{title}» is on its way to the customer.").format(title=escape(entry.title)))
 
@@ -126,32 +132,30 @@ async def card_button(query: CallbackQuery, callback_data: CardCB, sessionmaker:
                       clock: Clock, worker: OutboxWorker, config: Config) -> None:
     agent = _agent(query)
     now = clock.now()
-    async with sessionmaker.begin() as session:
-        ticket = await get_ticket(session, callback_data.ticket)
-        if ticket is None or ticket.card_chat_id != query.message.chat.id:
-            await query.answer(_("No such ticket here."), show_alert=True)
-            return
-        try:
-            if callback_data.action == "take":
-                await lifecycle.take(session, ticket, agent, now)
-            elif callback_data.action == "release":
-                await lifecycle.release(session, ticket, agent, now)
-            elif callback_data.action == "priority":
-                await lifecycle.toggle_priority(session, ticket, now)
-            elif callback_data.action == "escalate":
-                await lifecycle.escalate(session, ticket, agent, now)
-            elif callback_data.action == "waiting":
-                await lifecycle.set_waiting(session, ticket, now, config.scheduler)
-            elif callback_data.action == "resolve":
-                await lifecycle.resolve(session, ticket, now, config.scheduler)
-            elif callback_data.action == "close":
-                await lifecycle.close(session, ticket, agent, now, by_customer=False)
+    actions = {
+        "take": lambda session, ticket: lifecycle.take(session, ticket, agent, now),
+        "release": lambda session, ticket: lifecycle.release(session, ticket, agent, now),
+        "priority": lambda session, ticket: lifecycle.toggle_priority(session, ticket, now),
+        "escalate": lambda session, ticket: lifecycle.escalate(session, ticket, agent, now),
+        "waiting": lambda session, ticket: lifecycle.set_waiting(session, ticket, now, config.scheduler),
+        "resolve": lambda session, ticket: lifecycle.resolve(session, ticket, now, config.scheduler),
+        "close": lambda session, ticket: lifecycle.close(session, ticket, agent, now, by_customer=False),
+    }
+    action = actions.get(callback_data.action)
+    problem = None if action else _("This button is out of date.")
+    if action is not None:
+        async with sessionmaker.begin() as session:
+            ticket = await get_ticket(session, callback_data.ticket, for_update=True)
+            if ticket is None or ticket.card_chat_id != query.message.chat.id:
+                problem = _("No such ticket here.")
             else:
-                await query.answer(_("This button is out of date."), show_alert=True)
-                return
-        except Refused as error:
-            await query.answer(refusal(error), show_alert=True)
-            return
+                try:
+                    await action(session, ticket)
+                except Refused as error:
+                    problem = refusal(error)
+    if problem is not None:
+        await query.answer(problem, show_alert=True)
+        return
     await query.answer(_("Done."))
     worker.wake()
 
@@ -159,7 +163,8 @@ async def card_button(query: CallbackQuery, callback_data: CardCB, sessionmaker:
 async def queue_command(message: Message, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
     async with sessionmaker() as session:
         text = await desk_view.queue_text(session, clock.now())
-    await message.reply(text)
+    for chunk in split_html(text):  # a long queue is several messages, never one Telegram refuses
+        await message.reply(chunk)
 
 
 async def ticket_command(message: Message, command: CommandObject, sessionmaker: async_sessionmaker[AsyncSession],

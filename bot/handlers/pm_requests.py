@@ -40,7 +40,7 @@ async def _apply(sessionmaker: async_sessionmaker[AsyncSession], number: int, te
     Raises Refused("not_yours") for a ticket that is not theirs; a Refused from `change` rolls back.
     """
     async with sessionmaker.begin() as session:
-        ticket = await own_ticket(session, number, telegram_id)
+        ticket = await own_ticket(session, number, telegram_id, for_update=change is not None)
         if ticket is None:
             raise Refused("not_yours")
         if change is not None:

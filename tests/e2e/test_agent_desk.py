@@ -199,3 +199,12 @@ async def test_an_agent_sends_a_faq_entry_by_its_id(emu, john, talk, desk, ivan,
         assert answer.shown_text.startswith("💬 Support · #1")
     finally:
         await running.stop()
+
+
+async def test_find_folds_cyrillic_case_and_takes_wildcards_literally(frontdesk, emu, john, talk, desk, ivan):
+    number = await file_request(talk(john), title="Ошибка 100% при экспорте", details="Кнопка не работает")
+    await card_of(emu, desk, number)
+    await ivan.send("/find ошибка", chat=desk)
+    await emu.chat(desk).wait_for(lambda m: m.shown_text.startswith("Found 1:"))
+    await ivan.send("/find 0%_", chat=desk)
+    await emu.chat(desk).wait_for(lambda m: m.shown_text.startswith("Nothing found for «0%_»"))
