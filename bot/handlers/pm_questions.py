@@ -113,19 +113,22 @@ async def append_to_ticket(query: CallbackQuery, callback_data: QuestionCB,
                            sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, worker: OutboxWorker) -> None:
     """"Add to request #N": the unanswered question goes to the customer's own ticket."""
     user = query.from_user
+    problem = None
     async with sessionmaker.begin() as session:
         search = await own_search(session, callback_data.search, user.id)
-        ticket = await own_ticket(session, callback_data.pick, user.id) if search else None
+        ticket = await own_ticket(session, callback_data.pick, user.id, for_update=True) if search else None
         if ticket is None:
-            await query.answer(_("This button is out of date."), show_alert=True)
-            return
-        incoming = Incoming(chat_id=user.id, message_id=query.message.message_id, text=search.query,
-                            html=escape(search.query))
-        try:
-            await customer_writes(session, ticket, Actor(user.id, user.first_name), incoming, clock.now())
-        except Refused:
-            await query.answer(_("Request #{number} is closed.").format(number=ticket.id), show_alert=True)
-            return
+            problem = _("This button is out of date.")
+        else:
+            incoming = Incoming(chat_id=user.id, message_id=query.message.message_id, text=search.query,
+                                html=escape(search.query))
+            try:
+                await customer_writes(session, ticket, Actor(user.id, user.first_name), incoming, clock.now())
+            except Refused:
+                problem = _("Request #{number} is closed.").format(number=ticket.id)
+    if problem is not None:
+        await query.answer(problem, show_alert=True)
+        return
     worker.wake()
     await query.answer()
     await edit_markup(query.message, None)
