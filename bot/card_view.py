@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
 
 from aiogram.types import InlineKeyboardMarkup
@@ -35,12 +35,12 @@ def topic_name(ticket: Ticket) -> str:
     return name[:TOPIC_NAME_LIMIT]
 
 
-def _left(due: datetime, now: datetime) -> str:
-    seconds = int((due - now).total_seconds())
-    sign = "" if seconds >= 0 else "-"
+def duration_text(delta: timedelta) -> str:
+    """A span of time as agents read it: `5h07m`, `-0h30m`."""
+    seconds = int(delta.total_seconds())
+    sign = "-" if seconds < 0 else ""
     seconds = abs(seconds)
-    hours, minutes = seconds // 3600, seconds % 3600 // 60
-    return f"{sign}{hours}h{minutes:02d}m"
+    return f"{sign}{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
 def _due_line(label: str, due: datetime | None, done: datetime | None, sla: SLA, language: str, now: datetime) -> str:
@@ -49,8 +49,8 @@ def _due_line(label: str, due: datetime | None, done: datetime | None, sla: SLA,
     when = local_time(due, sla, language)
     if done is not None:
         return f"{label}: {when} " + (_("✔ met") if done <= due else _("✖ late"))
-    status = _("{left} left").format(left=_left(due, now)) if due > now else _("⚠️ overdue by {left}").format(
-        left=_left(now, due))
+    status = _("{left} left").format(left=duration_text(due - now)) if due > now else _(
+        "⚠️ overdue by {left}").format(left=duration_text(now - due))
     return f"{label}: {when} ({status})"
 
 

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from html import escape
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.card_view import CRITICALITY_MARK, card_text, state_label
+from bot.card_view import CRITICALITY_MARK, card_text, duration_text, state_label
 from desk import reports
 from desk.sla import SLA
 from desk.tickets import get_ticket
 from frontdesk.config import Config
-
-
-def _duration(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    return f"{sign}{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
 async def queue_text(session, now: datetime) -> str:
@@ -29,8 +22,8 @@ async def queue_text(session, now: datetime) -> str:
     for ticket in tickets:
         due = reports.next_due(ticket)
         left = _("no deadline") if due is None else (
-            _("{time} left").format(time=_duration(due - now)) if due > now
-            else _("overdue by {time}").format(time=_duration(now - due)))
+            _("{time} left").format(time=duration_text(due - now)) if due > now
+            else _("overdue by {time}").format(time=duration_text(now - due)))
         who = f" · {escape(ticket.assignee_name)}" if ticket.assignee_name else ""
         lines.append(f"{CRITICALITY_MARK.get(ticket.criticality, '')} #{ticket.id} {escape(ticket.title[:50])} — "
                      f"{state_label(ticket.state)} · {left}{who}")
@@ -60,7 +53,7 @@ async def stats_text(session) -> str:
             lines.append(f"  {state_label(state)}: {data.by_state[state]}")
     if data.median_first_response is not None:
         lines.append(_("Median first response: {time} ({count} answered)").format(
-            time=_duration(data.median_first_response), count=data.answered))
+            time=duration_text(data.median_first_response), count=data.answered))
     else:
         lines.append(_("Median first response: no answers yet"))
     if data.average_rating is not None:
