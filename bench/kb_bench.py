@@ -124,8 +124,8 @@ def top_two(result) -> tuple[float, float]:
 
 def quality(ranked: list[tuple[list[str], bool]], queries: list[tuple[str, str | None]]) -> Quality:
     """Accuracy and answer statistics from (ids best first, answered?) per query."""
-    in_scope = [(r, exp) for r, (_, exp) in zip(ranked, queries) if exp is not None]
-    oos = [r for r, (_, exp) in zip(ranked, queries) if exp is None]
+    in_scope = [(r, exp) for r, (_, exp) in zip(ranked, queries, strict=False) if exp is not None]
+    oos = [r for r, (_, exp) in zip(ranked, queries, strict=False) if exp is None]
     answered = [(ids, exp) for (ids, ans), exp in in_scope if ans]
     return Quality(
         top1=statistics.mean(bool(ids) and ids[0] == exp for (ids, _), exp in in_scope),
@@ -187,7 +187,7 @@ def run_data_set(data: DataSet, pool: list[str], args, encoder) -> None:
     q_ours, q_naive = quality(ours_ranked, data.queries), quality(naive_ranked, data.queries)
 
     old_rule = MatcherSettings(answer_threshold=OLD_ANSWER, answer_margin=0.0)
-    old_ranked = [(ids, old_rule.decide(*top) == "answer") for (ids, _), top in zip(ours_ranked, tops)]
+    old_ranked = [(ids, old_rule.decide(*top) == "answer") for (ids, _), top in zip(ours_ranked, tops, strict=False)]
     q_old = quality(old_ranked, data.queries)
     _, held = split(len(texts), args.seed)
     q_held = quality([ours_ranked[i] for i in held], [data.queries[i] for i in held])

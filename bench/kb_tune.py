@@ -19,10 +19,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kb_bench import REPO, read_data_set, split  # noqa: E402
+from kb_bench import REPO, read_data_set, split
 
-from kb.matcher import Matcher, MatcherSettings  # noqa: E402
-from kb.semantic import load_default_encoder  # noqa: E402
+from kb.matcher import Matcher, MatcherSettings
+from kb.semantic import load_default_encoder
 
 MARGINS = (0, 2, 4, 6, 8, 10, 12, 15, 18, 22, 26, 30)
 THRESHOLDS = np.arange(30.0, 100.0, 0.5)

@@ -132,7 +132,9 @@ class DeskSends:
         """Where a message about the ticket goes: its topic, or under its card in a plain group."""
         if ticket.topic_thread_id is not None:
             return {"message_thread_id": ticket.topic_thread_id}
-        return {"reply_parameters": ReplyParameters(message_id=ticket.card_message_id, allow_sending_without_reply=True)}
+        return {"reply_parameters": ReplyParameters(
+            message_id=ticket.card_message_id, allow_sending_without_reply=True,
+        )}
 
     async def _to_ticket_thread(self, ticket: Ticket, send):
         """Send into the ticket's thread; a deleted topic is made again, with a new card."""
@@ -154,7 +156,9 @@ class DeskSends:
         done = int(row.payload.get("files_sent", 0))
         for attachment in files[done:]:
             method = getattr(self.bot, SEND_FILE.get(attachment.kind, "send_document"))
-            await self._to_ticket_thread(ticket, lambda chat, where, a=attachment, m=method: m(chat, a.file_id, **where))
+            await self._to_ticket_thread(
+                ticket, lambda chat, where, a=attachment, m=method: m(chat, a.file_id, **where),
+            )
             done += 1
             async with self.sessionmaker.begin() as session:
                 fresh = await session.get(OutboxMessage, row.id)
@@ -223,7 +227,9 @@ class DeskSends:
             return _("🔒 #{number} was closed automatically after {hours} hours without an answer from the "
                      "customer.").format(number=number, hours=payload.get("hours"))
         if event == "customer_back":
-            return _("✅ The customer unblocked the bot: answers on #{number} are delivered again.").format(number=number)
+            return _("✅ The customer unblocked the bot: answers on #{number} are delivered again.").format(
+                number=number,
+            )
         return escape(str(payload.get("text") or event))
 
     def _sla_text(self, event: str, ticket: Ticket, late: bool) -> str:
@@ -295,8 +301,7 @@ class DeskSends:
     async def _to_customer(self, row: OutboxMessage, ticket: Ticket) -> None:
         payload = row.payload
         name = payload.get("signature") or self.config.desk.team_name
-        header = "💬 <b>{name}</b> · #{number} {title}".format(
-            name=escape(name), number=ticket.id, title=escape(ticket.title[:60]))
+        header = f"💬 <b>{escape(name)}</b> · #{ticket.id} {escape(ticket.title[:60])}"
         chat_id = ticket.customer.telegram_id
         markup = self._customer_buttons(ticket, rate=True)
         if payload.get("has_media"):

@@ -5,18 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
-from babel.dates import format_datetime
-
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import format_datetime
 
 from bot.callbacks import FormCB
 from desk.forms import CRITICALITY, DETAILS, TITLE, TYPE, Draft
 from desk.sla import SLA
-from storage.models import Ticket
 from frontdesk.config import FormConfig
-
+from storage.models import Ticket
 
 # Telegram's limit for a message, counted on the text as shown; HTML tags are not counted by it.
 PREVIEW_LIMIT = 4096

@@ -43,7 +43,8 @@ def request_button(search_id: int, active: list[Ticket]) -> InlineKeyboardMarkup
     builder = InlineKeyboardBuilder()
     builder.button(text=_("📝 Open a request"), callback_data=QuestionCB(action="ticket", search=search_id))
     for ticket in active:
-        builder.button(text=_("➕ Add to request #{number} «{title}»").format(number=ticket.id, title=ticket.title[:30]),
+        label = _("➕ Add to request #{number} «{title}»").format(number=ticket.id, title=ticket.title[:30])
+        builder.button(text=label,
                        callback_data=QuestionCB(action="append", search=search_id, pick=ticket.id))
     builder.adjust(1)
     return builder.as_markup()

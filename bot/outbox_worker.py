@@ -9,6 +9,7 @@ send and that mark sends the row again on start: at least once, never lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -71,13 +72,11 @@ class OutboxWorker:
                         await self._start(row_id)
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # noqa: BLE001 - a locked or lost database: the rows wait, try again
+                except Exception:
                     log.exception("the outbox worker could not read the outbox; trying again")
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.tick)
-                except TimeoutError:
-                    pass
         finally:
             for task in list(self._tasks):
                 task.cancel()
@@ -127,7 +126,7 @@ class OutboxWorker:
             await self._later(row, timedelta(seconds=min(2 ** row.attempts, 300)), str(error))
         except asyncio.CancelledError:
             raise
-        except Exception as error:  # noqa: BLE001 - a bug in one row must not stop the worker
+        except Exception as error:
             log.exception("outbox #%s (%s) failed", row.id, row.kind)
             await self._later(row, timedelta(seconds=min(2 ** row.attempts, 300)), repr(error))
         finally:

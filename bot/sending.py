@@ -40,6 +40,11 @@ class Rate:
         self.burst = burst
 
 
+TELEGRAM_OVERALL = Rate(30, 1, 30)
+TELEGRAM_PRIVATE = Rate(1, 1, 3)
+TELEGRAM_GROUP = Rate(20, 60, 20)
+
+
 class Pacer:
     """Spaces sends out so no chat, and not the bot as a whole, goes over its rate.
 
@@ -49,9 +54,9 @@ class Pacer:
 
     def __init__(
         self,
-        overall: Rate = Rate(30, 1, 30),
-        private: Rate = Rate(1, 1, 3),
-        group: Rate = Rate(20, 60, 20),
+        overall: Rate = TELEGRAM_OVERALL,
+        private: Rate = TELEGRAM_PRIVATE,
+        group: Rate = TELEGRAM_GROUP,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._overall = overall

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -35,7 +35,7 @@ class Interval:
     @property
     def duration(self) -> timedelta:
         """Real elapsed time of the stretch (UTC arithmetic, so DST days are right)."""
-        return self.end.astimezone(timezone.utc) - self.start.astimezone(timezone.utc)
+        return self.end.astimezone(UTC) - self.start.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class WorkingTime(Protocol):
 def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.tzinfo.utcoffset(moment) is None:
         raise ValueError(f"an aware datetime is needed, got naive {moment.isoformat()}")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def _check_duration(duration: timedelta) -> None:

@@ -26,7 +26,9 @@ def normalize(code: str) -> str:
     return code.strip().upper().replace(" ", "")
 
 
-async def issue(session: AsyncSession, customer_telegram_id: int, *, uses: int, valid_days: int, now: datetime) -> Coupon:
+async def issue(
+    session: AsyncSession, customer_telegram_id: int, *, uses: int, valid_days: int, now: datetime,
+) -> Coupon:
     """A new code for the customer; their older codes are voided."""
     if uses < 1:
         raise ValueError("uses must be at least 1")

@@ -90,5 +90,5 @@ async def gaps(session: AsyncSession, *, since: datetime | None = None, similari
         else:
             groups.append([text])
             counts.append(count)
-    ranked = sorted(zip(counts, groups), key=lambda pair: (-pair[0], pair[1][0]))
+    ranked = sorted(zip(counts, groups, strict=False), key=lambda pair: (-pair[0], pair[1][0]))
     return [Gap(count, group[0], tuple(group[1:])) for count, group in ranked]

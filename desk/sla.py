@@ -25,11 +25,11 @@ from desk.sla_explanation import Explanation
 __all__ = [
     "BY_AGREEMENT",
     "CRITICALITIES",
+    "SLA",
     "Duration",
     "Explanation",
     "PlanConfig",
     "ResolutionConfig",
-    "SLA",
     "SLAConfig",
     "build_calendar",
     "first_response_due",

@@ -82,10 +82,11 @@ def _parse_dates(value: Any) -> Any:
     for item in value:
         if isinstance(item, str):
             try:
-                item = date.fromisoformat(item)
+                parsed.append(date.fromisoformat(item))
             except ValueError:
                 raise ValueError(f"must be ISO dates like '2026-01-02', got {item!r}") from None
-        parsed.append(item)
+        else:
+            parsed.append(item)
     return tuple(parsed)
 
 

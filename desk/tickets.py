@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from desk import outbox, reminders
 from desk.clock import Clock
 from desk.coupons import SPECIAL_PLAN
 from desk.customers import Person, touch_customer
-from desk import outbox, reminders
 from desk.forms import CRITICALITIES, Draft
 from desk.outbox import DESK
 from desk.sla import SLA

@@ -7,8 +7,9 @@ update the bot will fetch over HTTP.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from emulator.media import FAKE_FILES
 from emulator.serialize import chat_json, user_json

@@ -76,7 +76,7 @@ def file_ids_of(kind: str, media: Any) -> list[str]:
 class Upload:
     """A file part of a multipart request."""
 
-    __slots__ = ("data", "filename", "content_type")
+    __slots__ = ("content_type", "data", "filename")
 
     def __init__(self, data: bytes, filename: str | None, content_type: str | None) -> None:
         self.data = data

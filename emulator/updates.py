@@ -7,6 +7,7 @@ do the same, so a bot that crashes before confirming sees the updates again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -88,10 +89,8 @@ class UpdateQueue:
 
     async def wait_change(self, timeout: float) -> None:
         """Sleep until something is pushed or ``timeout`` seconds pass."""
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout)
-        except asyncio.TimeoutError:
-            pass
 
     async def long_poll(self, offset: int | None, limit: int, timeout: float,
                         allowed: list[str] | None, stopping: asyncio.Event
@@ -139,7 +138,7 @@ async def push_to_webhook(queue: UpdateQueue, get_hook, stopping: asyncio.Event,
                     await resp.read()
                     ok = 200 <= resp.status < 300
                     error = f"Wrong response from the webhook: {resp.status} {resp.reason}"
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 ok, error = False, f"Connection failed: {type(exc).__name__}"
             if ok:
                 attempt = 0
@@ -154,7 +153,5 @@ async def push_to_webhook(queue: UpdateQueue, get_hook, stopping: asyncio.Event,
 
 
 async def _sleep_or_stop(delay: float, stopping: asyncio.Event) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stopping.wait(), delay)
-    except asyncio.TimeoutError:
-        pass

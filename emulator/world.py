@@ -7,10 +7,12 @@ writes to (with Telegram's errors), creating messages, storing files, queueing u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import secrets
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from emulator import errors
 from emulator.errors import ApiError, Fault, FloodLimiter
@@ -172,7 +174,5 @@ class World:
 
     async def wait_change(self, timeout: float) -> None:
         """Sleep until ``notify`` or ``timeout`` seconds."""
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout)
-        except asyncio.TimeoutError:
-            pass

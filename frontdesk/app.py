@@ -14,10 +14,12 @@ from aiogram.types import User
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.commands import register_commands
-from bot.outbox_worker import OutboxWorker
 from bot.factory import build_bot, build_dispatcher
 from bot.i18n import build_i18n
+from bot.outbox_worker import OutboxWorker
+from desk import outbox
 from desk.clock import Clock, SystemClock
+from desk.desk_chat import DeskChat
 from desk.sla import SLA
 from frontdesk.config import Config, matcher_settings
 from frontdesk.metrics import Metrics
@@ -26,8 +28,6 @@ from frontdesk.scheduler import Scheduler
 from kb.base import KnowledgeBase
 from kb.semantic import load_default_encoder
 from storage import migrate
-from desk import outbox
-from desk.desk_chat import DeskChat
 from storage.database import create_engine, create_sessionmaker, is_sqlite
 from storage.fsm import SQLAlchemyStorage
 
@@ -117,7 +117,7 @@ class Frontdesk:
         )
         try:
             await migrate.upgrade(self.engine)
-        except Exception as error:  # noqa: BLE001 - one line for the operator, details in the log
+        except Exception as error:
             log.debug("migration failed", exc_info=True)
             first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
             raise StartupError(f"storage.url: cannot open or migrate the database: {first_line}") from None
@@ -182,8 +182,8 @@ class Frontdesk:
         answer (not in the background), so an update this process could not handle is sent again
         by Telegram; redeliveries are recognised by their update id. Several processes may serve
         one URL behind a load balancer; stopping one leaves the webhook in place for the others."""
-        from aiohttp import web
         from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+        from aiohttp import web
 
         telegram = self.config.telegram
         secret = telegram.webhook_secret.get_secret_value()

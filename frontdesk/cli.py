@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import UTC
 from pathlib import Path
 
 from frontdesk.config import Config, ConfigError, load_config, matcher_settings, parse_config
@@ -148,7 +149,7 @@ def _kb(config: Config, args: argparse.Namespace) -> int:
 
 async def _gaps(config: Config, days: int | None, as_json: bool) -> int:
     import json
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from desk.searches import deflection_rate, gaps
     from storage import migrate
@@ -157,7 +158,7 @@ async def _gaps(config: Config, days: int | None, as_json: bool) -> int:
     engine = create_engine(config.storage.url, busy_timeout_ms=config.storage.sqlite_busy_timeout_ms)
     try:
         await migrate.upgrade(engine)
-        since = datetime.now(timezone.utc) - timedelta(days=days) if days else None
+        since = datetime.now(UTC) - timedelta(days=days) if days else None
         async with create_sessionmaker(engine)() as session:
             found = await gaps(session, since=since)
             helped, total = await deflection_rate(session)
@@ -177,14 +178,14 @@ async def _gaps(config: Config, days: int | None, as_json: bool) -> int:
 
 
 async def _coupons(config: Config, args: argparse.Namespace) -> int:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from desk import coupons
     from storage import migrate
     from storage.database import create_engine, create_sessionmaker
 
     engine = create_engine(config.storage.url, busy_timeout_ms=config.storage.sqlite_busy_timeout_ms)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         await migrate.upgrade(engine)
         async with create_sessionmaker(engine).begin() as session:

@@ -59,7 +59,7 @@ class TelegramConfig(Section):
 
 class DeskConfig(Section):
     agent_chat_id: int = 0
-    admin_ids: list[int] = []
+    admin_ids: list[int] = Field(default_factory=list)
     # The language of the cards, notices and commands in the agent group.
     language: Literal["ru", "en"] = "ru"
     # How agents appear to customers: their first name, or one team name for everybody.
@@ -69,7 +69,7 @@ class DeskConfig(Section):
     # Days after closing during which the customer may reopen a ticket.
     reopen_days: int = Field(default=7, ge=0, le=365)
     # People mentioned when a ticket is escalated or breaches its SLA (e.g. "@lead_l2").
-    level2_mentions: list[str] = []
+    level2_mentions: list[str] = Field(default_factory=list)
     # Tickets per page in the customer's "My requests".
     page_size: int = Field(default=5, ge=1, le=20)
 
@@ -126,7 +126,7 @@ class FormStep(Section):
 class ProblemType(Section):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
     label: Localized
-    steps: list[FormStep] = []
+    steps: list[FormStep] = Field(default_factory=list)
 
     @field_validator("steps")
     @classmethod
@@ -150,7 +150,9 @@ def _default_types() -> list[ProblemType]:
                 FormStep(
                     key="version",
                     label=text("Версия", "Version"),
-                    prompt=text("Какая версия программы у вас установлена?", "Which version of the product do you use?"),
+                    prompt=text(
+                        "Какая версия программы у вас установлена?", "Which version of the product do you use?",
+                    ),
                 ),
                 FormStep(
                     key="steps",

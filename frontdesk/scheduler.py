@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk import reminders
-from storage import updates as processed_updates
 from desk.clock import Clock
 from desk.sla import SLA
 from frontdesk.config import SchedulerConfig
 from frontdesk.metrics import Metrics
+from storage import updates as processed_updates
 
 log = logging.getLogger(__name__)
 UPDATE_MEMORY = timedelta(days=2)
@@ -44,7 +44,7 @@ class Scheduler:
             async with self.sessionmaker.begin() as session:
                 # Telegram keeps an undelivered update for 24 hours: older ids cannot come again.
                 await processed_updates.forget_before(session, self.clock.now() - UPDATE_MEMORY)
-        except Exception:  # noqa: BLE001 - the next sweep tries again; the rows are still pending
+        except Exception:
             log.exception("scheduler sweep failed; the next one will try again")
             return 0
         if done and self.metrics is not None:
@@ -60,7 +60,7 @@ class Scheduler:
         # The first sweep right away (APScheduler's own clock): catch up on what fell due while the
         # bot was down; then one every `sweep_seconds`.
         self._scheduler.add_job(self.sweep, "interval", seconds=self.config.sweep_seconds, id="sweep",
-                                next_run_time=datetime.now(timezone.utc))
+                                next_run_time=datetime.now(UTC))
         self._scheduler.start()
 
     def stop(self) -> None:

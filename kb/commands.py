@@ -47,8 +47,8 @@ def search_command(
     kb = KnowledgeBase(kb_dir, settings)
     if kb.errors and not as_json:
         print(f"({len(kb.errors)} bad files skipped, see the check command)", file=out)
-    for query in queries:
-        query = query.strip()
+    for line in queries:
+        query = line.strip()
         if not query:
             continue
         result = kb.search(query, limit=MAX_MATCHES)

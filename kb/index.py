@@ -76,7 +76,7 @@ class BM25:
         # A word no document has is the rarest of all: missing it costs the most.
         self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
         weights = []
-        for doc, length in zip(docs, lengths):
+        for doc, length in zip(docs, lengths, strict=False):
             norm = BM25_K1 * (1 - BM25_B + BM25_B * length / avg)
             weights.append(
                 {t: self._idf[t] * tf * (BM25_K1 + 1) / (tf + norm) for t, tf in Counter(doc).items()}

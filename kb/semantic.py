@@ -91,7 +91,7 @@ class SemanticIndex:
             best = central.copy()
             top = np.argpartition(-central, PHRASING_CANDIDATES - 1)[:PHRASING_CANDIDATES]
             rows = np.concatenate(
-                [np.arange(s, s + n) for s, n in zip(self._starts[top], self._sizes[top])]
+                [np.arange(s, s + n) for s, n in zip(self._starts[top], self._sizes[top], strict=False)]
             )
             local_starts = np.concatenate(([0], np.cumsum(self._sizes[top])[:-1]))
             best[top] = np.maximum.reduceat(self._vectors[rows] @ q, local_starts)
@@ -103,7 +103,7 @@ def _encode_all(encoder: Encoder, texts: list[str], cache: VectorCache | None) -
     cache = {} if cache is None else cache
     missing = list(dict.fromkeys(t for t in texts if t not in cache))
     if missing:
-        for text, vector in zip(missing, np.asarray(encoder.encode(missing), dtype=np.float32)):
+        for text, vector in zip(missing, np.asarray(encoder.encode(missing), dtype=np.float32), strict=False):
             cache[text] = vector
     if not texts:
         return np.zeros((0, 1), dtype=np.float32)
@@ -122,7 +122,7 @@ def load_vectors(path: Path, encoder: Encoder) -> VectorCache:
         with np.load(path, allow_pickle=False) as saved:
             if str(saved["encoder"]) != encoder_name(encoder):
                 return {}
-            return dict(zip(saved["texts"].tolist(), saved["vectors"]))
+            return dict(zip(saved["texts"].tolist(), saved["vectors"], strict=False))
     except FileNotFoundError:
         return {}
     except (OSError, ValueError, KeyError) as exc:

@@ -15,11 +15,5 @@ RUSSIAN = frozenset(
 )
 
 ENGLISH = frozenset(
-    """
-    a an the and or but if of at by for with about to from in on into onto over under up down out off
-    is am are was were be been being do does did doing have has had having i me my mine myself we us
-    our ours you your yours he him his she her hers it its they them their theirs this that these those
-    there here so than too very just also can could would should will shall may might must
-    please hi hello hey thanks thank im ive id
-    """.split()
+    ["a", "an", "the", "and", "or", "but", "if", "of", "at", "by", "for", "with", "about", "to", "from", "in", "on", "into", "onto", "over", "under", "up", "down", "out", "off", "is", "am", "are", "was", "were", "be", "been", "being", "do", "does", "did", "doing", "have", "has", "had", "having", "i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "you", "your", "yours", "he", "him", "his", "she", "her", "hers", "it", "its", "they", "them", "their", "theirs", "this", "that", "these", "those", "there", "here", "so", "than", "too", "very", "just", "also", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "please", "hi", "hello", "hey", "thanks", "thank", "im", "ive", "id"]
 )

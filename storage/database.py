@@ -32,7 +32,7 @@ def create_engine(url: str, *, busy_timeout_ms: int = 5000) -> AsyncEngine:
         return _sqlite_engine(parsed.render_as_string(hide_password=False), busy_timeout_ms)
     try:
         return create_async_engine(url, pool_pre_ping=True)
-    except Exception as error:  # noqa: BLE001 - any driver problem is one line for the operator
+    except Exception as error:
         raise DatabaseError(f"storage.url: cannot use {parsed.get_backend_name()}: {error}") from None
 
 

@@ -1,9 +1,9 @@
 """All routers, composed in one place. Private-chat routers carry the chat filter."""
 
 from aiogram import F, Router
+from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
-from aiogram.enums import ChatType
 
 from bot.handlers import group_desk, pm_admin, pm_coupon, pm_form, pm_members, pm_questions, pm_requests, pm_start
 from desk.desk_chat import DeskChat

@@ -16,15 +16,15 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import desk_view
 from bot.attachments import incoming_of
 from bot.callbacks import CardCB
 from bot.outbox_worker import OutboxWorker
-from bot import desk_view
 from desk import lifecycle
 from desk.clock import Clock
 from desk.desk_chat import DeskChat
-from desk.sla import SLA
 from desk.lifecycle import Actor, Incoming, Refused
+from desk.sla import SLA
 from desk.tickets import by_desk_message, by_topic, get_ticket
 from frontdesk.config import Config
 from kb.base import KnowledgeBase
@@ -76,7 +76,7 @@ async def agent_message(message: Message, sessionmaker: async_sessionmaker[Async
     incoming = incoming_of(message)
     if not text and not incoming.attachments:
         return  # service messages (topic created, members joined, ...) are nobody's answer
-    is_note = text.startswith(config.desk.note_prefix) or text.startswith("/note")
+    is_note = text.startswith((config.desk.note_prefix, "/note"))
     if text.startswith("/") and not is_note:
         return  # a command for some other bot, or a typo: never relayed to a customer
     refused = None
@@ -178,7 +178,9 @@ async def ticket_command(message: Message, command: CommandObject, sessionmaker:
     await message.reply(text or _("There is no ticket #{number}.").format(number=escape(number)))
 
 
-async def find_command(message: Message, command: CommandObject, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def find_command(
+    message: Message, command: CommandObject, sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
     needle = (command.args or "").strip()
     if not needle:
         await message.reply(_("Usage: /find TEXT"))

@@ -9,7 +9,6 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
-
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.filters import IsAdmin
@@ -28,7 +27,8 @@ async def reload_kb(message: Message, kb: KnowledgeBase) -> None:
         lines.append(_("Errors ({count}); broken files keep their last good version:").format(count=len(errors)))
         lines += [f"• <code>{escape(str(error))}</code>" for error in errors[:MAX_LISTED_ERRORS]]
         if len(errors) > MAX_LISTED_ERRORS:
-            lines.append(_("…and {count} more (see `frontdesk kb check`).").format(count=len(errors) - MAX_LISTED_ERRORS))
+            more = len(errors) - MAX_LISTED_ERRORS
+            lines.append(_("…and {count} more (see `frontdesk kb check`).").format(count=more))
     await message.answer("\n".join(lines))
 
 

@@ -38,7 +38,8 @@ async def coupon_entered(message: Message, state: FSMContext, config: Config, la
     async with sessionmaker() as session:
         checked = await coupons.check(session, message.text or "", message.from_user.id, clock.now())
     if checked.problem is not None:
-        await show_step(message, state, config, language, draft, PREVIEW, notice=form_view.coupon_problem(checked.problem))
+        notice = form_view.coupon_problem(checked.problem)
+        await show_step(message, state, config, language, draft, PREVIEW, notice=notice)
         return
     draft.coupon = checked.coupon.code
     await show_step(message, state, config, language, draft, PREVIEW, notice=_(

@@ -6,7 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from desk.searches import record_search, set_outcome
@@ -20,7 +20,7 @@ FAQ = Path(__file__).resolve().parents[2] / "faq"
 def frontdesk(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "frontdesk.cli", *args],
-        capture_output=True, text=True, timeout=120, cwd=cwd, input=stdin,
+        check=False, capture_output=True, text=True, timeout=120, cwd=cwd, input=stdin,
     )
 
 
@@ -63,7 +63,7 @@ def test_kb_gaps_groups_unanswered_questions_most_frequent_first(tmp_path):
     async def seed() -> None:
         engine = create_engine(url)
         await migrate.upgrade(engine)
-        now = datetime(2026, 3, 10, 12, tzinfo=timezone.utc)
+        now = datetime(2026, 3, 10, 12, tzinfo=UTC)
         async with create_sessionmaker(engine).begin() as session:
             for text in ["How to export to PDF", "how to export to pdf?", "export to PDF how", "Dark theme please"]:
                 await record_search(session, 1, SearchResult(text, "none", []), now)

@@ -26,7 +26,7 @@ def run_frontdesk(tmp_path: Path, config_text: str | bytes | None, *extra_env: t
     env.update(dict(extra_env))
     return subprocess.run(
         [sys.executable, "-m", "frontdesk.cli", "run", "--config", str(config)],
-        capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path,
+        check=False, capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path,
     )
 
 
@@ -72,7 +72,7 @@ def test_unreadable_file_names_the_file(tmp_path):
     folder.mkdir()  # a directory where the file should be: unreadable as a file, also for root
     result = subprocess.run(
         [sys.executable, "-m", "frontdesk.cli", "run", "--config", str(folder)],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        check=False, capture_output=True, text=True, timeout=60, cwd=tmp_path,
     )
     assert result.returncode == 2
     line, = result.stderr.strip().splitlines()
@@ -118,7 +118,9 @@ async def test_a_rejected_token_is_one_line(tmp_path):
         _, stderr = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 1
     last = stderr.decode().strip().splitlines()[-1]
-    assert last == f"frontdesk: the Bot API at {emu.base_url} rejected the token (401 Unauthorized): check telegram.token"
+    assert last == (
+        f"frontdesk: the Bot API at {emu.base_url} rejected the token (401 Unauthorized): check telegram.token"
+    )
     assert "Traceback" not in stderr.decode()
 
 

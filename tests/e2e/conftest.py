@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from world import DESK_CHAT, TOKEN, Running, Talk, make_config
 
 from emulator import BotAPIEmulator, Person
 from frontdesk.config import Config
-from world import DESK_CHAT, TOKEN, Running, Talk, make_config
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def config(emu: BotAPIEmulator, tmp_path: Path) -> Config:
 @pytest.fixture
 def clock():
     """The application's clock: the system's, unless a test module moves its own."""
-    return None
+    return
 
 
 @pytest.fixture

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
+from world import DESK_CHAT, Running, make_config
 
-from world import DESK_CHAT
 from desk.tickets import get_ticket
 from storage.models import OutboxMessage, TicketMessage
+
+REPO_FAQ = Path(__file__).resolve().parents[2] / "faq"
 
 
 @pytest.fixture(params=["forum", "plain"])
@@ -115,23 +120,23 @@ async def test_every_card_button(frontdesk, emu, john, talk, desk, ivan, db):
         await emu.wait_idle()
         return toast, emu.message(desk, card.message_id)
 
-    toast, now = await press("🙋 Take", "Done")
+    _toast, now = await press("🙋 Take", "Done")
     assert "taken by Ivan" in now.shown_text and "↩️ Release" in now.buttons[0]
     await emu.chat(john).wait_for(lambda m: "was taken into work" in m.shown_text)
-    toast, now = await press("⬆️ Priority", "Done")
+    _toast, now = await press("⬆️ Priority", "Done")
     assert "⬆️ priority" in now.shown_text
-    toast, now = await press("⏫ Escalate to L2", "Done")
+    _toast, now = await press("⏫ Escalate to L2", "Done")
     assert "support level 2" in now.shown_text
     await emu.chat(desk).wait_for(lambda m: "escalated to support level 2 by Ivan" in m.shown_text)
-    toast, now = await press("⏳ Waiting for customer", "Done")
+    _toast, now = await press("⏳ Waiting for customer", "Done")
     assert "waiting for the customer" in now.shown_text
     await emu.chat(john).wait_for(lambda m: "waiting for your answer" in m.shown_text)
-    toast, now = await press("↩️ Release", "Done")
+    _toast, now = await press("↩️ Release", "Done")
     assert "taken by" not in now.shown_text
-    toast, now = await press("✅ Resolve", "Done")
+    _toast, now = await press("✅ Resolve", "Done")
     assert "resolved" in now.shown_text
     await emu.chat(john).wait_for(lambda m: "is resolved" in m.shown_text)
-    toast, now = await press("🔒 Close", "Done")
+    _toast, now = await press("🔒 Close", "Done")
     assert "closed" in now.shown_text and now.buttons == []
     await emu.chat(john).wait_for(lambda m: "is closed" in m.shown_text)
     async with db() as session:
@@ -148,7 +153,9 @@ async def test_desk_commands(frontdesk, emu, john, talk, desk, ivan):
     queue = await emu.chat(desk).wait_for(lambda m: "Open tickets" in m.shown_text)
     assert f"#{number} Printer is on fire" in queue.shown_text
     await ivan.send(f"/ticket {number}", chat=desk)
-    await emu.chat(desk).wait_for(lambda m: m.shown_text.startswith(f"🎫 #{number}") and m.message_id != card.message_id)
+    await emu.chat(desk).wait_for(
+        lambda m: m.shown_text.startswith(f"🎫 #{number}") and m.message_id != card.message_id,
+    )
     await ivan.send("/find smoke", chat=desk)
     await emu.chat(desk).wait_for(lambda m: m.shown_text.startswith("Found 1:"))
     await ivan.send("/stats", chat=desk)
@@ -180,12 +187,7 @@ async def test_a_customer_who_blocked_the_bot_is_shown_on_the_card(frontdesk, em
 
 
 async def test_an_agent_sends_a_faq_entry_by_its_id(emu, john, talk, desk, ivan, tmp_path):
-    import shutil
-    from pathlib import Path
-
-    from world import Running, make_config
-
-    shutil.copytree(Path(__file__).resolve().parents[2] / "faq", tmp_path / "faq", dirs_exist_ok=True)
+    shutil.copytree(REPO_FAQ, tmp_path / "faq", dirs_exist_ok=True)
     running = Running(make_config(emu, tmp_path))
     await running.start()
     try:

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
-
 from world import Running
+
 from desk import coupons
 from desk.clock import ManualClock
 from storage.models import Coupon, Ticket

@@ -10,8 +10,8 @@ import time
 
 import pytest
 from sqlalchemy import func, select
-
 from world import DESK_CHAT, Running, make_config
+
 from storage.models import OutboxMessage, Ticket
 
 
@@ -68,7 +68,9 @@ async def test_a_429_storm_and_5xx_lose_and_double_nothing(frontdesk, emu, john,
     for index in range(5):
         await emu.chat(john).wait_for(lambda m, i=index: f"answer {i}" in m.shown_text, timeout=20)
     await emu.wait_idle()
-    numbers = [found.group(1) for m in emu.chat(john).bot_messages if (found := re.search(r"answer (\d)$", m.shown_text))]
+    numbers = [
+        found.group(1) for m in emu.chat(john).bot_messages if (found := re.search(r"answer (\d)$", m.shown_text))
+    ]
     assert numbers == ["0", "1", "2", "3", "4"]  # once each, in order
     assert (await outbox_states(db)).get("failed") is None
 

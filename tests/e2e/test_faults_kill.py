@@ -9,13 +9,13 @@ import signal
 import sqlite3
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-
 from world import DESK_CHAT, TOKEN
+
 from storage.database import create_engine, create_sessionmaker
 from storage.models import OutboxMessage, Reminder, Ticket
 
@@ -167,8 +167,8 @@ async def test_killed_in_the_middle_of_a_relay_sends_the_answer_once_after_resta
     emu.inject_delay("sendMessage", 120, chat_id=john.id)  # the relay hangs on its way to John
     await desk.agent.send("Relayed once, whatever happens", chat=desk, thread_id=card.thread_id)
     deadline = time.monotonic() + 30  # generous: CI runs on two busy cores
-    while not [c for c in emu.calls_to("sendMessage") if "Relayed once" in str(c.params.get("text"))] and \
-            time.monotonic() < deadline:
+    while not [c for c in emu.calls_to("sendMessage") if "Relayed once" in str(c.params.get("text"))]:
+        assert time.monotonic() < deadline, "the relay was not sent"
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.3)
     await bot_process.kill()
@@ -190,7 +190,7 @@ async def test_killed_in_the_middle_of_a_reminder_sends_it_once_after_restart(bo
     # Make the first-response reminder fall due now, as if the clock had moved on.
     with sqlite3.connect(bot_process.db_path, timeout=10) as connection:
         connection.execute("UPDATE reminders SET due_at = ? WHERE kind = 'fr_reminder'",
-                           (datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=" "),))
+                           (datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" "),))
     deadline = time.monotonic() + 30  # generous: CI runs on two busy cores
     while not [c for c in emu.calls_to("sendMessage") if "⏰ #1" in str(c.params.get("text"))]:
         assert time.monotonic() < deadline, "the reminder was not sent"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import aiohttp
-
 from test_webhook import free_port
 from world import Running, make_config
 
@@ -26,10 +25,9 @@ async def test_metrics_count_updates_searches_tickets_and_sends(emu, john, talk,
         await t.press(preview, "✅ Send the request", expect="is registered")
         await emu.chat(-1001000000001).wait_for(lambda m: m.shown_text.startswith("🎫 #1"))
         await emu.wait_idle()
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
-                assert response.status == 200
-                text = await response.text()
+        async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/metrics") as response:
+            assert response.status == 200
+            text = await response.text()
     finally:
         await running.stop()
     assert 'frontdesk_faq_searches_total{decision="none"} 1.0' in text

@@ -10,6 +10,7 @@ from html import escape
 
 import pytest
 from sqlalchemy import func, select, update
+from world import DESK_CHAT, make_config
 
 from bot.callbacks import ListCB, TicketCB
 from desk import lifecycle
@@ -20,7 +21,6 @@ from desk.lifecycle import Actor, Incoming
 from desk.sla import SLA
 from desk.tickets import get_ticket, open_ticket
 from storage.models import OutboxMessage, Ticket, TicketMessage
-from world import DESK_CHAT, make_config
 
 AGENT = Actor(telegram_id=501, name="Olga")
 desk_message_ids = itertools.count(10_000)

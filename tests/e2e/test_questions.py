@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from world import Running, make_config
 
 from storage.models import Search, Ticket
-from world import Running, make_config
 
 FAQ = Path(__file__).resolve().parents[2] / "faq"
 

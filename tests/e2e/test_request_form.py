@@ -13,7 +13,9 @@ async def open_form(talk, person):
     return await talk(person).send("/new", expect="New request")
 
 
-async def fill_until_preview(t, *, title="VPN does not connect", type_button="Question", details="It fails since the morning."):
+async def fill_until_preview(
+    t, *, title="VPN does not connect", type_button="Question", details="It fails since the morning.",
+):
     await t.send(title, expect="What kind of problem")
     step = t.view.last
     step = await t.press(step, type_button, expect="Describe the problem")
@@ -210,7 +212,9 @@ async def test_a_restart_between_every_pair_of_steps(frontdesk, emu, john, talk,
         lambda s: t.send("Click twice.", expect="Describe the problem"),
         lambda s: t.send("Details survive restarts.", expect="Added"),
         lambda s: t.do(john.send_photo(), expect="Files in the request: 1"),
-        lambda s: t.do(john.send_album([("photo", None, None), ("photo", None, None)]), expect="Files in the request: 2"),
+        lambda s: t.do(
+            john.send_album([("photo", None, None), ("photo", None, None)]), expect="Files in the request: 2",
+        ),
         lambda s: t.press(t.view.last, "➡️ Continue", expect="How critical"),
         lambda s: t.press(s, "🟠 High", expect="Check your request"),
         lambda s: t.press(s, "✅ Send the request", expect="is registered"),

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import select
-
 from services import REDIS_URL, drop_postgres_database, fresh_postgres_database, need
+from sqlalchemy import select
+from world import Running, make_config
+
 from storage.database import create_engine, create_sessionmaker
 from storage.models import Ticket
-from world import Running, make_config
 
 
 @pytest.fixture

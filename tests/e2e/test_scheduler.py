@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
-
 from world import DESK_CHAT, make_config
+
 from desk.clock import ManualClock
 from desk.sla import SLA
 from frontdesk.scheduler import Scheduler

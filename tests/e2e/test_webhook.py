@@ -6,7 +6,6 @@ import socket
 
 import aiohttp
 import pytest
-
 from world import Running, make_config
 
 SECRET = "s3cret-token-of-this-desk"

@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-
 from emulator import BotAPIEmulator, Person
 from frontdesk.app import Frontdesk
 from frontdesk.config import Config, parse_config

@@ -4,6 +4,7 @@ good version in service, deleted files drop their entries."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from conftest import faq_text
 
@@ -73,14 +74,10 @@ async def test_watch_picks_up_an_edit_and_stops_when_cancelled(write_faq, faq_di
         async with asyncio.timeout(10):
             while not reloaded.is_set():
                 write_faq("a.md", faq_text(["How do I pay?"], "New answer."))
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(reloaded.wait(), 0.5)
-                except TimeoutError:
-                    pass
     finally:
         task.cancel()
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await task
-    except asyncio.CancelledError:
-        pass
     assert task.done() and seen_errors[-1] == []

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import time
 
 import pytest
+from sla_moments import BERLIN, MSK
 
 from desk.calendar import BusinessCalendar
-from sla_moments import BERLIN, MSK
 
 
 @pytest.fixture(scope="session")

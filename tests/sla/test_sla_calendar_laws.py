@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,7 +19,7 @@ CALENDARS = [
 ]
 
 calendars = st.sampled_from(CALENDARS)
-starts = st.datetimes(datetime(2024, 1, 1), datetime(2028, 12, 31), timezones=st.just(timezone.utc))
+starts = st.datetimes(datetime(2024, 1, 1), datetime(2028, 12, 31), timezones=st.just(UTC))
 durations = st.timedeltas(timedelta(0), timedelta(days=40))
 laws = settings(deadline=None, max_examples=150)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 from datetime import date, time, timedelta
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError

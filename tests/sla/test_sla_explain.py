@@ -48,7 +48,7 @@ def test_a_resolution_by_agreement_is_null():
 
 
 def test_an_opened_time_with_an_offset_is_shown_in_the_desks_zone():
-    code, out = _run(as_json=True, opened="2026-03-13T15:30Z")
+    _code, out = _run(as_json=True, opened="2026-03-13T15:30Z")
     assert json.loads(out)["opened"] == "2026-03-13T18:30:00+03:00"
     assert json.loads(out)["first_response_due"] == "2026-03-16T14:30:00+03:00"
 

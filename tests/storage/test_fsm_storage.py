@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiogram.fsm.storage.base import StorageKey
 
@@ -14,7 +14,7 @@ KEY = StorageKey(bot_id=1, chat_id=1001, user_id=1001)
 
 
 def _now() -> datetime:
-    return datetime(2026, 1, 1, tzinfo=timezone.utc)
+    return datetime(2026, 1, 1, tzinfo=UTC)
 
 
 async def test_state_and_data_survive_a_new_engine(tmp_path):

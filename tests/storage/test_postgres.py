@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
+from services import drop_postgres_database, fresh_postgres_database
 from sqlalchemy import func, select
+from test_migrations import _diff, _tables
 
 from desk import coupons, outbox, reminders
+from desk.clock import ManualClock
 from desk.customers import Person
 from desk.forms import Draft
 from desk.sla import SLA
-from desk.clock import ManualClock
+from desk.sla_config import SLAConfig
 from desk.tickets import open_ticket
 from frontdesk.config import SchedulerConfig
-from desk.sla_config import SLAConfig
-from services import drop_postgres_database, fresh_postgres_database
 from storage import migrate
 from storage.database import create_engine, create_sessionmaker
 from storage.fsm import SQLAlchemyStorage
 from storage.models import OutboxMessage, Reminder
-from test_migrations import _diff, _tables
 
-NOW = datetime(2026, 3, 11, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 11, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -55,7 +55,8 @@ async def test_fsm_state_on_postgres(pg_url):
         key = StorageKey(bot_id=1, chat_id=5, user_id=5)
         await storage.set_state(key, "Form:details")
         await storage.set_data(key, {"draft": {"title": "x"}})
-        assert (await storage.get_state(key), await storage.get_data(key)) == ("Form:details", {"draft": {"title": "x"}})
+        state, data = await storage.get_state(key), await storage.get_data(key)
+        assert (state, data) == ("Form:details", {"draft": {"title": "x"}})
     finally:
         await engine.dispose()
 
