@@ -114,3 +114,13 @@ async def release_all_sending(session: AsyncSession) -> int:
         update(OutboxMessage).where(OutboxMessage.state == "sending").values(state="pending")
     )
     return result.rowcount or 0
+
+
+async def in_progress(session: AsyncSession, now: datetime) -> int:
+    """Rows due now that are not sent yet: waiting for the worker or being sent."""
+    return (await session.execute(
+        select(func.count(OutboxMessage.id)).where(
+            (OutboxMessage.state == "sending")
+            | ((OutboxMessage.state == "pending") & (OutboxMessage.not_before <= now))
+        )
+    )).scalar_one()

@@ -12,7 +12,7 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from emulator import errors
 from emulator.driver import ChatView, Group, Person, private_chat_json
-from emulator.errors import Fault, FloodLimiter
+from emulator.errors import Fault, FloodLimiter, Hold
 from emulator.methods_chat import scope_key
 from emulator.serialize import chat_json, member_json, user_json
 from emulator.server import ApiServer
@@ -180,6 +180,13 @@ class BotAPIEmulator:
         """Delay the next ``times`` matching calls by ``seconds`` before answering."""
         self.world.faults.append(Fault(method, chat_id, times, delay=seconds))
 
+    def hold(self, method: str | None, *, times: int = 1, chat_id: int | None = None) -> Hold:
+        """Hold the next ``times`` matching calls until ``release()``; ``await hold.arrived()``
+        returns once one came in. A held call whose bot went away (killed) is dropped."""
+        hold = Hold()
+        self.world.faults.append(Fault(method, chat_id, times, hold=hold))
+        return hold
+
     def inject_status(self, method: str | None, http_status: int = 502, *, times: int = 1,
                       chat_id: int | None = None) -> None:
         """Answer the next ``times`` matching calls with a bare HTML page and this status."""
@@ -220,6 +227,25 @@ class BotAPIEmulator:
         """One stored message (deleted ones too)."""
         chat_id = chat if isinstance(chat, int) else chat.id
         return self.world.chats[chat_id].messages[message_id]
+
+    def busy(self) -> list[str]:
+        """What is still moving on the Bot API's side, one line each; empty when at rest.
+
+        An update counts until the bot confirms it (its next getUpdates, or a 2xx from its
+        webhook): by then the bot has started handling it. A request counts while it is being
+        answered (long polls excepted: a bot always has one open)."""
+        world = self.world
+        moving = []
+        if world.updates.pending:
+            moving.append(f"{len(world.updates.pending)} updates not yet confirmed by the bot")
+        if world.in_flight:
+            moving.append(f"{world.in_flight} Bot API requests in flight")
+        return moving
+
+    @property
+    def activity(self) -> int:
+        """A number that grows with every request and every update (to tell that nothing moved)."""
+        return len(self.world.calls) + self.world.updates.next_update_id
 
     async def wait_idle(self, quiet: float = 0.3, timeout: float = 10.0) -> None:
         """Wait until the bot fetched every update and made no call for ``quiet`` seconds."""

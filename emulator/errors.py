@@ -5,6 +5,7 @@ The descriptions are Telegram's exact wording: aiogram (and our bot) branch on t
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections import deque
@@ -86,6 +87,34 @@ class ApiError(Exception):
         return body
 
 
+class Hold:
+    """A call held by the emulator until the test releases it: `arrived` once it came in, and it
+    is answered (normally) after `release()`. Lets a test act while a request is surely on its way,
+    rather than guess with a delay."""
+
+    def __init__(self) -> None:
+        self._arrived = asyncio.Event()
+        self._released = asyncio.Event()
+        self.count = 0
+
+    async def arrived(self, timeout: float = 15.0) -> None:
+        """Wait until a held call came in; AssertionError after ``timeout`` s."""
+        try:
+            await asyncio.wait_for(self._arrived.wait(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"no held call arrived within {timeout}s") from None
+
+    def release(self) -> None:
+        """Let every held call (and any later one this hold catches) go on."""
+        self._released.set()
+
+    async def wait(self) -> None:
+        """What the server does with a held call: say it arrived, then wait for the release."""
+        self.count += 1
+        self._arrived.set()
+        await self._released.wait()
+
+
 @dataclass
 class Fault:
     """One armed fault: an error reply, a delay, or a raw HTTP status, for ``times`` calls."""
@@ -96,6 +125,7 @@ class Fault:
     error: ApiError | None = None
     delay: float = 0.0
     http_status: int | None = None
+    hold: Hold | None = None
 
     def matches(self, method: str, params: dict[str, Any]) -> bool:
         """Whether this fault applies to a call of ``method`` with ``params``."""

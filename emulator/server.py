@@ -83,7 +83,8 @@ class ApiServer:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Bind (port 0: a free one) and return the base URL."""
         # Short shutdown: pending long polls are woken on stop, nothing else lingers.
-        self._runner = web.AppRunner(self.app, shutdown_timeout=1.0, access_log=None)
+        # A request whose client went away (a killed bot) is abandoned, as Telegram would: its delay ends.
+        self._runner = web.AppRunner(self.app, shutdown_timeout=1.0, access_log=None, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
@@ -126,6 +127,8 @@ class ApiServer:
             if fault is not None:
                 if fault.delay:
                     await asyncio.sleep(fault.delay)
+                if fault.hold is not None:
+                    await fault.hold.wait()
                 if fault.http_status is not None:
                     call.error_code = fault.http_status
                     return web.Response(status=fault.http_status, content_type="text/html",

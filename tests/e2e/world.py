@@ -5,7 +5,9 @@ Helpers live here (tests import them from `world`); the fixtures are in conftest
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from emulator import BotAPIEmulator, Person
@@ -14,6 +16,43 @@ from frontdesk.config import Config, parse_config
 
 TOKEN = "123456:TEST"
 DESK_CHAT = -1001000000001
+
+Probe = Callable[[], Awaitable[list[str]]]
+#: The `busy` probes of the applications running against each emulator (by its base URL), so a
+#: person's next step can wait for the world to settle first, whichever way the test started them.
+_probes: dict[str, list[Probe]] = {}
+
+
+def watch(base_url: str, probe: Probe) -> None:
+    _probes.setdefault(base_url, []).append(probe)
+
+
+def unwatch(base_url: str, probe: Probe) -> None:
+    probes = _probes.get(base_url, [])
+    if probe in probes:
+        probes.remove(probe)
+
+
+def probes(emu: BotAPIEmulator) -> list[Probe]:
+    return list(_probes.get(emu.base_url, []))
+
+
+async def settled(emu: BotAPIEmulator, timeout: float = 15.0) -> None:
+    """`settle` with every application running against this emulator."""
+    await settle(emu, *probes(emu), timeout=timeout)
+
+
+async def eventually(condition: Callable[[], Awaitable[bool] | bool], what: str, timeout: float = 15.0) -> None:
+    """Wait until `condition()` holds; fail the test saying `what` did not happen when it does not."""
+    deadline = time.monotonic() + timeout
+    while True:
+        outcome = condition()
+        if not isinstance(outcome, bool):
+            outcome = await outcome
+        if outcome:
+            return
+        assert time.monotonic() < deadline, f"{what}: not within {timeout}s"
+        await asyncio.sleep(0.02)
 
 
 def make_config(emu: BotAPIEmulator, folder: Path, **sections) -> Config:
@@ -42,8 +81,10 @@ class Running:
     async def start(self) -> None:
         self.app = Frontdesk(self.config, clock=self.clock)
         await self.app.start()
+        watch(self.config.telegram.api_base, self.busy)
 
     async def stop(self) -> None:
+        unwatch(self.config.telegram.api_base, self.busy)
         if self.app is not None:
             await self.app.stop()
             self.app = None
@@ -51,6 +92,32 @@ class Running:
     async def restart(self) -> None:
         await self.stop()
         await self.start()
+
+    async def busy(self) -> list[str]:
+        return await self.app.busy() if self.app is not None else []
+
+    async def settle(self, emu: BotAPIEmulator, timeout: float = 15.0) -> None:
+        """See `settle`: the emulator and this application at rest."""
+        await settle(emu, self.busy, timeout=timeout)
+
+
+async def settle(emu: BotAPIEmulator, *apps: Callable[[], Awaitable[list[str]]], timeout: float = 15.0) -> None:
+    """Wait until the world is at rest: the bot confirmed every update, no Bot API request is in
+    flight, and each app (its `busy` method) handles no update and has nothing due in its outbox;
+    and nothing moved while that was being read. Fails the test, naming what still moves, when
+    that does not happen within `timeout` seconds. After it, "nothing more happened" can be asserted."""
+    deadline = time.monotonic() + timeout
+    while True:
+        before = emu.activity
+        moving = emu.busy()
+        for busy in apps:
+            moving += await busy()
+        moving += emu.busy()
+        if not moving and emu.activity == before:
+            return
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"the bot did not come to rest within {timeout}s: " + "; ".join(moving or ["activity"]))
+        await asyncio.sleep(0.02)
 
 
 class Talk:
@@ -62,6 +129,8 @@ class Talk:
         self.view = emu.chat(chat if chat is not None else person)
 
     async def _after(self, action, expect: str | None, timeout: float):
+        # What earlier steps set off arrives first, so it is never taken for this step's answer.
+        await settled(self.emu)
         since = time.monotonic()
         await action
         return await self.view.wait_for(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -115,3 +116,42 @@ async def test_call_log_timestamps(emu: BotAPIEmulator, bot: Bot) -> None:
     await bot.get_me()
 
     assert emu.calls[-1].method == "getMe" and emu.calls[-1].at >= before
+
+
+async def test_a_held_call_waits_for_release_and_the_emulator_says_it_is_busy(
+    emu: BotAPIEmulator, bot: Bot, anna: Person,
+) -> None:
+    hold = emu.hold("sendMessage", chat_id=anna.id)
+    sending = asyncio.create_task(bot.send_message(anna.id, "held"))
+    await hold.arrived()
+    assert emu.busy() == ["1 Bot API requests in flight"]
+    assert emu.chat(anna).messages == []  # not sent while held
+    hold.release()
+    assert (await sending).text == "held"
+    assert emu.busy() == []
+    assert [m.text for m in emu.chat(anna).messages] == ["held"]
+    assert (await bot.send_message(anna.id, "not held")).text == "not held"  # the hold caught one call
+
+
+async def test_a_held_call_whose_client_went_away_is_dropped(emu: BotAPIEmulator, bot: Bot, anna: Person) -> None:
+    hold = emu.hold("sendMessage", chat_id=anna.id)
+    with pytest.raises(TelegramNetworkError, match="timeout"):
+        await bot.send_message(anna.id, "abandoned", request_timeout=0.5)
+    assert hold.count == 1
+    deadline = time.monotonic() + 10
+    while emu.busy():  # the server notices the closed connection and drops the call
+        assert time.monotonic() < deadline, emu.busy()
+        await emu.world.wait_change(0.05)
+    hold.release()
+    assert emu.chat(anna).messages == []
+
+
+async def test_an_update_counts_as_busy_until_the_bot_confirms_it(emu: BotAPIEmulator, bot: Bot, anna: Person) -> None:
+    before = emu.activity
+    await anna.send("hello")
+    assert emu.busy() == ["1 updates not yet confirmed by the bot"]
+    assert emu.activity > before
+    updates = await bot.get_updates(timeout=0)
+    assert emu.busy() == ["1 updates not yet confirmed by the bot"]  # received, not yet confirmed
+    await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0)
+    assert emu.busy() == []
