@@ -55,8 +55,9 @@ def prompt(config: FormConfig, draft: Draft, step: str, language: str) -> tuple[
         text = _("New request. Name the problem briefly, in one line (up to {limit} characters).").format(
             limit=config.title_max_length
         )
-        _navigation(builder, draft, back=False)
-        sizes = [1]
+        # The first step has nothing behind it; opened from the preview, Back returns there.
+        _navigation(builder, draft, back=draft.editing)
+        sizes = [2 if draft.editing else 1]
     elif step == TYPE:
         text = _("What kind of problem is it?")
         for item in config.types:

@@ -209,13 +209,17 @@ class Frontdesk:
             allowed_updates=self.dispatcher.resolve_used_update_types(),
         )
 
+    def handling(self) -> int:
+        """How many updates are being handled right now (polling runs each as a task)."""
+        return len(self.dispatcher._handle_update_tasks) if self.dispatcher is not None else 0
+
     async def busy(self) -> list[str]:
         """What the application is doing right now, one line each; empty when it is at rest:
         updates being handled, outbox rows due now that are not sent yet (queued or being sent).
         Tests and the demo wait on it rather than on the clock."""
         moving = []
-        if self.dispatcher is not None and self.dispatcher._handle_update_tasks:
-            moving.append(f"{len(self.dispatcher._handle_update_tasks)} updates being handled")
+        if handling := self.handling():
+            moving.append(f"{handling} updates being handled")
         if self.worker is not None:
             async with self.worker.sessionmaker() as session:
                 unsent = await outbox.in_progress(session, self.clock.now())

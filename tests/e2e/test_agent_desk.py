@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from world import DESK_CHAT, Running, make_config
+from world import DESK_CHAT, Running, make_config, settled
 
 from desk.tickets import get_ticket
 from storage.models import OutboxMessage, TicketMessage
@@ -97,7 +97,7 @@ async def test_answers_travel_both_ways_and_notes_stay(frontdesk, emu, john, tal
     await john.reply(answer, "Unplugged, still smoking")
     back = await emu.chat(desk).wait_for(lambda m: "Unplugged, still smoking" in m.shown_text)
     assert back.thread_id == thread_of(desk, card)
-    await emu.wait_idle()
+    await settled(emu)
     assert not any("stressed" in m.shown_text or "/help" in m.shown_text for m in emu.chat(john).messages)
     async with db() as session:
         kinds = [m.author_kind for m in (await session.execute(
@@ -107,7 +107,7 @@ async def test_answers_travel_both_ways_and_notes_stay(frontdesk, emu, john, tal
 
 async def test_messages_outside_tickets_are_left_alone(frontdesk, emu, john, talk, desk, ivan):
     await ivan.send("Good morning team", chat=desk)
-    await emu.wait_idle()
+    await settled(emu)
     assert emu.chat(desk).bot_messages == []
 
 
@@ -117,7 +117,7 @@ async def test_every_card_button(frontdesk, emu, john, talk, desk, ivan, db):
 
     async def press(button, expect):
         toast = await (await ivan.press(emu.message(desk, card.message_id), button)).answer()
-        await emu.wait_idle()
+        await settled(emu)
         return toast, emu.message(desk, card.message_id)
 
     _toast, now = await press("🙋 Take", "Done")
@@ -167,7 +167,7 @@ async def test_desk_commands_do_nothing_elsewhere(frontdesk, emu, john, talk, de
     other = emu.add_group(-1009999, "Random chat")
     await ivan.send("/queue", chat=other)
     await john.send("/queue")
-    await emu.wait_idle()
+    await settled(emu)
     assert emu.chat(other).bot_messages == []
     assert "do not know this command" in emu.chat(john).last.shown_text
 
@@ -178,7 +178,7 @@ async def test_a_customer_who_blocked_the_bot_is_shown_on_the_card(frontdesk, em
     await emu.block_bot(john)
     await emu.chat(desk).wait_for(lambda m: "blocked the bot" in m.shown_text and m.message_id == card.message_id)
     await agent_says(ivan, desk, card, "Are you there?")
-    await emu.wait_idle()
+    await settled(emu)
     async with db() as session:
         rows = (await session.execute(select(OutboxMessage).where(OutboxMessage.kind == "to_customer"))).scalars().all()
     assert [row.state for row in rows] == ["failed"]

@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-import time
 
 import pytest
 from sqlalchemy import func, select
-from world import DESK_CHAT, Running, make_config
+from world import DESK_CHAT, Running, eventually, make_config, settled
 
 from storage.models import OutboxMessage, Ticket
 
@@ -29,7 +28,7 @@ async def open_ticket(t, emu, desk, title="Cannot print"):
     preview = await t.press(step, "🟡 Normal", expect="Check your request")
     await t.press(preview, "✅ Send the request", expect="is registered")
     card = await emu.chat(desk).wait_for(lambda m: m.shown_text.startswith("🎫 #") and title in m.shown_text)
-    await emu.wait_idle()
+    await settled(emu)
     return card
 
 
@@ -53,8 +52,8 @@ async def test_a_429_with_retry_after_3_delays_that_send_by_3_seconds_and_loses_
                 and "Try turning it off" in str(c.params.get("text"))]
     assert [c.result_ok for c in attempts] == [False, True]
     assert attempts[0].error_code == 429
-    assert 3.0 <= attempts[1].at - attempts[0].at < 4.5
-    await emu.wait_idle()
+    assert attempts[1].at - attempts[0].at >= 3.0  # not before retry_after (how much later depends on load)
+    await settled(emu)
     assert len(shown(emu, john, "Try turning it off")) == 1
     assert (await outbox_states(db)).get("failed") is None
 
@@ -67,7 +66,7 @@ async def test_a_429_storm_and_5xx_lose_and_double_nothing(frontdesk, emu, john,
         await desk.agent.send(f"answer {index}", chat=desk, thread_id=card.thread_id)
     for index in range(5):
         await emu.chat(john).wait_for(lambda m, i=index: f"answer {i}" in m.shown_text, timeout=20)
-    await emu.wait_idle()
+    await settled(emu)
     numbers = [
         found.group(1) for m in emu.chat(john).bot_messages if (found := re.search(r"answer (\d)$", m.shown_text))
     ]
@@ -81,13 +80,18 @@ async def test_a_timeout_is_retried_and_the_answer_arrives(emu, john, talk, desk
     await running.start()
     try:
         card = await open_ticket(talk(john), emu, desk)
-        emu.inject_delay("sendMessage", 3, chat_id=john.id)
+        hold = emu.hold("sendMessage", chat_id=john.id)  # the first attempt never gets an answer
         await desk.agent.send("Answer after a timeout", chat=desk, thread_id=card.thread_id)
+        await hold.arrived()
         await emu.chat(john).wait_for(lambda m: "Answer after a timeout" in m.shown_text, timeout=15)
-        await emu.wait_idle(quiet=3.5, timeout=20)
-        # Telegram has no idempotency key: a request that timed out may still have been delivered,
-        # so a retry can show it twice. Never lost; at most doubled, and only on a timeout.
-        assert 1 <= len(shown(emu, john, "Answer after a timeout")) <= 2
+        await settled(emu)
+        hold.release()
+        attempts = [c for c in emu.calls_to("sendMessage") if "Answer after a timeout" in str(c.params.get("text"))]
+        assert len(attempts) == 2 and attempts[-1].result_ok
+        # The emulator drops a request whose client gave up, so here the answer shows once. Telegram
+        # may still deliver a request that timed out (it has no idempotency key): the README's
+        # at-least-once window.
+        assert len(shown(emu, john, "Answer after a timeout")) == 1
     finally:
         await running.stop()
 
@@ -98,7 +102,7 @@ async def test_message_is_not_modified_is_not_an_error(frontdesk, emu, john, tal
                      description="Bad Request: message is not modified: specified new message content and reply "
                                  "markup are exactly the same as a current content and reply markup of the message")
     await (await desk.agent.press(emu.message(desk, card.message_id), "⬆️ Priority")).answer()
-    await emu.wait_idle()
+    await settled(emu)
     assert (await outbox_states(db)).get("failed") is None
     assert [c.error_code for c in emu.calls_to("editMessageText")] == [400]
 
@@ -109,7 +113,7 @@ async def test_the_agent_group_upgraded_to_a_supergroup_is_followed(frontdesk, e
     group.add_member(agent, status="administrator")
     old_id = group.id
     new_id = await emu.migrate_group(group)
-    await emu.wait_idle()
+    await settled(emu)
     await open_ticket(talk(john), emu, group)
     card = emu.chat(new_id).bot_messages[0]
     assert card.shown_text.startswith("🎫 #1")
@@ -125,7 +129,7 @@ async def test_a_deleted_topic_is_made_again(frontdesk, emu, john, talk, desk, d
     card = await open_ticket(t, emu, desk)
     await desk.agent.send("First answer", chat=desk, thread_id=card.thread_id)
     answer = await emu.chat(john).wait_for(lambda m: "First answer" in m.shown_text)
-    await emu.wait_idle()  # the worker has saved where the answer stands in John's chat
+    await settled(emu)  # the worker has saved where the answer stands in John's chat
     emu.delete_topic(desk, card.thread_id)
     await john.reply(answer, "Still broken after the topic was deleted")
     back = await emu.chat(desk).wait_for(lambda m: "Still broken after the topic" in m.shown_text)
@@ -139,12 +143,12 @@ async def test_a_long_answer_is_split_and_a_long_caption_moved(frontdesk, emu, j
     card = await open_ticket(talk(john), emu, desk)
     long_text = "word " * 818  # 4089 characters: with the header the message would pass 4096
     await desk.agent.send(long_text.strip(), chat=desk, thread_id=card.thread_id)
-    await emu.wait_idle()
+    await settled(emu)
     parts = [m for m in emu.chat(john).bot_messages if "word word" in m.shown_text]
     assert len(parts) == 2 and all(len(m.shown_text) <= 4096 for m in parts)
     assert sum(m.shown_text.count("word") for m in parts) == 818
     await desk.agent.send_photo(caption="x" * 1000, chat=desk, thread_id=card.thread_id)
-    await emu.wait_idle()
+    await settled(emu)
     photo = [m for m in emu.chat(john).bot_messages if m.media_kind == "photo"][-1]
     assert len(photo.shown_text) <= 1024
     assert any("x" * 1000 in m.shown_text for m in emu.chat(john).bot_messages if m.media_kind is None)
@@ -159,11 +163,14 @@ async def test_the_sqlite_file_locked_by_another_writer_makes_the_submit_wait(fr
     step = await t.press(step, "➡️ Continue", expect="How critical")
     preview = await t.press(step, "🟡 Normal", expect="Check your request")
     path = config.storage.url.split("///", 1)[1]
+    await settled(emu)
     other = sqlite3.connect(path, timeout=10)
     other.execute("BEGIN IMMEDIATE")  # another writer holds the write lock
     try:
         await john.press(preview, "✅ Send the request")
-        await asyncio.sleep(1.5)
+        # The press reached the bot and its handler is at work: waiting for the lock.
+        await eventually(lambda: not emu.busy(), "the bot took the press")
+        assert frontdesk.app.handling() == 1
         assert not shown(emu, john, "is registered")
     finally:
         other.rollback()
@@ -179,7 +186,7 @@ async def test_two_updates_of_one_customer_at_once_are_both_kept(frontdesk, emu,
     step = await t.send("Two at once", expect="What kind of problem")
     step = await t.press(step, "Question", expect="Describe the problem")
     await asyncio.gather(john.send("first part"), john.send("second part"))
-    await emu.wait_idle()
+    await settled(emu)
     step = await t.press(emu.chat(john).last, "➡️ Continue", expect="How critical")
     preview = await t.press(step, "🟡 Normal", expect="Check your request")
     assert "first part" in preview.shown_text and "second part" in preview.shown_text
@@ -190,18 +197,20 @@ async def test_a_flooding_customer_is_throttled_with_one_notice_and_others_are_s
     for index in range(200):
         await john.send(f"spam {index}")
     await talk(mary).send("/help", expect="How I can help")
-    await emu.wait_idle(timeout=30)
+    await settled(emu, timeout=30)
     notices = shown(emu, john, "sending messages too fast")
     assert len(notices) == 1
     answered = [m for m in emu.chat(john).bot_messages if "sending messages too fast" not in m.shown_text]
-    assert len(answered) <= 30
+    assert 0 < len(answered) <= 30
 
 
-async def test_one_slow_chat_does_not_hold_up_the_others(frontdesk, emu, john, talk):
+async def test_one_slow_chat_does_not_hold_up_the_others(frontdesk, emu, john):
     mary = emu.add_user(1003, "Mary", language_code="en")
-    emu.inject_delay("sendMessage", 3, chat_id=john.id)  # John's answers are slow to go out
-    started = time.monotonic()
+    hold = emu.hold("sendMessage", chat_id=john.id)  # John's answer is stuck on its way
     await john.send("/help")
-    await talk(mary).send("/help", expect="How I can help")
-    assert time.monotonic() - started < 2.5  # Mary did not wait for John
+    await hold.arrived()
+    await mary.send("/help")
+    await emu.chat(mary).wait_for(lambda m: "How I can help" in m.shown_text, timeout=10)
+    assert not shown(emu, john, "How I can help")  # Mary was served while John's answer was held
+    hold.release()
     await emu.chat(john).wait_for(lambda m: "How I can help" in m.shown_text, timeout=10)

@@ -4,6 +4,7 @@ restart nothing is lost or doubled, as the database and each chat show."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from world import DESK_CHAT, TOKEN
+from world import DESK_CHAT, TOKEN, eventually, settled, unwatch, watch
 
 from storage.database import create_engine, create_sessionmaker
 from storage.models import OutboxMessage, Reminder, Ticket
@@ -56,7 +57,23 @@ digest_time = ""
     def db_path(self) -> Path:
         return self.folder / "frontdesk.db"
 
+    async def busy(self) -> list[str]:
+        """Outbox rows due and not sent yet, read from the process's database."""
+        if not self.db_path.exists():
+            return []
+        now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+        with contextlib.closing(sqlite3.connect(self.db_path, timeout=10)) as connection:
+            try:
+                (unsent,) = connection.execute(
+                    "SELECT count(*) FROM outbox WHERE state = 'sending' OR (state = 'pending' AND not_before <= ?)",
+                    (now,),
+                ).fetchone()
+            except sqlite3.OperationalError as error:  # not migrated yet
+                return [f"the database is not ready: {error}"]
+        return [f"{unsent} outbox rows due and not sent yet"] if unsent else []
+
     async def start(self) -> None:
+        watch(self.emu.base_url, self.busy)
         polls = len(self.emu.calls_to("getUpdates"))
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "frontdesk.cli", "run", "--config", str(self.config),
@@ -69,10 +86,12 @@ digest_time = ""
             await asyncio.sleep(0.05)
 
     async def kill(self) -> None:
+        unwatch(self.emu.base_url, self.busy)
         os.kill(self.process.pid, signal.SIGKILL)
         await self.process.wait()
 
     async def stop(self) -> None:
+        unwatch(self.emu.base_url, self.busy)
         if self.process is not None and self.process.returncode is None:
             self.process.terminate()
             try:
@@ -114,21 +133,17 @@ async def until_preview(t):
 async def test_killed_after_the_ticket_was_stored_leaves_one_whole_ticket(bot_process, emu, john, talk, desk):
     await bot_process.start()
     preview = await until_preview(talk(john))
-    emu.inject_delay("answerCallbackQuery", 120)  # the submit hangs after its transaction
     # The card must not be half-sent at the moment of the kill: a card Telegram accepted but the
     # process died before recording is the one duplicate at-least-once allows (the README says so);
-    # this test is about the ticket, so the card waits in createForumTopic until the process is gone.
-    emu.inject_delay("createForumTopic", 120)
+    # this test is about the ticket, so the card is held in createForumTopic until the process is gone.
+    topic = emu.hold("createForumTopic")
     await john.press(preview, "✅ Send the request")
-    deadline = time.monotonic() + 30  # generous: CI runs on two busy cores
-    while await count(bot_process.db_path, select(func.count(Ticket.id))) == 0 \
-            or not emu.calls_to("createForumTopic"):  # the ticket is stored and its card on its way
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.1)
+    await topic.arrived(timeout=30)  # the ticket is committed (the card goes after the commit), its card on its way
+    assert await count(bot_process.db_path, select(func.count(Ticket.id))) == 1
     await bot_process.kill()
     await bot_process.start()  # the card's outbox row is sent again, from the start
     await emu.chat(desk).wait_for(lambda m: m.shown_text.startswith("🎫 #1"), timeout=30)
-    await asyncio.sleep(1.5)  # a killed process left a delayed request in flight: no wait_idle here
+    await settled(emu, timeout=30)
     assert await count(bot_process.db_path, select(func.count(Ticket.id))) == 1
     cards = [m for m in emu.chat(desk).bot_messages if m.shown_text.startswith("🎫 #")]
     assert len(cards) == 1
@@ -142,7 +157,8 @@ async def test_killed_before_the_ticket_was_stored_keeps_the_form(bot_process, e
     lock.execute("BEGIN IMMEDIATE")  # the submit's transaction waits for this writer...
     try:
         await john.press(preview, "✅ Send the request")
-        await asyncio.sleep(1.0)
+        # The bot took the press (confirmed it with its next poll) and its handler is at work.
+        await eventually(lambda: not emu.world.updates.pending, "the bot took the press", timeout=30)
         await bot_process.kill()  # ...and dies waiting
     finally:
         lock.rollback()
@@ -152,7 +168,7 @@ async def test_killed_before_the_ticket_was_stored_keeps_the_form(bot_process, e
     # The press was confirmed to Telegram by the next poll before the process died, so it is not
     # delivered again; but the form is intact at its preview, and pressing again sends it, once.
     await t.press(preview, "✅ Send the request", expect="is registered", timeout=30)
-    await asyncio.sleep(1.5)  # a killed process left a delayed request in flight: no wait_idle here
+    await settled(emu, timeout=30)
     assert await count(bot_process.db_path, select(func.count(Ticket.id))) == 1
 
 
@@ -163,18 +179,14 @@ async def test_killed_in_the_middle_of_a_relay_sends_the_answer_once_after_resta
     preview = await until_preview(t)
     await t.press(preview, "✅ Send the request", expect="is registered", timeout=20)
     card = await emu.chat(desk).wait_for(lambda m: m.shown_text.startswith("🎫 #1"), timeout=20)
-    await emu.wait_idle(quiet=0.5)
-    emu.inject_delay("sendMessage", 120, chat_id=john.id)  # the relay hangs on its way to John
+    await settled(emu, timeout=30)
+    relay = emu.hold("sendMessage", chat_id=john.id)  # the relay is stuck on its way to John
     await desk.agent.send("Relayed once, whatever happens", chat=desk, thread_id=card.thread_id)
-    deadline = time.monotonic() + 30  # generous: CI runs on two busy cores
-    while not [c for c in emu.calls_to("sendMessage") if "Relayed once" in str(c.params.get("text"))]:
-        assert time.monotonic() < deadline, "the relay was not sent"
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.3)
+    await relay.arrived(timeout=30)
     await bot_process.kill()
     await bot_process.start()
     await emu.chat(john).wait_for(lambda m: "Relayed once" in m.shown_text, timeout=30)
-    await asyncio.sleep(1.5)  # a killed process left a delayed request in flight: no wait_idle here
+    await settled(emu, timeout=30)
     assert len([m for m in emu.chat(john).messages if "Relayed once" in m.shown_text]) == 1
     assert await count(bot_process.db_path, select(func.count(OutboxMessage.id)).where(
         OutboxMessage.kind == "to_customer", OutboxMessage.state == "sent")) == 1
@@ -185,20 +197,18 @@ async def test_killed_in_the_middle_of_a_reminder_sends_it_once_after_restart(bo
     preview = await until_preview(talk(john))
     await talk(john).press(preview, "✅ Send the request", expect="is registered", timeout=20)
     await emu.chat(desk).wait_for(lambda m: m.shown_text.startswith("🎫 #1"), timeout=20)
-    await emu.wait_idle(quiet=0.5)
-    emu.inject_delay("sendMessage", 120, chat_id=DESK_CHAT)  # the reminder hangs on its way
+    await settled(emu, timeout=30)
+    reminder = emu.hold("sendMessage", chat_id=DESK_CHAT)  # the reminder is stuck on its way
     # Make the first-response reminder fall due now, as if the clock had moved on.
     with sqlite3.connect(bot_process.db_path, timeout=10) as connection:
         connection.execute("UPDATE reminders SET due_at = ? WHERE kind = 'fr_reminder'",
                            (datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" "),))
-    deadline = time.monotonic() + 30  # generous: CI runs on two busy cores
-    while not [c for c in emu.calls_to("sendMessage") if "⏰ #1" in str(c.params.get("text"))]:
-        assert time.monotonic() < deadline, "the reminder was not sent"
-        await asyncio.sleep(0.05)
+    await reminder.arrived(timeout=30)
+    assert [c for c in emu.calls_to("sendMessage") if "⏰ #1" in str(c.params.get("text"))]
     await bot_process.kill()
     assert await count(bot_process.db_path, select(func.count(Reminder.id)).where(
         Reminder.kind == "fr_reminder", Reminder.state == "sent")) == 1
     await bot_process.start()
     await emu.chat(desk).wait_for(lambda m: m.shown_text.startswith("⏰ #1"), timeout=30)
-    await asyncio.sleep(2.0)  # a killed process left a delayed request in flight: no wait_idle here
+    await settled(emu, timeout=30)
     assert len([m for m in emu.chat(desk).messages if m.shown_text.startswith("⏰ #1")]) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from world import settled
+
 
 async def test_start_in_russian_shows_greeting_and_menu(frontdesk, emu, anna):
     await anna.send("/start")
@@ -71,11 +73,11 @@ async def test_a_redelivered_update_is_handled_once(frontdesk, emu, john):
     await john.send("/help")
     update_id = max(emu.world.updates.history)
     await emu.chat(john).wait_for(lambda m: "How I can help" in m.shown_text)
-    await emu.wait_idle()
+    await settled(emu)
     helps = [m for m in emu.chat(john).bot_messages if "How I can help" in m.shown_text]
     assert len(helps) == 1
     await emu.redeliver(update_id)
-    await emu.wait_idle()
+    await settled(emu)
     helps = [m for m in emu.chat(john).bot_messages if "How I can help" in m.shown_text]
     assert len(helps) == 1
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 from test_webhook import free_port
-from world import Running, make_config
+from world import Running, make_config, settled
 
 
 async def test_metrics_count_updates_searches_tickets_and_sends(emu, john, talk, tmp_path):
@@ -24,7 +24,7 @@ async def test_metrics_count_updates_searches_tickets_and_sends(emu, john, talk,
         preview = await t.press(step, "🔴 Critical", expect="Check your request")
         await t.press(preview, "✅ Send the request", expect="is registered")
         await emu.chat(-1001000000001).wait_for(lambda m: m.shown_text.startswith("🎫 #1"))
-        await emu.wait_idle()
+        await settled(emu)
         async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/metrics") as response:
             assert response.status == 200
             text = await response.text()

@@ -10,7 +10,7 @@ from html import escape
 
 import pytest
 from sqlalchemy import func, select, update
-from world import DESK_CHAT, make_config
+from world import DESK_CHAT, make_config, settled
 
 from bot.callbacks import ListCB, TicketCB
 from desk import lifecycle
@@ -193,7 +193,7 @@ async def test_filters_and_pages(frontdesk, emu, john, mary, talk, db, config):
     # The filter already shown, pressed again: Telegram says "not modified", the customer sees no error.
     answer = await (await john.press(listing, "✅ Open (6)")).answer()
     assert not answer.show_alert
-    await emu.wait_idle()
+    await settled(emu)
     assert "message is not modified" in (emu.calls_to("editMessageText")[-1].description or "")
     await t.press(listing, "▶️", expect="page 2 of 2")
 
@@ -260,7 +260,7 @@ async def test_writing_to_a_ticket_until_done(frontdesk, emu, john, talk, db, co
     await t.do(john.send_photo(caption="the error"), expect=f"Added to request #{number}")
     await t.do(john.send_album([("photo", None, None), ("document", None, None)]), expect="Added")
     await t.do(john.send_sticker(), expect="cannot be added")
-    await emu.wait_idle()
+    await settled(emu)
     assert len([m for m in t.view.bot_messages if "Added to request" in m.shown_text]) == 3  # the album once
 
     written = await customer_messages(db, number)
@@ -403,7 +403,7 @@ async def test_forged_buttons_for_another_customers_ticket_change_nothing(frontd
         answer = await (await john.press_data(listing, data)).answer()
         assert answer.show_alert and expected in answer.text, data
 
-    await emu.wait_idle()
+    await settled(emu)
     assert not any("Mary" in m.shown_text for m in t.view.bot_messages)
     assert emu.message(john, listing.message_id).shown_text == listing.shown_text
     untouched = await ticket(db, marys)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from world import Running, make_config
+from world import Running, make_config, settled
 
 from storage.models import Search, Ticket
 
@@ -32,7 +32,7 @@ async def test_a_question_is_answered_and_helped_is_recorded(frontdesk, emu, joh
     assert answer.buttons == [["✅ Helped"], ["❌ Did not help — contact support"]]
     toast = await (await john.press(answer, "✅ Helped")).answer()
     assert toast.text == "Glad it helped!"
-    await emu.wait_idle()
+    await settled(emu)
     assert emu.message(john, answer.message_id).buttons == []
     (search,) = await searches(db)
     assert (search.query, search.decision, search.entry_id, search.outcome) == (

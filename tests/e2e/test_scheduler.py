@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
-from world import DESK_CHAT, make_config
+from world import DESK_CHAT, make_config, settled
 
 from desk.clock import ManualClock
 from desk.sla import SLA
@@ -51,7 +51,7 @@ async def file_request(t, criticality="🟡 Normal"):
 async def sweep(frontdesk, emu) -> int:
     done = await frontdesk.app.scheduler.sweep()
     await frontdesk.app.worker.drain()
-    await emu.wait_idle(quiet=0.2)
+    await settled(emu)
     return done
 
 
@@ -80,14 +80,28 @@ async def test_first_response_reminder_then_breach_once_each_across_a_restart(fr
     assert len(desk_texts(emu, "⏰ #1")) == 1 and len(desk_texts(emu, "🚨 #1")) == 1
 
 
-async def test_an_answer_in_time_cancels_the_first_response_reminders(frontdesk, emu, john, talk, desk, clock, config):
+async def reminder_states(db) -> dict[str, str]:
+    async with db() as session:
+        return dict((await session.execute(select(Reminder.kind, Reminder.state).where(Reminder.ticket_id == 1))).all())
+
+
+async def test_an_answer_in_time_cancels_the_first_response_reminders(frontdesk, emu, john, talk, desk, clock, db):
     await file_request(talk(john))
     card = await emu.chat(desk).wait_for(lambda m: m.shown_text.startswith("🎫 #1"))
+    assert (await reminder_states(db))["fr_reminder"] == "pending"
     await desk.agent.send("We are looking into it", chat=desk, thread_id=card.thread_id)
     await emu.chat(john).wait_for(lambda m: "We are looking into it" in m.shown_text)
-    clock.advance(timedelta(hours=7))
-    await sweep(frontdesk, emu)
+    await settled(emu)
+    states = await reminder_states(db)
+    assert (states["fr_reminder"], states["fr_breach"]) == ("cancelled", "cancelled")
+    assert (states["res_reminder"], states["res_breach"]) == ("pending", "pending")  # resolution still counts
+    clock.advance(timedelta(hours=7))  # past the first response's deadline (17:00)
+    assert await sweep(frontdesk, emu) == 0
     assert desk_texts(emu, "first response") == []
+    clock.advance(timedelta(days=7))  # the same sweep does send what is still due: the resolution's
+    await sweep(frontdesk, emu)  # (the daily digest falls due too)
+    (reminder,), (breach,) = desk_texts(emu, "⏰ #1"), desk_texts(emu, "🚨 #1")
+    assert "first response" not in reminder and "first response" not in breach
 
 
 async def test_customer_reminder_notice_and_autoclose(frontdesk, emu, john, talk, desk, clock):
@@ -114,31 +128,35 @@ async def test_customer_reminder_notice_and_autoclose(frontdesk, emu, john, talk
     assert len([m for m in emu.chat(john).bot_messages if "is closed" in m.shown_text]) == 1
 
 
-async def test_a_customer_answer_stops_the_silence_reminders(frontdesk, emu, john, talk, desk, clock):
+async def test_a_customer_answer_stops_the_silence_reminders(frontdesk, emu, john, talk, desk, clock, db):
     await file_request(talk(john))
     card = await emu.chat(desk).wait_for(lambda m: m.shown_text.startswith("🎫 #1"))
     await desk.agent.send("Which browser?", chat=desk, thread_id=card.thread_id)
     answer = await emu.chat(john).wait_for(lambda m: "Which browser" in m.shown_text)
     await (await desk.agent.press(emu.message(desk, card.message_id), "⏳ Waiting for customer")).answer()
-    await emu.wait_idle()
+    await settled(emu)
     await john.reply(answer, "Firefox")
     await emu.chat(desk).wait_for(lambda m: "Firefox" in m.shown_text)
+    await settled(emu)
+    states = await reminder_states(db)
+    assert [states[kind] for kind in ("customer_reminder", "autoclose_notice", "autoclose")] == ["cancelled"] * 3
     clock.advance(timedelta(hours=80))
     await sweep(frontdesk, emu)
     assert not any("still waiting" in m.shown_text for m in emu.chat(john).bot_messages)
+    assert not any("is closed" in m.shown_text for m in emu.chat(john).bot_messages)
 
 
 async def test_downtime_catch_up_sends_late_once_critical_first(frontdesk, emu, john, talk, desk, clock, db):
     mary = emu.add_user(1003, "Mary", language_code="en")
     await file_request(talk(john), criticality="🟢 Low")
     await file_request(talk(mary), criticality="🔴 Critical")
-    await emu.wait_idle()
+    await settled(emu)
     await frontdesk.stop()
     clock.advance(timedelta(days=2))  # Friday 11:00: both first responses and the critical resolution are overdue
     await frontdesk.start()  # the scheduler sweeps at start
     await emu.chat(desk).wait_for(lambda m: "🚨 #1" in m.shown_text)
     await frontdesk.app.worker.drain()
-    await emu.wait_idle()
+    await settled(emu)
     texts = [m.shown_text for m in emu.chat(DESK_CHAT).bot_messages if m.shown_text and m.shown_text[0] in "⏰🚨"]
     assert all("sent late" in text for text in texts), texts
     assert texts[0].startswith("⏰ #2") or texts[0].startswith("🚨 #2")  # the critical ticket first
@@ -163,7 +181,7 @@ async def test_the_daily_digest_on_the_next_working_day(frontdesk, emu, john, ta
 
 async def test_two_sweepers_at_once_do_each_reminder_once(frontdesk, emu, john, talk, desk, clock, config):
     await file_request(talk(john))
-    await emu.wait_idle()
+    await settled(emu)
     clock.advance(timedelta(days=5))
     sla = SLA(config.sla)
     engines = [create_engine(config.storage.url) for _ in range(2)]
@@ -186,7 +204,7 @@ async def test_old_processed_update_ids_are_forgotten(frontdesk, emu, john, talk
     from storage.models import ProcessedUpdate
 
     await talk(john).send("/start", expect="Hello")
-    await emu.wait_idle()
+    await settled(emu)
     async with db() as session:
         assert (await session.execute(select(func.count()).select_from(ProcessedUpdate))).scalar_one() == 1
     clock.advance(timedelta(days=3))

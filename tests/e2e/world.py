@@ -116,7 +116,8 @@ async def settle(emu: BotAPIEmulator, *apps: Callable[[], Awaitable[list[str]]],
         if not moving and emu.activity == before:
             return
         if time.monotonic() >= deadline:
-            raise AssertionError(f"the bot did not come to rest within {timeout}s: " + "; ".join(moving or ["activity"]))
+            still = "; ".join(moving or ["requests and updates kept coming"])
+            raise AssertionError(f"the bot did not come to rest within {timeout}s: {still}")
         await asyncio.sleep(0.02)
 
 
