@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -246,6 +246,24 @@ class BotAPIEmulator:
     def activity(self) -> int:
         """A number that grows with every request and every update (to tell that nothing moved)."""
         return len(self.world.calls) + self.world.updates.next_update_id
+
+    async def settle(self, *probes: Callable[[], Awaitable[list[str]]], timeout: float = 15.0) -> None:
+        """Wait until the world is at rest: nothing in `busy()`, nothing in any probe (a bot's own
+        account of what it is doing, e.g. `Frontdesk.busy`), and nothing moved while they were read.
+        AssertionError naming what still moves after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            before = self.activity
+            moving = self.busy()
+            for probe in probes:
+                moving += await probe()
+            moving += self.busy()
+            if not moving and self.activity == before:
+                return
+            if time.monotonic() >= deadline:
+                still = "; ".join(moving or ["requests and updates kept coming"])
+                raise AssertionError(f"the bot did not come to rest within {timeout}s: {still}")
+            await asyncio.sleep(0.02)
 
     async def wait_idle(self, quiet: float = 0.3, timeout: float = 10.0) -> None:
         """Wait until the bot fetched every update and made no call for ``quiet`` seconds."""

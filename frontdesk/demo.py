@@ -21,9 +21,14 @@ FAQ = Path(__file__).resolve().parent.parent / "faq"
 class Transcript:
     """Prints what people send and what the bot shows them."""
 
-    def __init__(self, emu: BotAPIEmulator, out: TextIO) -> None:
+    def __init__(self, emu: BotAPIEmulator, app: Frontdesk, out: TextIO) -> None:
         self.emu = emu
+        self.app = app
         self.out = out
+
+    async def settle(self) -> None:
+        """Wait until the bot handled everything and sent everything it owes (no fixed pauses)."""
+        await self.emu.settle(self.app.busy, timeout=60)
 
     def say(self, line: str = "") -> None:
         print(line, file=self.out, flush=True)
@@ -51,7 +56,7 @@ class Transcript:
     async def answer(self, person: Person) -> Message:
         """Wait until the bot is idle, then print what it newly showed this person."""
         before = {m.message_id: m.changed_at for m in self.emu.chat(person).bot_messages}
-        await self.emu.wait_idle(quiet=0.3, timeout=15)
+        await self.settle()
         shown = [
             m for m in self.emu.chat(person).bot_messages
             if before.get(m.message_id) != m.changed_at
@@ -83,7 +88,7 @@ async def run_demo(db_path: Path | None = None, out: TextIO = sys.stdout) -> int
             app = Frontdesk(config)
             await app.start()
             try:
-                await _script(Transcript(emu, out), emu)
+                await _script(Transcript(emu, app, out), emu)
             finally:
                 await app.stop()
     return 0
@@ -130,19 +135,19 @@ async def _script(t: Transcript, emu: BotAPIEmulator) -> None:
     answer = await t.answer(john)
     t.say("  👤 Ivan (in the topic): ! internal note: billing fixed the export")
     await ivan.send("! internal note: billing fixed the export", chat=desk, thread_id=card.thread_id)
-    await emu.wait_idle(quiet=0.3, timeout=15)
+    await t.settle()
     t.say("  (the note stays in the group: John sees nothing new)")
     t.say("\n— John replies to the answer; it lands in the ticket's topic —")
     t.say("  👤 John replies: Yes, john@example.com")
     await john.reply(answer, "Yes, john@example.com")
-    await emu.wait_idle(quiet=0.3, timeout=15)
+    await t.settle()
     t.show("desk", emu.chat(desk).bot_messages[-1])
     t.say("\n— Ivan resolves the ticket; John is asked to rate it —")
     t.say("  👤 Ivan presses [✅ Resolve] on the card")
     await ivan.press(emu.message(desk, card.message_id), "✅ Resolve")
     resolved = await t.answer(john)
     await t.press(john, resolved, "5⭐")
-    await emu.wait_idle(quiet=0.3, timeout=15)
+    await t.settle()
     t.say("\n— The card, edited in place —")
     t.show("desk", emu.message(desk, card.message_id))
     t.say("\nThe demo is over: everything above went through the real bot over HTTP.")

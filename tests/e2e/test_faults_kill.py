@@ -79,7 +79,7 @@ digest_time = ""
             sys.executable, "-m", "frontdesk.cli", "run", "--config", str(self.config),
             cwd=self.folder, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a cold start on two busy cores takes long
         while len(self.emu.calls_to("getUpdates")) <= polls:
             assert time.monotonic() < deadline, "the bot process did not start polling"
             assert self.process.returncode is None, "the bot process exited"

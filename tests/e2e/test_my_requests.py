@@ -131,7 +131,7 @@ def lines(message) -> list[str]:
 
 async def open_from_list(t, number: int, title: str):
     """«My requests», then the ticket's button: the list message turns into the ticket."""
-    listing = await t.send("/requests", expect="My requests")
+    listing = await t.send("/requests", expect="My requests: ")
     button = next(text for row in listing.buttons for text in row if text.split()[1:2] == [f"#{number}"])
     assert title[:20] in button
     return await t.press(listing, button, expect=f"Request #{number}: ")
@@ -143,7 +143,7 @@ async def open_from_list(t, number: int, title: str):
 async def test_the_indicator_follows_the_discussion(frontdesk, emu, john, talk, db, config):
     t = talk(john)
     number = await new_ticket(db, config, john, title="VPN does not connect")
-    listing = await t.send("/requests", expect="My requests")
+    listing = await t.send("/requests", expect="My requests: ")
     assert f"🟢 #{number} VPN does not connect — new" in lines(listing)
 
     await support_answers(db, number, "Please restart the client.")
@@ -169,7 +169,7 @@ async def test_filters_and_pages(frontdesk, emu, john, mary, talk, db, config):
     await agent_closes(db, numbers[2])
     t = talk(john)
 
-    listing = await t.send("/requests", expect="My requests")
+    listing = await t.send("/requests", expect="My requests: ")
     assert "My requests: All (page 1 of 2)" in listing.shown_text
     # Newest activity first: #3 was answered last but is closed now; #2's answer came after #7.
     shown = [line.split()[1] for line in lines(listing) if line[:1] in "⚪🟢🔴" and "#" in line]
@@ -208,7 +208,7 @@ async def test_the_menu_button_opens_the_list(frontdesk, emu, john, talk, db, co
     await new_ticket(db, config, john, title="From the menu")
     t = talk(john)
     menu = await t.send("/start", expect="Hello")
-    listing = await t.press(menu, "📋 My requests", expect="My requests")
+    listing = await t.press(menu, "📋 My requests", expect="My requests: ")
     assert "From the menu" in listing.shown_text
 
 
@@ -383,7 +383,7 @@ async def test_forged_buttons_for_another_customers_ticket_change_nothing(frontd
     johns = await new_ticket(db, config, john, title="John's closed one")
     await agent_closes(db, johns)
     t = talk(john)
-    listing = await t.send("/requests", expect="My requests")
+    listing = await t.send("/requests", expect="My requests: ")
     assert TicketCB(action="view", ticket=marys).pack() == f"t:view:{marys}:0"
 
     for action, value in [("view", 0), ("view", 1), ("reply", 0), ("write", 0), ("close", 0), ("close", 1),

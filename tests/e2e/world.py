@@ -101,24 +101,12 @@ class Running:
         await settle(emu, self.busy, timeout=timeout)
 
 
-async def settle(emu: BotAPIEmulator, *apps: Callable[[], Awaitable[list[str]]], timeout: float = 15.0) -> None:
+async def settle(emu: BotAPIEmulator, *apps: Probe, timeout: float = 15.0) -> None:
     """Wait until the world is at rest: the bot confirmed every update, no Bot API request is in
     flight, and each app (its `busy` method) handles no update and has nothing due in its outbox;
     and nothing moved while that was being read. Fails the test, naming what still moves, when
     that does not happen within `timeout` seconds. After it, "nothing more happened" can be asserted."""
-    deadline = time.monotonic() + timeout
-    while True:
-        before = emu.activity
-        moving = emu.busy()
-        for busy in apps:
-            moving += await busy()
-        moving += emu.busy()
-        if not moving and emu.activity == before:
-            return
-        if time.monotonic() >= deadline:
-            still = "; ".join(moving or ["requests and updates kept coming"])
-            raise AssertionError(f"the bot did not come to rest within {timeout}s: {still}")
-        await asyncio.sleep(0.02)
+    await emu.settle(*apps, timeout=timeout)
 
 
 class Talk:

@@ -155,3 +155,18 @@ async def test_an_update_counts_as_busy_until_the_bot_confirms_it(emu: BotAPIEmu
     assert emu.busy() == ["1 updates not yet confirmed by the bot"]  # received, not yet confirmed
     await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0)
     assert emu.busy() == []
+
+
+async def test_settle_waits_for_every_probe_and_names_what_still_moves(emu: BotAPIEmulator) -> None:
+    moving = ["2 things being done"]
+
+    async def probe() -> list[str]:
+        return list(moving)
+
+    with pytest.raises(AssertionError, match="did not come to rest within 0.2s: 2 things being done"):
+        await emu.settle(probe, timeout=0.2)
+    settling = asyncio.create_task(emu.settle(probe, timeout=10))
+    await asyncio.sleep(0)
+    assert not settling.done()
+    moving.clear()
+    await settling
