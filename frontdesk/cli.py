@@ -36,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     with_config(db_commands.add_parser("upgrade", help="apply every pending migration"))
     with_config(db_commands.add_parser("current", help="print the schema revision"))
+    backup = with_config(db_commands.add_parser(
+        "backup", help="copy the SQLite database to FILE, safely while the bot runs (PostgreSQL: use pg_dump)"))
+    backup.add_argument("file", type=Path, help="where to write the copy")
+    backup.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
 
     kb = commands.add_parser("kb", help="the FAQ knowledge base")
     kb_commands = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
@@ -229,6 +233,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _kb(config, args)
     if args.command == "coupons":
         return asyncio.run(_coupons(config, args))
+    if args.command == "db" and args.db_command == "backup":
+        from storage.backup import BackupError, backup_sqlite
+
+        try:
+            done = backup_sqlite(config.storage.url, args.file, overwrite=args.overwrite)
+        except BackupError as error:
+            return _fail(str(error), EXIT_STARTUP)
+        print(f"backed up to {done.target}: {done.size} bytes, {done.pages} pages, {done.tickets} tickets; "
+              "integrity check ok")
+        return 0
     if args.command == "sla":
         from desk.sla import sla_explain_command
 
