@@ -68,6 +68,18 @@ def _parser() -> argparse.ArgumentParser:
     issue.add_argument("--valid-days", type=int, default=365, help="days the code is valid (default 365)")
     with_config(coupon_commands.add_parser("list", help="every code with its customer, uses left and state"))
 
+    export = with_config(commands.add_parser(
+        "export", help="write tickets, messages, ratings and searches as CSV or JSON Lines files"))
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="file format (default csv)")
+    export.add_argument("--from", dest="start", default=None, help="first day, YYYY-MM-DD (in sla.timezone)")
+    export.add_argument("--to", dest="end", default=None, help="last day, YYYY-MM-DD, included")
+    export.add_argument("--out", type=Path, default=Path("export"), help="folder to write to (default ./export)")
+    export.add_argument("--with-notes", action="store_true", help="include the agents' internal notes")
+    forget = with_config(commands.add_parser(
+        "forget", help="erase one customer's personal data; anonymous counts stay for the reports"))
+    forget.add_argument("--customer", type=int, required=True, help="the customer's Telegram user id")
+    forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
     sla = commands.add_parser("sla", help="SLA plans and the business calendar")
     sla_commands = sla.add_subparsers(dest="sla_command", metavar="ACTION", required=True)
     explain = with_config(sla_commands.add_parser(
@@ -215,6 +227,70 @@ async def _coupons(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _period(config: Config, start: str | None, end: str | None):
+    """--from/--to days in the desk's time zone, as a [start, end) period."""
+    from datetime import date, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from desk.export import Period
+
+    zone = ZoneInfo(config.sla.timezone)
+
+    def day(value: str, flag: str) -> datetime:
+        try:
+            return datetime.combine(date.fromisoformat(value), datetime.min.time(), zone)
+        except ValueError:
+            raise ValueError(f"{flag}: expected a day like 2026-03-01, got {value!r}") from None
+
+    return Period(day(start, "--from") if start else None, day(end, "--to") + timedelta(days=1) if end else None)
+
+
+async def _export(config: Config, args: argparse.Namespace) -> int:
+    from desk import export
+    from storage import migrate
+    from storage.database import create_engine, create_sessionmaker
+
+    try:
+        period = _period(config, args.start, args.end)
+    except ValueError as error:
+        return _fail(str(error), EXIT_CONFIG)
+    engine = create_engine(config.storage.url, busy_timeout_ms=config.storage.sqlite_busy_timeout_ms)
+    try:
+        await migrate.upgrade(engine)
+        async with create_sessionmaker(engine)() as session:
+            rows = await export.collect(session, period, with_notes=args.with_notes)
+    finally:
+        await engine.dispose()
+    for path, count in export.write(rows, args.out, args.format):
+        print(f"{path}: {count} rows")
+    return 0
+
+
+async def _forget(config: Config, telegram_id: int) -> int:
+    from desk.privacy import forget_customer
+    from storage import migrate
+    from storage.database import create_engine, create_sessionmaker
+
+    engine = create_engine(config.storage.url, busy_timeout_ms=config.storage.sqlite_busy_timeout_ms)
+    try:
+        await migrate.upgrade(engine)
+        async with create_sessionmaker(engine).begin() as session:
+            done = await forget_customer(session, telegram_id)
+    finally:
+        await engine.dispose()
+    if done is None:
+        return _fail(f"no customer with Telegram id {telegram_id}", EXIT_STARTUP)
+    print(f"customer {telegram_id} forgotten (now customer {done.pseudonym}): {done.tickets} tickets, "
+          f"{done.messages} messages, {done.files} files and {done.searches} searches kept without personal data")
+    return 0
+
+
+def _confirmed(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
@@ -233,6 +309,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _kb(config, args)
     if args.command == "coupons":
         return asyncio.run(_coupons(config, args))
+    if args.command == "export":
+        return asyncio.run(_export(config, args))
+    if args.command == "forget":
+        if not args.yes and not _confirmed(f"Erase every personal detail of customer {args.customer}? "
+                                           "This cannot be undone."):
+            return _fail("not confirmed: nothing erased (pass --yes to confirm without a terminal)", EXIT_CONFIG)
+        return asyncio.run(_forget(config, args.customer))
     if args.command == "db" and args.db_command == "backup":
         from storage.backup import BackupError, backup_sqlite
 

@@ -1,0 +1,98 @@
+"""Forgetting a customer: their personal data goes, the anonymous facts stay.
+
+What goes: names, usernames, languages, message texts (theirs and support's in their tickets),
+titles, details and form answers, rating comments, file ids and names, search queries, coupon
+and conversation state, and their Telegram id everywhere it appears (replaced by a pseudonym, a
+negative number no Telegram user has). What stays, so reports and counts remain whole: that the
+tickets existed, with their dates, states, plans, criticality, SLA times and ratings; how many
+messages each had and from whom; that searches happened and how they ended.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from desk import outbox
+from storage.models import Attachment, Coupon, Customer, FSMRecord, OutboxMessage, Search, Ticket, TicketMessage
+
+FORGOTTEN_TITLE = "(forgotten)"
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    pseudonym: int
+    tickets: int
+    messages: int
+    files: int
+    searches: int
+
+
+async def forget_customer(session: AsyncSession, telegram_id: int) -> Forgotten | None:
+    """Erase one customer's personal data in the caller's transaction; None if the bot never saw
+    them. Messages still waiting to be sent to them are dropped (marked failed: "forgotten")."""
+    customer = (await session.execute(
+        select(Customer).where(Customer.telegram_id == telegram_id).with_for_update()
+    )).scalar_one_or_none()
+    if customer is None:
+        return None
+    pseudonym = -customer.id
+    customer.telegram_id = pseudonym
+    customer.first_name = ""
+    customer.username = None
+    customer.telegram_language = None
+    customer.language = None
+
+    ticket_ids = list((await session.execute(select(Ticket.id).where(Ticket.customer_id == customer.id))).scalars())
+    await session.execute(
+        update(Ticket).where(Ticket.id.in_(ticket_ids))
+        .values(title=FORGOTTEN_TITLE, details="", fields={}, rating_comment=None, coupon_code=None)
+    )
+    message_ids = list((await session.execute(
+        select(TicketMessage.id).where(TicketMessage.ticket_id.in_(ticket_ids))
+    )).scalars())
+    await session.execute(update(TicketMessage).where(TicketMessage.id.in_(message_ids)).values(text=""))
+    await session.execute(
+        update(TicketMessage)
+        .where(TicketMessage.id.in_(message_ids), TicketMessage.author_kind == "customer")
+        .values(author_name="", author_telegram_id=pseudonym)
+    )
+    files = (await session.execute(
+        update(Attachment).where(Attachment.message_id.in_(message_ids))
+        .values(file_id="", file_unique_id=None, file_name=None, media_group_id=None)
+    )).rowcount
+    searches = (await session.execute(
+        update(Search).where(Search.customer_telegram_id == telegram_id)
+        .values(query="", customer_telegram_id=pseudonym)
+    )).rowcount
+    await session.execute(
+        update(Coupon).where(Coupon.customer_telegram_id == telegram_id).values(customer_telegram_id=pseudonym)
+    )
+    await _scrub_outbox(session, telegram_id, pseudonym, ticket_ids)
+    await _drop_conversation_state(session, telegram_id)
+    return Forgotten(pseudonym=pseudonym, tickets=len(ticket_ids), messages=len(message_ids), files=files,
+                     searches=searches)
+
+
+async def _scrub_outbox(session: AsyncSession, telegram_id: int, pseudonym: int, ticket_ids: list[int]) -> None:
+    """Outbox rows keep only their kind and event; what still waits to reach the customer is dropped."""
+    own_chat = outbox.customer_key(telegram_id)
+    rows = (await session.execute(
+        select(OutboxMessage).where(or_(OutboxMessage.chat_key == own_chat, OutboxMessage.ticket_id.in_(ticket_ids)))
+    )).scalars()
+    for row in rows:
+        row.payload = {"event": row.payload["event"]} if "event" in row.payload else {}
+        if row.chat_key == own_chat:
+            row.chat_key = outbox.customer_key(pseudonym)
+            if row.state in ("pending", "sending"):
+                row.state, row.error = "failed", "the customer was forgotten"
+
+
+async def _drop_conversation_state(session: AsyncSession, telegram_id: int) -> None:
+    """aiogram's keys read fsm:<bot>:<chat>:<user>:...; a private chat's id is the person's."""
+    keys = (await session.execute(select(FSMRecord.key).where(FSMRecord.key.like(f"%:{telegram_id}:%")))).scalars()
+    theirs = [key for key in keys if str(telegram_id) in key.split(":")[2:4]]
+    if theirs:
+        await session.execute(delete(FSMRecord).where(FSMRecord.key.in_(theirs)))
