@@ -75,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--to", dest="end", default=None, help="last day, YYYY-MM-DD, included")
     export.add_argument("--out", type=Path, default=Path("export"), help="folder to write to (default ./export)")
     export.add_argument("--with-notes", action="store_true", help="include the agents' internal notes")
+    report = with_config(commands.add_parser(
+        "report", help="the desk's numbers for a period; --html writes a page with charts"))
+    report.add_argument("--from", dest="start", default=None, help="first day, YYYY-MM-DD (default: 6 days ago)")
+    report.add_argument("--to", dest="end", default=None, help="last day, YYYY-MM-DD, included (default: today)")
+    report.add_argument("--html", type=Path, default=None, help="also write a self-contained HTML page here")
     forget = with_config(commands.add_parser(
         "forget", help="erase one customer's personal data; anonymous counts stay for the reports"))
     forget.add_argument("--customer", type=int, required=True, help="the customer's Telegram user id")
@@ -266,6 +271,38 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _report(config: Config, args: argparse.Namespace) -> int:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from desk import reports
+    from storage import migrate
+    from storage.database import create_engine, create_sessionmaker
+
+    zone = ZoneInfo(config.sla.timezone)
+    now = datetime.now(UTC)
+    end = args.end or now.astimezone(zone).date().isoformat()
+    start = args.start or (now.astimezone(zone).date() - timedelta(days=6)).isoformat()
+    try:
+        period = _period(config, start, end)
+    except ValueError as error:
+        return _fail(str(error), EXIT_CONFIG)
+    engine = create_engine(config.storage.url, busy_timeout_ms=config.storage.sqlite_busy_timeout_ms)
+    try:
+        await migrate.upgrade(engine)
+        async with create_sessionmaker(engine)() as session:
+            built = await reports.build(session, period, zone, now)
+    finally:
+        await engine.dispose()
+    from frontdesk import report as render
+
+    print(render.text(built), end="")
+    if args.html is not None:
+        args.html.write_text(render.page(built), encoding="utf-8")
+        print(f"written: {args.html}")
+    return 0
+
+
 async def _forget(config: Config, telegram_id: int) -> int:
     from desk.privacy import forget_customer
     from storage import migrate
@@ -311,6 +348,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_coupons(config, args))
     if args.command == "export":
         return asyncio.run(_export(config, args))
+    if args.command == "report":
+        return asyncio.run(_report(config, args))
     if args.command == "forget":
         if not args.yes and not _confirmed(f"Erase every personal detail of customer {args.customer}? "
                                            "This cannot be undone."):
