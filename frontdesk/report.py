@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display: draw to memory
 from matplotlib import pyplot
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from desk.reports import CRITICALITIES, Report
 
@@ -53,7 +54,7 @@ def text(report: Report) -> str:
     rated = sum(report.ratings.values())
     average = "—" if report.average_rating is None else f"{report.average_rating:.2f}"
     lines += ["", f"Ratings: {rated}, average {average}, CSAT (4–5 stars) {_share(report.csat)}"]
-    lines += [f"  #{number} {'⭐' * stars}: {comment}" for number, stars, comment in report.comments]
+    lines += [f"  #{number} {stars}★: {comment}" for number, stars, comment in report.comments]
     if report.gaps:
         lines += ["", "Top FAQ gaps:"] + [f"  {gap.count:4}  {gap.example}" for gap in report.gaps]
     if report.load:
@@ -68,6 +69,9 @@ def _png(draw: Callable[[Figure], None]) -> str:
     figure = pyplot.figure(figsize=(7, 3.2), dpi=100)
     try:
         draw(figure)
+        for axes in figure.axes:  # counts are whole numbers
+            counted = axes.xaxis if axes.get_xlabel() == "count" else axes.yaxis
+            counted.set_major_locator(MaxNLocator(integer=True))
         figure.tight_layout()
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
