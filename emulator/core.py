@@ -95,6 +95,10 @@ class BotAPIEmulator:
         group = self._groups[chat_id] = Group(self.world, chat)
         return group
 
+    def set_privacy(self, enabled: bool) -> None:
+        """BotFather's group privacy for this bot (on by default, as for a new bot)."""
+        self.world.privacy_mode = enabled
+
     def user(self, user_id: int) -> Person:
         """The Person handle of a user added with ``add_user``."""
         return self._people[user_id]

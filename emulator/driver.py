@@ -134,6 +134,13 @@ class Group:
         """Put ``user`` in the roster with a ChatMember status (getChatMember answers it)."""
         self.chat.members[_user_id(user)] = status
 
+    def set_bot(self, status: str = "administrator", *, withheld: Iterable[str] = ()) -> None:
+        """The bot's place in this group: its status, and the admin rights it lacks (as Telegram's
+        names: "can_manage_topics", "can_pin_messages", ...). Without this call it is a full admin."""
+        bot_id = self.world.bot.id
+        self.chat.members[bot_id] = status
+        self.chat.withheld[bot_id] = set(withheld)
+
     async def create_topic(self, name: str, by: Person) -> int:
         """A person creates a forum topic; the bot gets the service message. Returns its id."""
         if not self.chat.is_forum:

@@ -19,7 +19,7 @@ MAX_POLL_TIMEOUT = 50
 async def get_me(world: World, p: Params, files: Files) -> Any:
     """getMe."""
     return {**user_json(world.bot), "can_join_groups": True,
-            "can_read_all_group_messages": False, "supports_inline_queries": False}
+            "can_read_all_group_messages": not world.privacy_mode, "supports_inline_queries": False}
 
 
 async def ok(world: World, p: Params, files: Files) -> Any:
@@ -97,7 +97,7 @@ async def get_chat_member(world: World, p: Params, files: Files) -> Any:
         status = chat.members.get(user.id, "administrator")
     else:
         status = chat.members.get(user.id, "left")
-    return member_json(user, status)
+    return member_json(user, status, chat.withheld.get(user.id, set()))
 
 
 async def get_chat_administrators(world: World, p: Params, files: Files) -> Any:
@@ -128,8 +128,12 @@ def _topic(world: World, p: Params) -> Topic:
 
 
 async def create_forum_topic(world: World, p: Params, files: Files) -> Any:
-    """createForumTopic: the topic's id is the id of its "topic created" service message."""
+    """createForumTopic: the topic's id is the id of its "topic created" service message; the bot
+    must be an administrator with the right to manage topics, as in Telegram."""
     chat = _forum(world, p)
+    if chat.members.get(world.bot.id, "administrator") not in ("administrator", "creator") \
+            or "can_manage_topics" in chat.withheld.get(world.bot.id, set()):
+        raise ApiError.bad_request(errors.NOT_ENOUGH_RIGHTS_TOPIC)
     name = str(p.get("name") or "")
     if not 1 <= len(name) <= 128:
         raise ApiError.bad_request("Bad Request: TOPIC_TITLE_EMPTY" if not name

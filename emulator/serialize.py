@@ -55,14 +55,14 @@ def chat_full_json(chat: Chat, users: dict[int, User]) -> dict[str, Any]:
     }
 
 
-def member_json(user: User, status: str) -> dict[str, Any]:
-    """A ChatMember object of the given status (rights are all granted for admins)."""
+def member_json(user: User, status: str, withheld: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A ChatMember object of the given status (an admin has every right not `withheld`)."""
     data: dict[str, Any] = {"status": status, "user": user_json(user)}
     if status == "creator":
         data["is_anonymous"] = False
     elif status == "administrator":
         data.update({"can_be_edited": False, "is_anonymous": False})
-        data.update({right: True for right in ADMIN_RIGHTS})
+        data.update({right: right not in withheld for right in ADMIN_RIGHTS})
     elif status == "restricted":
         data.update({"is_member": True, "until_date": 0})
         data.update({right: False for right in (

@@ -145,6 +145,8 @@ class Chat:
     username: str | None = None
     #: user id -> ChatMember status ("creator", "administrator", "member", "restricted", ...).
     members: dict[int, str] = field(default_factory=dict)
+    #: user id -> administrator rights withheld (e.g. {"can_manage_topics"}); the rest are granted.
+    withheld: dict[int, set[str]] = field(default_factory=dict)
     messages: dict[int, Message] = field(default_factory=dict)
     topics: dict[int, Topic] = field(default_factory=dict)
     next_message_id: int = 1

@@ -49,6 +49,8 @@ class World:
         #: Monotonic time of the bot's last request (for ``wait_idle``).
         self.last_activity = time.monotonic()
         self.in_flight = 0
+        #: BotFather's group privacy: on, a bot that is not an admin sees only commands and replies to it.
+        self.privacy_mode = True
         self._changed = asyncio.Event()
         self._file_seq = itertools.count(1)
         self._group_seq = itertools.count(1)

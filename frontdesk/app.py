@@ -21,6 +21,7 @@ from desk import outbox
 from desk.clock import Clock, SystemClock
 from desk.desk_chat import DeskChat
 from desk.sla import SLA
+from frontdesk import doctor
 from frontdesk.config import Config, matcher_settings
 from frontdesk.metrics import Metrics
 from frontdesk.metrics import serve as metrics_server
@@ -163,7 +164,16 @@ class Frontdesk:
             metrics=self.metrics,
         )
         await register_commands(self.bot, i18n)
+        await self._doctor()
         log.info("connected to the Bot API at %s as @%s", api, self.me.username)
+
+    async def _doctor(self) -> None:
+        """The doctor's Telegram checks at start: what is wrong is logged with its fix, and the bot
+        starts anyway (a fixed group right needs no restart). In webhook mode the webhook is set next."""
+        checks = await doctor.telegram_checks(self.bot, self.config, webhook=self.config.telegram.mode != "webhook")
+        for check in checks:
+            if check.status != doctor.OK:
+                log.warning("setup: %s: %s (fix: %s)", check.name, check.detail, check.fix)
 
     def _fsm_storage(self, sessionmaker):
         """Conversation state in the database (default), or in Redis with a per-chat lock shared by

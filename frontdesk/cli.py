@@ -8,7 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 from frontdesk.config import Config, ConfigError, load_config, matcher_settings, parse_config
@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--to", dest="end", default=None, help="last day, YYYY-MM-DD, included")
     export.add_argument("--out", type=Path, default=Path("export"), help="folder to write to (default ./export)")
     export.add_argument("--with-notes", action="store_true", help="include the agents' internal notes")
+    doctor = with_config(commands.add_parser(
+        "doctor", help="check the setup (token, agent group, rights, topics, privacy, webhook, database, FAQ)"))
+    doctor.add_argument("--json", action="store_true", help="one JSON object instead of text")
     report = with_config(commands.add_parser(
         "report", help="the desk's numbers for a period; --html writes a page with charts"))
     report.add_argument("--from", dest="start", default=None, help="first day, YYYY-MM-DD (default: 6 days ago)")
@@ -271,6 +274,24 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _doctor(config: Config, json_output: bool) -> int:
+    from bot.factory import build_bot
+    from frontdesk import doctor
+
+    if not config.token:
+        checks = [doctor.fail("token", "telegram.token is not set",
+                              "put the token from @BotFather into telegram.token (or FRONTDESK_TELEGRAM_TOKEN)")]
+        checks += [await doctor.database_check(config), *doctor.local_checks(config, datetime.now(UTC))]
+    else:
+        bot = build_bot(config)
+        try:
+            checks = await doctor.diagnose(config, bot)
+        finally:
+            await bot.session.close()
+    print(doctor.as_json(checks) if json_output else doctor.render(checks), end="\n" if json_output else "")
+    return 0 if all(check.status != doctor.FAIL for check in checks) else 1
+
+
 async def _report(config: Config, args: argparse.Namespace) -> int:
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
@@ -348,6 +369,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_coupons(config, args))
     if args.command == "export":
         return asyncio.run(_export(config, args))
+    if args.command == "doctor":
+        return asyncio.run(_doctor(config, args.json))
     if args.command == "report":
         return asyncio.run(_report(config, args))
     if args.command == "forget":

@@ -72,3 +72,24 @@ async def test_commands_per_language(emu: BotAPIEmulator, bot: Bot) -> None:
     assert [c.command for c in await bot.get_my_commands(language_code="ru")] == ["start"]
     await bot.delete_my_commands(language_code="ru")
     assert emu.commands(language_code="ru") == []
+
+
+async def test_the_bots_rights_and_privacy_are_what_the_group_gave_it(emu: BotAPIEmulator, bot: Bot) -> None:
+    group = emu.add_group(-100777, "Desk", forum=True)
+    me = await bot.get_me()
+    assert me.can_read_all_group_messages is False  # a new bot's privacy mode is on
+    full = await bot.get_chat_member(group.id, me.id)
+    assert (full.status, full.can_manage_topics, full.can_pin_messages) == ("administrator", True, True)
+
+    group.set_bot("administrator", withheld={"can_manage_topics"})
+    limited = await bot.get_chat_member(group.id, me.id)
+    assert (limited.can_manage_topics, limited.can_pin_messages) == (False, True)
+    with pytest.raises(TelegramBadRequest, match="not enough rights to create a topic"):
+        await bot.create_forum_topic(group.id, "Ticket #1")
+    group.set_bot("member")
+    assert (await bot.get_chat_member(group.id, me.id)).status == "member"
+    with pytest.raises(TelegramBadRequest, match="not enough rights to create a topic"):
+        await bot.create_forum_topic(group.id, "Ticket #1")
+
+    emu.set_privacy(False)
+    assert (await bot.get_me()).can_read_all_group_messages is True

@@ -1,0 +1,137 @@
+"""`frontdesk doctor` through the emulator: each check passing and failing, each failure with its fix."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from aiogram import Bot
+from world import DESK_CHAT, Running, make_config
+
+from frontdesk import doctor
+from storage import migrate
+from storage.database import create_engine
+
+FAQ = Path(__file__).resolve().parents[2] / "faq"
+
+
+@pytest.fixture
+def setup(emu, tmp_path):
+    shutil.copytree(FAQ, tmp_path / "faq")
+    return make_config(emu, tmp_path, desk={"admin_ids": [42]})
+
+
+@pytest.fixture
+async def bot(emu):
+    instance = Bot(emu.token, session=emu.aiogram_session())
+    yield instance
+    await instance.session.close()
+
+
+async def checks_of(config, bot) -> dict[str, doctor.Check]:
+    found = await doctor.diagnose(config, bot, now=datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    return {check.name: check for check in found}
+
+
+async def test_a_good_setup_passes_every_check(emu, setup, bot):
+    emu.add_group(DESK_CHAT, "Support desk", forum=True)
+    engine = create_engine(setup.storage.url)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+    found = await checks_of(setup, bot)
+    assert {name: check.status for name, check in found.items()} == {
+        "token": "ok", "agent group": "ok", "bot in the group": "ok", "topics": "ok", "agents' messages": "ok",
+        "webhook": "ok", "database": "ok", "FAQ": "ok", "admins": "ok", "clock": "ok"}
+    assert found["token"].detail == "accepted: the bot is @frontdesk_bot"
+    assert found["topics"].detail == "topics are on: a topic per ticket"
+    assert found["clock"].detail == "2026-03-02 09:00 UTC is 12:00 in Europe/Moscow (UTC+0300)"
+    assert doctor.render(found.values()).endswith("all checks passed\n")
+
+
+async def test_a_bot_that_is_no_administrator_is_told_to_be_made_one(emu, setup, bot):
+    emu.add_group(DESK_CHAT, "Support desk", forum=True).set_bot("member")
+    found = await checks_of(setup, bot)
+    assert found["database"].status == "warn" and found["database"].fix.startswith("frontdesk db upgrade")
+    assert found["bot in the group"].status == "fail"
+    assert found["bot in the group"].fix == "make the bot an administrator of the agents' group"
+    assert found["agents' messages"].status == "fail"  # privacy mode hides the agents' replies
+    assert "/setprivacy → Disable" in found["agents' messages"].fix
+    emu.set_privacy(False)
+    assert (await checks_of(setup, bot))["agents' messages"].detail == \
+        "the bot reads every message in the group (privacy mode is off)"
+
+
+async def test_a_bot_outside_the_group_and_a_missing_group(emu, setup, bot):
+    emu.add_group(DESK_CHAT, "Support desk", forum=True).set_bot("left")
+    assert (await checks_of(setup, bot))["bot in the group"].fix == \
+        "add the bot to the agents' group and make it an administrator"
+    missing = setup.model_copy(update={"desk": setup.desk.model_copy(update={"agent_chat_id": -100999})})
+    found = await checks_of(missing, bot)
+    assert found["agent group"].status == "fail" and "chat not found" in found["agent group"].detail
+    assert found["agent group"].fix == "check desk.agent_chat_id, and that the bot was added to that group"
+
+
+async def test_topics_off_is_a_warning_with_how_to_turn_them_on(emu, setup, bot):
+    emu.add_group(DESK_CHAT, "Support desk", forum=False)
+    check = (await checks_of(setup, bot))["topics"]
+    assert (check.status, check.detail) == ("warn", "topics are off: tickets come as cards in the one group chat")
+    assert "turn topics on" in check.fix
+
+
+async def test_no_right_to_manage_topics_fails_and_names_the_right(emu, setup, bot):
+    emu.add_group(DESK_CHAT, "Support desk", forum=True).set_bot("administrator", withheld={"can_manage_topics"})
+    check = (await checks_of(setup, bot))["topics"]
+    assert check.status == "fail" and check.fix == "give the bot the administrator right «Manage topics»"
+
+
+async def test_a_webhook_left_set_while_polling_fails(emu, setup, bot):
+    emu.add_group(DESK_CHAT, "Support desk", forum=True)
+    await bot.set_webhook("https://old.example.com/hook")
+    check = (await checks_of(setup, bot))["webhook"]
+    assert check.status == "fail" and "https://old.example.com/hook" in check.detail
+    assert "deleteWebhook" in check.fix
+
+
+async def test_a_broken_faq_fails_and_points_to_kb_check(emu, setup, bot, tmp_path):
+    emu.add_group(DESK_CHAT, "Support desk", forum=True)
+    (tmp_path / "faq" / "broken.md").write_text("---\nid: [unclosed\n---\nBody\n", encoding="utf-8")
+    check = (await checks_of(setup, bot))["FAQ"]
+    assert check.status == "fail" and check.detail.startswith("1 errors: ") and "broken.md" in check.detail
+    assert check.fix == f"frontdesk kb check --kb {tmp_path / 'faq'} lists them with their lines"
+
+
+async def test_run_logs_what_is_wrong_at_start_and_starts(emu, setup, caplog):
+    emu.add_group(DESK_CHAT, "Support desk", forum=True).set_bot("member")
+    running = Running(setup)
+    await running.start()
+    try:
+        warned = [r.getMessage() for r in caplog.records if r.getMessage().startswith("setup: ")]
+        assert "setup: bot in the group: the bot is a member but not an administrator " \
+               "(fix: make the bot an administrator of the agents' group)" in warned
+    finally:
+        await running.stop()
+
+
+async def test_the_command_exits_1_on_a_failure_and_speaks_json(emu, tmp_path):
+    emu.add_group(DESK_CHAT, "Support desk", forum=True).set_bot("member")
+    (tmp_path / "faq").mkdir()
+    (tmp_path / "config.toml").write_text(
+        f'[telegram]\ntoken = "{emu.token}"\napi_base = "{emu.base_url}"\n[desk]\nagent_chat_id = {DESK_CHAT}\n'
+        f'[storage]\nurl = "sqlite+aiosqlite:///{tmp_path / "f.db"}"\n[kb]\npath = "{tmp_path / "faq"}"\n',
+        encoding="utf-8")
+    done = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "frontdesk.cli", "doctor", "--json"], check=False,
+        capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert report["ok"] is False
+    failed = {check["name"] for check in report["checks"] if check["status"] == "fail"}
+    assert failed == {"bot in the group", "topics", "agents' messages"}
