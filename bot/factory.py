@@ -78,7 +78,8 @@ def build_dispatcher(
         ThrottleMiddleware(config.telegram.flood_limit, config.telegram.flood_window, i18n,
                            config.i18n.default_language))
     customer = CustomerMiddleware(sessionmaker, clock, config.i18n.default_language, config.desk.language)
-    for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.edited_message):
+    for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.edited_message,
+                     dispatcher.my_chat_member):
         observer.outer_middleware(customer)
     DeskI18nMiddleware(i18n).setup(dispatcher)
     dispatcher.include_router(build_root_router(desk_chat))

@@ -132,6 +132,24 @@ class BotAPIEmulator:
             "new_chat_member": member_json(self.world.bot, new),
         })
 
+    async def add_bot_to(self, group: Group, by: Person, status: str = "administrator") -> None:
+        """`by` adds the bot to the group (as an administrator, or a plain member): the bot gets a
+        my_chat_member update from "left"."""
+        self._bot_in_group(group, by, "left", status)
+
+    async def remove_bot_from(self, group: Group, by: Person) -> None:
+        """`by` removes the bot from the group."""
+        self._bot_in_group(group, by, group.chat.members.get(self.world.bot.id, "administrator"), "left")
+
+    def _bot_in_group(self, group: Group, by: Person, old: str, new: str) -> None:
+        group.chat.members[self.world.bot.id] = new
+        self.world.updates.push("my_chat_member", {
+            "chat": chat_json(group.chat, self.world.users), "from": user_json(by.user),
+            "date": int(self.world.clock()),
+            "old_chat_member": member_json(self.world.bot, old),
+            "new_chat_member": member_json(self.world.bot, new, group.chat.withheld.get(self.world.bot.id, set())),
+        })
+
     async def migrate_group(self, group: Group) -> int:
         """Upgrade a plain group to a supergroup; returns the new chat id.
 

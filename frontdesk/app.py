@@ -13,6 +13,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramU
 from aiogram.types import User
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import doctor
 from bot.commands import register_commands
 from bot.factory import build_bot, build_dispatcher
 from bot.i18n import build_i18n
@@ -21,7 +22,6 @@ from desk import outbox
 from desk.clock import Clock, SystemClock
 from desk.desk_chat import DeskChat
 from desk.sla import SLA
-from frontdesk import doctor
 from frontdesk.config import Config, matcher_settings
 from frontdesk.metrics import Metrics
 from frontdesk.metrics import serve as metrics_server

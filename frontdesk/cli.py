@@ -275,8 +275,8 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _doctor(config: Config, json_output: bool) -> int:
+    from bot import doctor
     from bot.factory import build_bot
-    from frontdesk import doctor
 
     if not config.token:
         checks = [doctor.fail("token", "telegram.token is not set",
@@ -288,8 +288,35 @@ async def _doctor(config: Config, json_output: bool) -> int:
             checks = await doctor.diagnose(config, bot)
         finally:
             await bot.session.close()
-    print(doctor.as_json(checks) if json_output else doctor.render(checks), end="\n" if json_output else "")
+    seen = await _seen_groups(config)
+    if json_output:
+        print(doctor.as_json(checks, seen))
+    else:
+        print(doctor.render(checks), end="")
+        if seen:
+            print("groups the bot has been added to (the agents' group goes into desk.agent_chat_id):")
+        for group in seen:
+            print(f"  {group.chat_id}  «{group.title}»  {group.kind}{', topics on' if group.forum else ''}, "
+                  f"the bot: {group.status}, last seen {group.seen_at:%Y-%m-%d %H:%M} UTC")
     return 0 if all(check.status != doctor.FAIL for check in checks) else 1
+
+
+async def _seen_groups(config: Config) -> list:
+    """The groups the bot was added to, as remembered in the database (none if it cannot be read)."""
+    from desk import groups
+    from storage.database import DatabaseError, create_engine, create_sessionmaker
+
+    try:
+        engine = create_engine(config.storage.url, busy_timeout_ms=config.storage.sqlite_busy_timeout_ms)
+    except DatabaseError:
+        return []
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return await groups.seen(session)
+    except Exception:  # not migrated, unreachable: the database check above already says so
+        return []
+    finally:
+        await engine.dispose()
 
 
 async def _report(config: Config, args: argparse.Namespace) -> int:

@@ -5,7 +5,17 @@ from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers import group_desk, pm_admin, pm_coupon, pm_form, pm_members, pm_questions, pm_requests, pm_start
+from bot.handlers import (
+    group_desk,
+    pm_admin,
+    pm_coupon,
+    pm_form,
+    pm_members,
+    pm_questions,
+    pm_requests,
+    pm_start,
+    setup,
+)
 from desk.desk_chat import DeskChat
 
 
@@ -29,5 +39,6 @@ def build_root_router(desk_chat: DeskChat) -> Router:
     # spinner. (A router's own handlers run before its children's, so this is a child of its own.)
     fallback = Router(name="fallback")
     fallback.callback_query.register(unknown_button)
-    root.include_routers(private, group_desk.build_router(desk_chat), fallback)
+    # Setup first: /whoami and /doctor work in any state, and the bot's own membership in groups.
+    root.include_routers(setup.build_router(), private, group_desk.build_router(desk_chat), fallback)
     return root

@@ -163,7 +163,7 @@ async def test_settle_waits_for_every_probe_and_names_what_still_moves(emu: BotA
     async def probe() -> list[str]:
         return list(moving)
 
-    with pytest.raises(AssertionError, match="did not come to rest within 0.2s: 2 things being done"):
+    with pytest.raises(AssertionError, match=r"did not come to rest within 0\.2s: 2 things being done"):
         await emu.settle(probe, timeout=0.2)
     settling = asyncio.create_task(emu.settle(probe, timeout=10))
     await asyncio.sleep(0)

@@ -20,6 +20,7 @@ from aiogram.enums import ChatMemberStatus, ChatType
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import ChatFullInfo, User
 
+from desk.groups import SeenGroup
 from frontdesk.config import Config
 from kb.loader import load_folder
 from storage import migrate
@@ -67,17 +68,20 @@ async def telegram_checks(bot: Bot, config: Config, *, webhook: bool = True) -> 
         return [fail("Bot API", f"cannot reach {config.telegram.api_base}: {error.message}",
                      "check the network, or telegram.api_base")]
     checks = [ok("token", f"accepted: the bot is @{me.username}")]
-    checks += await _desk_checks(bot, config, me)
+    if not config.desk.agent_chat_id:
+        checks.append(fail("agent group", "desk.agent_chat_id is not set",
+                           "add the bot to your agents' group: it posts the group's id there; put it in "
+                           "desk.agent_chat_id"))
+    else:
+        checks += await group_checks(bot, config.desk.agent_chat_id, me)
     if webhook:
         checks.append(await _webhook_check(bot, config))
     return checks
 
 
-async def _desk_checks(bot: Bot, config: Config, me: User) -> list[Check]:
-    chat_id = config.desk.agent_chat_id
-    if not chat_id:
-        return [fail("agent group", "desk.agent_chat_id is not set",
-                     "add the bot to your agents' group: it posts the group's id there; put it in desk.agent_chat_id")]
+async def group_checks(bot: Bot, chat_id: int, me: User) -> list[Check]:
+    """Whether the group `chat_id` can be the agents' desk: a supergroup, the bot an admin with the
+    rights it needs, topics, and the agents' messages readable."""
     try:
         chat = await bot.get_chat(chat_id)
     except TelegramAPIError as error:
@@ -206,6 +210,10 @@ def render(checks: Sequence[Check]) -> str:
     return "\n".join(c.line for c in checks) + f"\n{summary}\n"
 
 
-def as_json(checks: Sequence[Check]) -> str:
-    return json.dumps({"ok": all(c.status != FAIL for c in checks), "checks": [asdict(c) for c in checks]},
-                      ensure_ascii=False)
+def as_json(checks: Sequence[Check], groups: Sequence[SeenGroup] = ()) -> str:
+    return json.dumps({
+        "ok": all(c.status != FAIL for c in checks),
+        "checks": [asdict(c) for c in checks],
+        "groups": [{"id": g.chat_id, "title": g.title, "type": g.kind, "forum": g.forum, "bot": g.status,
+                    "seen_at": g.seen_at.isoformat()} for g in groups],
+    }, ensure_ascii=False)
