@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from datetime import date, datetime, time, timedelta
 from html import escape
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.types import InlineKeyboardMarkup, ReplyParameters
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, InputMediaPhoto, ReplyParameters
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import card_view
+from bot import card_view, report_view
 from bot.callbacks import TicketCB
-from desk import outbox
+from desk import analytics, outbox
 from desk.clock import Clock
 from desk.customers import customer_language, set_blocked
 from desk.desk_chat import DeskChat
+from desk.export import Period
 from desk.sla import SLA
 from desk.tickets import get_ticket
 from frontdesk.config import Config
@@ -261,6 +264,26 @@ class DeskSends:
         await self._send_long(self.desk_chat.id, text, {})
         await self._finish(row)
 
+    async def _weekly_report(self, row: OutboxMessage, ticket: Ticket | None) -> None:
+        """The report of the seven days before the day `until`: an album of its charts with a short text."""
+        zone = self.sla.calendar.tz
+        until = datetime.combine(date.fromisoformat(row.payload["until"]), time(0, 0), zone)
+        async with self.sessionmaker() as session:
+            week = Period(until - timedelta(days=7), until)
+            built = await analytics.build(session, week, zone, self.clock.now())
+        charts = await asyncio.to_thread(report_view.charts, built)  # drawing takes a moment: not on the loop
+        funnel, met = built.funnel, [plan.share_met for plan in built.first_response if plan.share_met is not None]
+        text = _("📊 <b>Weekly report</b> {start} – {end}: {tickets} tickets; first response in time: {met}; "
+                 "deflection: {deflection}; satisfaction: {csat}.").format(
+            start=built.start, end=built.end, tickets=built.tickets,
+            met=_share(sum(met) / len(met) if met else None), deflection=_share(funnel.deflection),
+            csat=_share(built.csat))
+        album = [InputMediaPhoto(media=BufferedInputFile(png, f"report-{index}.png"),
+                                 caption=text if index == 0 else None)
+                 for index, (_title, png) in enumerate(charts)]
+        await self.bot.send_media_group(self.desk_chat.id, album)
+        await self._finish(row)
+
     async def _copy_with_caption(self, chat_id: int, payload: dict, header: str, where: dict,
                                  markup: InlineKeyboardMarkup | None = None):
         """Copy a media message with the header over its caption; a caption that would pass
@@ -342,3 +365,7 @@ class DeskSends:
             markup = builder.as_markup()
         await self.bot.send_message(ticket.customer.telegram_id, text, reply_markup=markup)
         await self._finish(row)
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"

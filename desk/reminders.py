@@ -104,6 +104,23 @@ async def plan_digest(session: AsyncSession, sla: SLA, digest_time: str, now: da
         await _schedule(session, "digest", moment, now)
 
 
+def next_weekly_report(now: datetime, sla: SLA, weekday: int, report_time: str) -> datetime | None:
+    """The next weekly report moment: `report_time` local on ISO `weekday`, after now."""
+    if not report_time:
+        return None
+    hour, minute = (int(part) for part in report_time.split(":"))
+    local = now.astimezone(sla.calendar.tz)
+    day = local.date() + timedelta(days=(weekday - local.isoweekday()) % 7)
+    moment = datetime.combine(day, time(hour, minute), sla.calendar.tz)
+    return moment if moment > now else datetime.combine(day + timedelta(days=7), time(hour, minute), sla.calendar.tz)
+
+
+async def plan_weekly_report(session: AsyncSession, sla: SLA, config: SchedulerConfig, now: datetime) -> None:
+    moment = next_weekly_report(now, sla, config.report_day, config.report_time)
+    if moment is not None:
+        await _schedule(session, "weekly_report", moment, now)
+
+
 async def due(session: AsyncSession, now: datetime) -> list[int]:
     """Ids of pending reminders due by `now`: critical tickets first, then the oldest due."""
     query = (
@@ -135,6 +152,7 @@ async def sweep(sessionmaker: async_sessionmaker[AsyncSession], sla: SLA, config
     done = 0
     async with sessionmaker.begin() as session:
         await plan_digest(session, sla, config.digest_time, now)
+        await plan_weekly_report(session, sla, config, now)
     async with sessionmaker() as session:
         ids = await due(session, now)
     for reminder_id in ids:
@@ -151,6 +169,12 @@ async def _act(session: AsyncSession, reminder: Reminder, sla: SLA, config: Sche
     if reminder.kind == "digest":
         outbox.enqueue(session, "digest", outbox.DESK, now, payload={"at": reminder.due_at.isoformat()})
         await plan_digest(session, sla, config.digest_time, now)
+        return
+    if reminder.kind == "weekly_report":
+        # The seven whole days before the report's day (in the desk's zone).
+        day = reminder.due_at.astimezone(sla.calendar.tz).date()
+        outbox.enqueue(session, "weekly_report", outbox.DESK, now, payload={"until": day.isoformat()})
+        await plan_weekly_report(session, sla, config, now)
         return
     ticket = await ticket_store.get_ticket(session, reminder.ticket_id)
     if ticket is None or ticket.state == "closed":

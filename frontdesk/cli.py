@@ -323,7 +323,7 @@ async def _report(config: Config, args: argparse.Namespace) -> int:
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from desk import reports
+    from desk import analytics
     from storage import migrate
     from storage.database import create_engine, create_sessionmaker
 
@@ -339,10 +339,10 @@ async def _report(config: Config, args: argparse.Namespace) -> int:
     try:
         await migrate.upgrade(engine)
         async with create_sessionmaker(engine)() as session:
-            built = await reports.build(session, period, zone, now)
+            built = await analytics.build(session, period, zone, now)
     finally:
         await engine.dispose()
-    from frontdesk import report as render
+    from bot import report_view as render
 
     print(render.text(built), end="")
     if args.html is not None:

@@ -218,6 +218,10 @@ class SchedulerConfig(Section):
     autoclose_notice_hours: float = Field(default=24.0, ge=0)
     # The daily digest in the agent group, at this local time on working days ("" for none).
     digest_time: str = Field(default="09:30", pattern=r"^(|([01]\d|2[0-3]):[0-5]\d)$")
+    # The weekly report (an album of charts) in the agent group: ISO weekday (1 = Monday) and
+    # local time ("" for none); it covers the seven days before.
+    report_day: int = Field(default=1, ge=1, le=7)
+    report_time: str = Field(default="09:00", pattern=r"^(|([01]\d|2[0-3]):[0-5]\d)$")
 
     @field_validator("autoclose_notice_hours")
     @classmethod

@@ -7,6 +7,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.handlers import (
     group_desk,
+    group_report,
     pm_admin,
     pm_coupon,
     pm_form,
@@ -40,5 +41,6 @@ def build_root_router(desk_chat: DeskChat) -> Router:
     fallback = Router(name="fallback")
     fallback.callback_query.register(unknown_button)
     # Setup first: /whoami and /doctor work in any state, and the bot's own membership in groups.
-    root.include_routers(setup.build_router(), private, group_desk.build_router(desk_chat), fallback)
+    root.include_routers(setup.build_router(), private, group_report.build_router(desk_chat),
+                         group_desk.build_router(desk_chat), fallback)
     return root

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import report_view as render
+from desk.analytics import Timing, build
 from desk.export import Period
-from desk.reports import Timing, build
-from frontdesk import report as render
 from storage import migrate
 from storage.database import create_engine, create_sessionmaker
 from storage.models import Customer, Search, Ticket
