@@ -12,6 +12,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.callback_answers import CallbackAnswersNeverFail
 from bot.handlers import build_root_router
 from bot.i18n import DeskI18nMiddleware
 from bot.middlewares.customer import CustomerMiddleware
@@ -37,6 +38,8 @@ def build_bot(config: Config, metrics: Metrics | None = None) -> Bot:
         private=Rate(limits.private_per_second, 1, 3),
         group=Rate(limits.group_per_minute, 60, max(1, int(limits.group_per_minute))),
     )
+    # Outermost: a callback answer that still fails after the retries never aborts a handler.
+    session.middleware(CallbackAnswersNeverFail())
     session.middleware(SendingMiddleware(pacer, metrics=metrics))
     return Bot(
         token=config.token,

@@ -1,0 +1,114 @@
+"""Issue #17: what a careless customer, a hurried agent and an attacker do from the outside, and
+one update the library cannot parse. Each test is one defect, done the way the person does it."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from world import DESK_CHAT, make_config
+
+FAQ = Path(__file__).resolve().parents[2] / "faq"
+ADMIN = 4242
+
+
+@pytest.fixture
+def config(emu, tmp_path):
+    shutil.copytree(FAQ, tmp_path / "faq")
+    return make_config(emu, tmp_path, desk={"admin_ids": [ADMIN]})
+
+
+@pytest.fixture
+def desk(emu):
+    """A plain agents' group (cards, no topics) with one agent, Ivan."""
+    group = emu.add_group(DESK_CHAT, "Support desk")
+    group.agent = emu.add_user(5001, "Ivan", language_code="en")
+    group.add_member(group.agent, status="administrator")
+    return group
+
+
+def starting(text: str):
+    return lambda m: m.shown_text.startswith(text)
+
+
+async def said(emu, person, text: str, *, since: float, timeout: float = 5.0):
+    """The bot's message to `person` that starts with `text`, sent or edited after `since`."""
+    return await emu.chat(person).wait_for(starting(text), timeout=timeout, since=since)
+
+
+async def until_preview(t, title="VPN does not connect", details="It fails since the morning."):
+    await t.send("/new", expect="New request")
+    step = await t.send(title, expect="What kind of problem")
+    step = await t.press(step, "Question", expect="Describe the problem")
+    step = await t.send(details, expect="Added to the description")
+    step = await t.press(step, "➡️ Continue", expect="How critical")
+    return await t.press(step, "🟡 Normal", expect="Check your request")
+
+
+# --- 1. a name with "<" ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["<3 Anna", "<b>", '<a href="https://evil.example">Bank</a>'])
+async def test_a_name_with_markup_is_greeted_as_written(frontdesk, emu, name):
+    person = emu.add_user(1003, name, language_code="en")
+    since = time.monotonic()
+    await person.send("/start")
+
+    greeting = await said(emu, person, f"Hello, {name}! I am the support desk.", since=since)
+    assert not greeting.entities  # nothing the person typed became a tag or a link
+    assert not [c for c in emu.calls_to("sendMessage") if not c.result_ok]
+
+
+# --- 2. buttons pressed while the bot was down ----------------------------------------------------
+
+
+async def test_buttons_pressed_too_long_ago_still_do_their_work(frontdesk, emu, john, talk):
+    t = talk(john)
+    await t.send("/new", expect="New request")
+    step = await t.send("VPN does not connect", expect="What kind of problem")
+
+    since = time.monotonic()
+    await john.press(step, "Question", too_old=True)
+    step = await said(emu, john, "Describe the problem", since=since)
+    step = await t.send("It fails since the morning.", expect="Added to the description")
+    step = await t.press(step, "➡️ Continue", expect="How critical")
+    preview = await t.press(step, "🟡 Normal", expect="Check your request")
+
+    since = time.monotonic()
+    await john.press(preview, "✅ Send the request", too_old=True)
+    await said(emu, john, "Your request #1 is registered.", since=since)
+    assert emu.message(john, preview.message_id).buttons == []
+    refused = [c for c in emu.calls_to("answerCallbackQuery") if c.error_code == 400]
+    assert len(refused) == 2
+
+
+# --- 3. huge or odd numbers -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", ["t:view:9999999999999999999999999:0", "t:view:²:0",
+                                  "l:all:99999999999999999999", "q:pick:1:99999999999999999999999"])
+async def test_a_button_with_a_huge_number_is_answered_as_out_of_date(frontdesk, emu, john, talk, data):
+    menu = await talk(john).send("/start", expect="Hello")
+
+    press = await john.press_data(menu, data)
+
+    assert (await press.answer()).text == "This button is out of date."
+
+
+async def test_commands_with_huge_or_odd_numbers_get_a_clear_reply(frontdesk, emu, john, talk, desk):
+    async def agent_sends(text, expect):
+        since = time.monotonic()
+        await desk.agent.send(text, chat=desk)
+        await emu.chat(desk).wait_for(lambda m: m.shown_text == expect, since=since)
+
+    await agent_sends("/ticket 9999999999999999999999999",
+                      "There is no ticket #9999999999999999999999999.")
+    await agent_sends("/ticket ²", "Usage: /ticket NUMBER")
+    await agent_sends("/ticket 0", "There is no ticket #0.")
+
+    admin = emu.add_user(ADMIN, "Admin", language_code="en")
+    await talk(admin).send(f"/setplan {'9' * 25} vip",
+                           expect=f"No customer with id {'9' * 25} has written to the bot yet.")
+    await talk(admin).send("/setplan ¹⁰⁰² vip", expect="Usage: /setplan")
