@@ -6,6 +6,7 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
 from bot.handlers import group_desk, pm_admin, pm_coupon, pm_form, pm_members, pm_questions, pm_requests, pm_start
+from bot.middlewares.form_kept import FormKeptMiddleware
 from desk.desk_chat import DeskChat
 
 
@@ -18,6 +19,7 @@ def build_root_router(desk_chat: DeskChat) -> Router:
     private = Router(name="private")
     private.message.filter(F.chat.type == ChatType.PRIVATE)
     private.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    private.message.middleware(FormKeptMiddleware())
     # The coupon's router comes before the form's, whose last handler takes any stale form button.
     private.include_routers(
         pm_start.build_router(), pm_admin.build_router(), pm_coupon.build_router(), pm_form.build_router(),

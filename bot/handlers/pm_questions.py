@@ -22,6 +22,7 @@ from desk.customer_tickets import list_page
 from desk.lifecycle import Actor, Incoming, Refused, customer_writes
 from desk.searches import own_search, record_search, set_outcome
 from desk.tickets import own_ticket
+from desk.visible import shows_nothing
 from frontdesk.config import Config
 from frontdesk.metrics import Metrics
 from kb.base import KnowledgeBase
@@ -33,6 +34,9 @@ MAX_APPEND_CHOICES = 2
 async def question(message: Message, state: FSMContext, kb: KnowledgeBase,
                    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, metrics: Metrics) -> None:
     await state.set_state(None)
+    if shows_nothing(message.text):
+        await not_text(message)
+        return
     result = kb.search(message.text)
     metrics.searches.labels(result.decision).inc()
     async with sessionmaker.begin() as session:
@@ -139,7 +143,8 @@ def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_questions")
     router.message.register(question, StateFilter(None, Ask.question), F.text & ~F.text.startswith("/"))
-    router.message.register(unknown_command, StateFilter(None, Ask.question), F.text.startswith("/"))
+    # In any state: a command is never content (of a question, a form step or a message to a ticket).
+    router.message.register(unknown_command, F.text.startswith("/"))
     router.message.register(not_text, StateFilter(None, Ask.question), ~F.text)
     router.callback_query.register(picked, QuestionCB.filter(F.action == "pick"))
     router.callback_query.register(helped, QuestionCB.filter(F.action == "yes"))

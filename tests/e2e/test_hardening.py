@@ -112,3 +112,58 @@ async def test_commands_with_huge_or_odd_numbers_get_a_clear_reply(frontdesk, em
     await talk(admin).send(f"/setplan {'9' * 25} vip",
                            expect=f"No customer with id {'9' * 25} has written to the bot yet.")
     await talk(admin).send("/setplan ¹⁰⁰² vip", expect="Usage: /setplan")
+
+
+# --- 4. commands inside the form ------------------------------------------------------------------
+
+FORM_KEPT = "Your request form is kept"
+UNKNOWN = "I do not know this command."
+
+
+async def test_a_command_in_the_form_runs_and_is_never_taken_as_content(frontdesk, emu, john, talk):
+    t = talk(john)
+    await t.send("/new", expect="New request")
+    since = time.monotonic()
+    await john.send("/requests")  # from the bot's own menu, at the title step
+    await said(emu, john, "My requests\n\nYou have no requests yet.", since=since)
+    await said(emu, john, FORM_KEPT, since=since)
+
+    since = time.monotonic()
+    await john.send("/queue")  # an agents' command
+    await said(emu, john, UNKNOWN, since=since)
+    await said(emu, john, FORM_KEPT, since=since)
+
+    step = await t.send("VPN does not connect", expect="What kind of problem")
+    step = await t.press(step, "Question", expect="Describe the problem")
+    since = time.monotonic()
+    await john.send("/stats")
+    await said(emu, john, UNKNOWN, since=since)
+    await said(emu, john, FORM_KEPT, since=since)
+    await t.send("It fails since the morning.", expect="Added to the description")
+    step = await t.press(emu.chat(john).last, "➡️ Continue", expect="How critical")
+    preview = await t.press(step, "🟡 Normal", expect="Check your request")
+
+    assert "Title: VPN does not connect" in preview.shown_text
+    assert "Details: It fails since the morning." in preview.shown_text
+    assert "/" not in preview.shown_text.split("Title:")[1]
+
+
+# --- 5. an invisible title ------------------------------------------------------------------------
+
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+EMPTY = "That is empty. Please write it as text."
+
+
+async def test_text_that_shows_nothing_is_empty_everywhere_text_is_asked(frontdesk, emu, john, talk):
+    t = talk(john)
+    await t.send(INVISIBLE, expect="I understand text messages here")
+    await t.send("/new", expect="New request")
+    await t.send(INVISIBLE, expect=EMPTY)
+    step = await t.send(f" {INVISIBLE}VPN does not connect", expect="What kind of problem")
+    step = await t.press(step, "Question", expect="Describe the problem")
+    await t.send(INVISIBLE + " \u3164", expect=EMPTY)
+    await t.send("It fails since the morning.", expect="Added to the description")
+    step = await t.press(emu.chat(john).last, "➡️ Continue", expect="How critical")
+    preview = await t.press(step, "🟡 Normal", expect="Check your request")
+
+    assert "Details: It fails since the morning.\n" in preview.shown_text
