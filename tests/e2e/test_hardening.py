@@ -167,3 +167,23 @@ async def test_text_that_shows_nothing_is_empty_everywhere_text_is_asked(frontde
     preview = await t.press(step, "🟡 Normal", expect="Check your request")
 
     assert "Details: It fails since the morning.\n" in preview.shown_text
+
+
+# --- 7. a list Telegram no longer lets the bot edit -------------------------------------------------
+
+
+@pytest.mark.parametrize("inaccessible", [True, False], ids=["inaccessible", "not-editable"])
+async def test_a_ticket_pressed_on_an_old_list_opens_in_a_new_message(frontdesk, emu, john, talk,
+                                                                     inaccessible):
+    t = talk(john)
+    preview = await until_preview(t)
+    await t.press(preview, "✅ Send the request", expect="is registered")
+    old_list = await t.send("/requests", expect="My requests")
+    emu.age_message(emu.message(john, old_list.message_id), inaccessible=inaccessible)
+
+    since = time.monotonic()
+    await john.press(old_list, "#1 VPN does not connect")
+
+    shown = await said(emu, john, "Request #1: VPN does not connect", since=since)
+    assert shown.message_id > old_list.message_id
+    assert emu.message(john, old_list.message_id).shown_text.startswith("My requests")
