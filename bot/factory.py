@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
@@ -20,6 +19,7 @@ from bot.middlewares.throttle import ThrottleMiddleware
 from bot.middlewares.updates import ProcessedUpdatesMiddleware
 from bot.outbox_worker import OutboxWorker
 from bot.sending import Pacer, Rate, SendingMiddleware
+from bot.update_intake import TolerantSession
 from desk.clock import Clock
 from desk.desk_chat import DeskChat
 from desk.sla import SLA
@@ -30,8 +30,8 @@ from kb.base import KnowledgeBase
 
 def build_bot(config: Config, metrics: Metrics | None = None) -> Bot:
     """A Bot that talks to `telegram.api_base` (Telegram, a self-hosted server, or the emulator)."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base),
-                             timeout=config.telegram.request_timeout)
+    session = TolerantSession(api=TelegramAPIServer.from_base(config.telegram.api_base),
+                              timeout=config.telegram.request_timeout, metrics=metrics)
     limits = config.telegram
     pacer = Pacer(
         overall=Rate(limits.overall_per_second, 1, max(1, int(limits.overall_per_second))),
