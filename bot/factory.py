@@ -76,10 +76,9 @@ def build_dispatcher(
         worker=worker,
         metrics=metrics,
     )
+    ThrottleMiddleware(config.telegram.flood_limit, config.telegram.flood_window, i18n,
+                       config.i18n.default_language, metrics).install(dispatcher)
     dispatcher.update.outer_middleware(ProcessedUpdatesMiddleware(sessionmaker, clock, metrics))
-    dispatcher.message.outer_middleware(
-        ThrottleMiddleware(config.telegram.flood_limit, config.telegram.flood_window, i18n,
-                           config.i18n.default_language))
     customer = CustomerMiddleware(sessionmaker, clock, config.i18n.default_language, config.desk.language)
     for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.edited_message):
         observer.outer_middleware(customer)

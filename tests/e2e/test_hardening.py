@@ -223,3 +223,32 @@ async def test_an_update_aiogram_cannot_parse_is_skipped_and_everyone_else_serve
     assert len(skipped) == 1 and "from.is_bot" in skipped[0].getMessage()
     assert any_mode.app.metrics.registry.get_sample_value("frontdesk_unparsed_updates_total") == 1
     assert bad not in [u["update_id"] for u in emu.world.updates.pending]
+
+
+# --- 9. flood control with Telegram's pace ------------------------------------------------------
+
+
+async def test_a_burst_is_counted_on_arrival_with_telegrams_pace(emu, john, talk, tmp_path):
+    """Telegram's pace (1 message a second to a chat, the default) answers a burst slowly; counted
+    at handling time it never looked like a flood. Here: 5 in 2 s allowed, 40 sent at once."""
+    shutil.copytree(FAQ, tmp_path / "faq")
+    running = Running(make_config(emu, tmp_path, telegram={
+        "private_per_second": 1.0, "flood_limit": 5, "flood_window": 2.0}))
+    await running.start()
+    try:
+        mary = emu.add_user(1003, "Mary", language_code="en")
+        for index in range(40):
+            await john.send(f"spam {index}")
+        await talk(mary).send("/help", expect="How I can help")  # served meanwhile
+
+        def answers():
+            return [m for m in emu.chat(john).bot_messages if m.shown_text.startswith("I did not find")]
+
+        await emu.chat(john).wait_for(lambda _: len(answers()) >= 5, timeout=15)
+        await emu.wait_idle(quiet=1.5, timeout=15)
+        notices = [m for m in emu.chat(john).bot_messages
+                   if m.shown_text == "You are sending messages too fast. I will read on in a few seconds."]
+        assert (len(notices), len(answers())) == (1, 5)
+        assert running.app.metrics.registry.get_sample_value("frontdesk_throttled_messages_total") == 35
+    finally:
+        await running.stop()
