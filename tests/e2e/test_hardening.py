@@ -252,3 +252,21 @@ async def test_a_burst_is_counted_on_arrival_with_telegrams_pace(emu, john, talk
         assert running.app.metrics.registry.get_sample_value("frontdesk_throttled_messages_total") == 35
     finally:
         await running.stop()
+
+
+# --- 8. an album sent as a question -----------------------------------------------------------------
+
+
+async def test_an_album_is_one_question_and_its_caption_is_searched(frontdesk, emu, john):
+    since = time.monotonic()
+    await john.send_album([("photo", None, "I forgot my password"), ("photo", None, None),
+                           ("photo", None, None), ("photo", None, None)])
+    answer = await emu.chat(john).wait_for(lambda m: "reset" in m.shown_text, since=since)
+    await emu.wait_idle(quiet=1.0)
+    assert [m.message_id for m in emu.chat(john).bot_messages if m.changed_at >= since] == [answer.message_id]
+
+    since = time.monotonic()
+    await john.send_album([("photo", None, None)] * 4)
+    notice = await said(emu, john, "I understand text messages here.", since=since)
+    await emu.wait_idle(quiet=1.0)
+    assert [m.message_id for m in emu.chat(john).bot_messages if m.changed_at >= since] == [notice.message_id]
