@@ -270,3 +270,53 @@ async def test_an_album_is_one_question_and_its_caption_is_searched(frontdesk, e
     notice = await said(emu, john, "I understand text messages here.", since=since)
     await emu.wait_idle(quiet=1.0)
     assert [m.message_id for m in emu.chat(john).bot_messages if m.changed_at >= since] == [notice.message_id]
+
+
+# --- 6. long XML-like details on the card ---------------------------------------------------------
+
+
+def log_lines(count: int) -> str:
+    return "\n".join(f'<event id="{n}" level=\'warn\'>disk & "cache" at {n % 97}%</event>'
+                     for n in range(count))
+
+
+async def submit_with_details(t, title, pieces):
+    await t.send("/new", expect="New request")
+    step = await t.send(title, expect="What kind of problem")
+    await t.press(step, "Question", expect="Describe the problem")
+    for piece in pieces:
+        step = await t.send(piece, expect="Added to the description")
+    step = await t.press(step, "➡️ Continue", expect="How critical")
+    preview = await t.press(step, "🟡 Normal", expect="Check your request")
+    done = await t.press(preview, "✅ Send the request", expect="is registered")
+    return int(done.shown_text.split("#")[1].split()[0])
+
+
+@pytest.fixture
+def long_details_config(emu, tmp_path):
+    shutil.copytree(FAQ, tmp_path / "faq")
+    return make_config(emu, tmp_path, form={"details_max_length": 4096})
+
+
+async def test_long_markup_like_details_reach_the_agents_whole(emu, john, talk, desk, long_details_config):
+    running = Running(long_details_config)
+    await running.start()
+    try:
+        t = talk(john)
+        fits = log_lines(50)  # ~2,900 characters, each "<", "&" and quote 4–6 once escaped
+        assert 2800 < len(fits) < 3000
+        number = await submit_with_details(t, "Disk warnings", [fits])
+        card = await emu.chat(desk).wait_for(starting(f"🎫 #{number}"))
+        assert card.text.endswith(fits)
+
+        pieces = [log_lines(40), log_lines(30)]  # two messages, ~4,000 characters: more than a card holds
+        details = "\n\n".join(pieces)
+        number = await submit_with_details(t, "More disk warnings", pieces)
+        card = await emu.chat(desk).wait_for(starting(f"🎫 #{number}"))
+        rest = await emu.chat(desk).wait_for(starting(f"📄 #{number}, the details continued:\n…"))
+        assert card.text.endswith("…") and rest.reply_to_message_id == card.message_id
+        on_card = card.text[card.text.index(details[:40]):-1]
+        continued = rest.text.split(":\n…", 1)[1]
+        assert on_card + continued == details
+    finally:
+        await running.stop()
