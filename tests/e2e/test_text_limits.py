@@ -23,13 +23,20 @@ TEXT_METHODS = {"sendmessage", "editmessagetext", "editmessagecaption", "copymes
                 "createforumtopic", "editforumtopic"}
 
 
-# Any character, with the ones that break markup and measuring drawn often: markup, an emoji
-# outside the BMP (2 UTF-16 units), zero-width characters.
-CHARACTERS = st.one_of(st.characters(exclude_categories=("Cs",)), st.sampled_from(list("<>&\"'😀\u200b\ufeff")))
+# Any text, with what breaks markup and measuring mixed in as whole pieces: markup a person types,
+# an emoji outside the BMP (2 UTF-16 units), zero-width characters.
+NASTY = st.sampled_from(["<", ">", "&", '"', "'", "<3", "<b>", "</i>", "&amp;", "&#x27;", '<a href="x">',
+                         "😀", "\u200b", "\ufeff", "\n"])
+PIECES = st.one_of(NASTY, st.text(st.characters(exclude_categories=("Cs",)), max_size=8))
 
 
 def text(max_size: int, *, min_size: int = 1):
-    return st.text(CHARACTERS, min_size=min_size, max_size=max_size)
+    """Text of `min_size`..`max_size` characters made of PIECES."""
+    pieces = st.lists(PIECES, min_size=1, max_size=max(1, max_size // 2)).map("".join)
+    if min_size > 16:  # long texts: a repeated piece stretches to the size wanted
+        pieces = st.tuples(pieces, st.integers(min_size, max_size)).map(
+            lambda pair: (pair[0] * (pair[1] // max(1, len(pair[0])) + 1))[:pair[1]])
+    return pieces.filter(lambda s: min_size <= len(s) <= max_size)
 
 
 def typed(max_size: int, *, not_starting: tuple[str, ...] = ()):
@@ -66,7 +73,7 @@ def containing(text):
     return lambda m: text in m.shown_text
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(name=text(64), title=typed(120), details=typed(3000),
        answer=typed(4000, not_starting=("!",)))
