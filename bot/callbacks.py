@@ -1,6 +1,18 @@
-"""Typed callback data: short prefixes, parsed and checked before anything is done."""
+"""Typed callback data: short prefixes, parsed and checked before anything is done.
+
+Every number is bounded to what the database holds: data forged with a huge number does not
+match the factory (the fallback answers "out of date") and never reaches a query.
+"""
+
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+from desk.numbers import ROW_ID_MAX
+
+#: A row id or a small count in callback data.
+Number = Annotated[int, Field(ge=0, le=ROW_ID_MAX)]
 
 
 class MenuCB(CallbackData, prefix="m"):
@@ -26,8 +38,8 @@ class QuestionCB(CallbackData, prefix="q"):
     """A button under a FAQ answer or suggestion: helped, not helped, pick N, open a request."""
 
     action: str
-    search: int
-    pick: int = 0
+    search: Number
+    pick: Number = 0
 
 
 class TicketCB(CallbackData, prefix="t"):
@@ -38,19 +50,19 @@ class TicketCB(CallbackData, prefix="t"):
     """
 
     action: str
-    ticket: int
-    value: int = 0
+    ticket: Number
+    value: Number = 0
 
 
 class ListCB(CallbackData, prefix="l"):
     """The customer's list of requests: which ones ("open", "waiting", "closed", "all") and a page."""
 
     show: str
-    page: int = 0
+    page: Number = 0
 
 
 class CardCB(CallbackData, prefix="c"):
     """A button on a ticket card in the agent group."""
 
     action: str
-    ticket: int
+    ticket: Number

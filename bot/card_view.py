@@ -11,11 +11,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import CardCB
 from bot.form_view import criticality_label, kind_label, local_time
+from bot.telegram_text import MESSAGE_LIMIT, cut, shown_length
 from desk.sla import SLA
 from frontdesk.config import Config
 from storage.models import Ticket
 
-CARD_LIMIT = 4096
 TOPIC_NAME_LIMIT = 128
 CRITICALITY_MARK = {"low": "🟢", "normal": "🟡", "high": "🟠", "critical": "🔴"}
 
@@ -55,7 +55,18 @@ def _due_line(label: str, due: datetime | None, done: datetime | None, sla: SLA,
 
 
 def card_text(ticket: Ticket, config: Config, sla: SLA, now: datetime) -> str:
-    """Every field of the ticket, safe HTML, within Telegram's message limit."""
+    """Every field of the ticket, safe HTML, within Telegram's message limit; details that do not
+    fit end in "…" (their rest: `details_rest`)."""
+    head = _head(ticket, config, sla, now)
+    shown, rest = _details_parts(ticket, head)
+    if not shown:
+        return head
+    more = "…" if rest else ""
+    return f"{head}\n\n<blockquote>{escape(shown)}{more}</blockquote>"
+
+
+def _head(ticket: Ticket, config: Config, sla: SLA, now: datetime) -> str:
+    """The card without the details."""
     language = config.desk.language
     customer = ticket.customer
     who = escape(customer.first_name or "—")
@@ -95,12 +106,26 @@ def card_text(ticket: Ticket, config: Config, sla: SLA, now: datetime) -> str:
             value=", ".join(f"{kind_label(kind)}: {count}" for kind, count in counts.items())))
     if ticket.rating:
         lines.append(_("Rating: {stars}").format(stars="★" * ticket.rating + "☆" * (5 - ticket.rating)))
-    head = "\n".join(lines)
-    details = escape(ticket.details or "")
-    room = CARD_LIMIT - len(head) - 40
-    if len(details) > room:
-        details = details[: max(room, 0)] + "…"
-    return f"{head}\n\n<blockquote>{details}</blockquote>" if details else head
+    return "\n".join(lines)
+
+
+def _details_parts(ticket: Ticket, head: str) -> tuple[str, str]:
+    """The details as far as they fit the card after `head` (measured as Telegram measures),
+    and the rest, which goes to the ticket's thread after the card."""
+    # "\n\n" before the quote, and "…" when cut.
+    room = MESSAGE_LIMIT - shown_length(head) - 3
+    return cut(ticket.details or "", max(room, 0))
+
+
+def details_rest(ticket: Ticket, config: Config, sla: SLA, now: datetime) -> str:
+    """The part of the details the card cannot hold ("" when it holds them all)."""
+    return _details_parts(ticket, _head(ticket, config, sla, now))[1]
+
+
+def details_continued(ticket: Ticket, rest: str) -> str:
+    """The message after the card with the rest of the details, safe HTML (may need splitting)."""
+    return _("📄 #{number}, the details continued:").format(number=ticket.id) + \
+        f"\n<blockquote>…{escape(rest)}</blockquote>"
 
 
 def card_buttons(ticket: Ticket) -> InlineKeyboardMarkup | None:

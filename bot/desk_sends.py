@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import card_view, report_view
 from bot.callbacks import TicketCB
+from bot.telegram_text import CAPTION_LIMIT, shown_length
 from desk import analytics, outbox
 from desk.clock import Clock
 from desk.customers import customer_language, set_blocked
@@ -29,7 +30,6 @@ from kb.html_split import split_html
 from storage.models import OutboxMessage, Ticket, TicketMessage
 
 log = logging.getLogger(__name__)
-CAPTION_LIMIT = 1024
 
 SEND_FILE = {
     "photo": "send_photo", "document": "send_document", "video": "send_video", "voice": "send_voice",
@@ -152,9 +152,16 @@ class DeskSends:
             return await send(self.desk_chat.id, self._where(ticket))
 
     async def _ticket_card(self, row: OutboxMessage, ticket: Ticket) -> None:
-        """The card, then each attachment of the request; how many files went out is saved after
-        each, so a retry (after a crash or a failed send) goes on from the next file."""
+        """The card, then the details the card cannot hold, then each attachment of the request;
+        progress is saved after each part, so a retry (after a crash or a failed send) goes on from
+        the next one."""
         await self._ensure_card(ticket)
+        rest = card_view.details_rest(ticket, self.config, self.sla, self.clock.now())
+        if rest and not row.payload.get("details_sent"):
+            # Agents never lose part of what a customer wrote: what the card cannot hold follows it.
+            text = card_view.details_continued(ticket, rest)
+            await self._to_ticket_thread(ticket, lambda chat, where: self._send_long(chat, text, where))
+            await self._save_progress(row, details_sent=True)
         files = [a for message in ticket.messages[:1] for a in message.attachments]
         done = int(row.payload.get("files_sent", 0))
         for attachment in files[done:]:
@@ -163,11 +170,15 @@ class DeskSends:
                 ticket, lambda chat, where, a=attachment, m=method: m(chat, a.file_id, **where),
             )
             done += 1
-            async with self.sessionmaker.begin() as session:
-                fresh = await session.get(OutboxMessage, row.id)
-                fresh.payload = {**fresh.payload, "files_sent": done}
-            row.payload = {**row.payload, "files_sent": done}
+            await self._save_progress(row, files_sent=done)
         await self._finish(row)
+
+    async def _save_progress(self, row: OutboxMessage, **progress) -> None:
+        """Keep in the row's payload how far its sending got (read again on a retry)."""
+        async with self.sessionmaker.begin() as session:
+            fresh = await session.get(OutboxMessage, row.id)
+            fresh.payload = {**fresh.payload, **progress}
+        row.payload = {**row.payload, **progress}
 
     async def _card_refresh(self, row: OutboxMessage, ticket: Ticket) -> None:
         if ticket.card_message_id is None or ticket.card_chat_id != self.desk_chat.id:
@@ -289,7 +300,7 @@ class DeskSends:
         """Copy a media message with the header over its caption; a caption that would pass
         Telegram's 1024 characters moves into a text message after the file."""
         caption = f"{header}\n{payload.get('html', '')}".strip()
-        if len(caption) <= CAPTION_LIMIT:
+        if shown_length(caption) <= CAPTION_LIMIT:
             return await self.bot.copy_message(chat_id, payload["from_chat_id"], payload["message_id"],
                                                caption=caption, reply_markup=markup, **where)
         sent = await self.bot.copy_message(chat_id, payload["from_chat_id"], payload["message_id"],

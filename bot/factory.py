@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
@@ -12,6 +11,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.callback_answers import CallbackAnswersNeverFail
 from bot.handlers import build_root_router
 from bot.i18n import DeskI18nMiddleware
 from bot.middlewares.customer import CustomerMiddleware
@@ -19,6 +19,7 @@ from bot.middlewares.throttle import ThrottleMiddleware
 from bot.middlewares.updates import ProcessedUpdatesMiddleware
 from bot.outbox_worker import OutboxWorker
 from bot.sending import Pacer, Rate, SendingMiddleware
+from bot.update_intake import TolerantSession
 from desk.clock import Clock
 from desk.desk_chat import DeskChat
 from desk.sla import SLA
@@ -29,14 +30,16 @@ from kb.base import KnowledgeBase
 
 def build_bot(config: Config, metrics: Metrics | None = None) -> Bot:
     """A Bot that talks to `telegram.api_base` (Telegram, a self-hosted server, or the emulator)."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base),
-                             timeout=config.telegram.request_timeout)
+    session = TolerantSession(api=TelegramAPIServer.from_base(config.telegram.api_base),
+                              timeout=config.telegram.request_timeout, metrics=metrics)
     limits = config.telegram
     pacer = Pacer(
         overall=Rate(limits.overall_per_second, 1, max(1, int(limits.overall_per_second))),
         private=Rate(limits.private_per_second, 1, 3),
         group=Rate(limits.group_per_minute, 60, max(1, int(limits.group_per_minute))),
     )
+    # Outermost: a callback answer that still fails after the retries never aborts a handler.
+    session.middleware(CallbackAnswersNeverFail())
     session.middleware(SendingMiddleware(pacer, metrics=metrics))
     return Bot(
         token=config.token,
@@ -73,10 +76,9 @@ def build_dispatcher(
         worker=worker,
         metrics=metrics,
     )
+    ThrottleMiddleware(config.telegram.flood_limit, config.telegram.flood_window, i18n,
+                       config.i18n.default_language, metrics).install(dispatcher)
     dispatcher.update.outer_middleware(ProcessedUpdatesMiddleware(sessionmaker, clock, metrics))
-    dispatcher.message.outer_middleware(
-        ThrottleMiddleware(config.telegram.flood_limit, config.telegram.flood_window, i18n,
-                           config.i18n.default_language))
     customer = CustomerMiddleware(sessionmaker, clock, config.i18n.default_language, config.desk.language)
     for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.edited_message,
                      dispatcher.my_chat_member):

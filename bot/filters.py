@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aiogram import F
 from aiogram.filters import Filter
 from aiogram.types import TelegramObject, User
 
@@ -13,3 +14,8 @@ class IsAdmin(Filter):
 
     async def __call__(self, event: TelegramObject, config: Config, event_from_user: User | None = None) -> bool:
         return event_from_user is not None and event_from_user.id in config.desk.admin_ids
+
+
+#: A message that is not a command: form steps and writing modes take only these as content, so
+#: a command typed there runs (or is refused as unknown) instead of becoming part of a request.
+NOT_A_COMMAND = ~F.text.startswith("/")

@@ -11,13 +11,13 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_datetime
 
 from bot.callbacks import FormCB
+from bot.telegram_text import MESSAGE_LIMIT, cut, shown_length
 from desk.forms import CRITICALITY, DETAILS, TITLE, TYPE, Draft
 from desk.sla import SLA
 from frontdesk.config import FormConfig
 from storage.models import Ticket
 
 # Telegram's limit for a message, counted on the text as shown; HTML tags are not counted by it.
-PREVIEW_LIMIT = 4096
 
 
 def criticality_label(key: str) -> str:
@@ -140,10 +140,12 @@ def preview(config: FormConfig, draft: Draft, language: str) -> tuple[str, Inlin
     if draft.coupon:
         lines.append(_("<b>Coupon:</b> {code} — a special request").format(code=escape(draft.coupon)))
     lines += ["", _("After sending, the text cannot be changed, but you can add messages to the request.")]
-    # Everything else first: the details get what is left of Telegram's 4096 characters.
-    room = PREVIEW_LIMIT - len("\n".join(lines)) - 40
-    details = draft.details if len(draft.details) <= room else draft.details[: max(room, 0)] + "…"
-    lines[details_at] = _("<b>Details:</b> {value}").format(value=escape(details) if details else "—")
+    # Everything else first: the details get what is left of the message, measured as Telegram does
+    # (the ticket keeps them whole; "…" says the preview shows a part).
+    label = _("<b>Details:</b> {value}")
+    room = MESSAGE_LIMIT - shown_length("\n".join(lines)) - shown_length(label.format(value="")) - 1
+    details, rest = cut(draft.details, max(room, 0))
+    lines[details_at] = label.format(value=escape(details) + ("…" if rest else "") if details else "—")
 
     builder = InlineKeyboardBuilder()
     builder.button(text=_("✅ Send the request"), callback_data=FormCB(action="submit", form=draft.form_id))

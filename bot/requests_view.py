@@ -12,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import ListCB, MenuCB, TicketCB
 from bot.form_view import criticality_label, local_time
+from bot.telegram_text import MESSAGE_LIMIT, shown_length
 from desk.customer_tickets import (
     CLOSED,
     FILTERS,
@@ -27,7 +28,6 @@ from desk.sla import SLA
 from frontdesk.config import DeskConfig
 from storage.models import Ticket, TicketMessage
 
-MESSAGE_LIMIT = 4096
 # One message of the discussion is cut to this many characters, so several fit in the view.
 ENTRY_LIMIT = 1000
 BUTTON_TITLE_LIMIT = 40
@@ -154,13 +154,13 @@ def ticket_text(ticket: Ticket, desk: DeskConfig, sla: SLA, language: str) -> st
     messages = discussion(ticket)
     entries: list[str] = []
     # Room for the header, the separators and the "earlier messages" line.
-    room = MESSAGE_LIMIT - len(header) - 120
+    room = MESSAGE_LIMIT - shown_length(header) - 120
     for message in reversed(messages):
         entry = _entry(message, desk, sla, language)
-        if len(entry) + 2 > room:
+        if shown_length(entry) + 2 > room:
             break
         entries.append(entry)
-        room -= len(entry) + 2
+        room -= shown_length(entry) + 2
     entries.reverse()
     parts = [header]
     hidden = len(messages) - len(entries)

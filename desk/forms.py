@@ -10,6 +10,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from desk.visible import shows_nothing
 from frontdesk.config import FormConfig
 
 CRITICALITIES = ("low", "normal", "high", "critical")
@@ -77,9 +78,10 @@ class FormInputError(ValueError):
 
 
 def clean_text(text: str | None, limit: int) -> str:
-    """The answer stripped; FormInputError("empty") or ("too_long", limit, actual)."""
+    """The answer stripped; FormInputError("empty") (also for text that shows nothing) or
+    ("too_long", limit, actual)."""
     value = (text or "").strip()
-    if not value:
+    if shows_nothing(value):
         raise FormInputError("empty")
     if len(value) > limit:
         raise FormInputError("too_long", limit, len(value))
@@ -136,15 +138,17 @@ def add_attachment(config: FormConfig, draft: Draft, attachment: AttachmentDraft
     draft.attachments.append(attachment)
 
 
-def add_details(config: FormConfig, draft: Draft, text: str) -> None:
-    """Append a piece of the description (several messages make one text)."""
+def add_details(config: FormConfig, draft: Draft, text: str) -> bool:
+    """Append a piece of the description (several messages make one text); False when the
+    piece shows nothing (an attachment without a caption, or only invisible characters)."""
     piece = (text or "").strip()
-    if not piece:
-        return
+    if shows_nothing(piece):
+        return False
     combined = f"{draft.details}\n\n{piece}" if draft.details else piece
     if len(combined) > config.details_max_length:
         raise FormInputError("too_long", config.details_max_length, len(combined))
     draft.details = combined
+    return True
 
 
 def missing_for_submit(config: FormConfig, draft: Draft) -> list[str]:

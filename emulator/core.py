@@ -183,6 +183,18 @@ class BotAPIEmulator:
         topic.deleted = True
         self.world.notify()
 
+    def age_message(self, message: Message, *, inaccessible: bool = False) -> None:
+        """Make a message old: the bot can no longer edit it (400 "message can't be edited");
+        with ``inaccessible``, buttons pressed on it send an InaccessibleMessage (date 0)."""
+        message.editable = False
+        if inaccessible:
+            message.accessible = False
+
+    def push_update(self, kind: str, payload: Any) -> int:
+        """Queue a raw update ``{"update_id": N, kind: payload}`` exactly as given (for one a
+        bot's library cannot parse, as after a Bot API release); returns its update_id."""
+        return self.world.updates.push(kind, payload)["update_id"]
+
     async def redeliver(self, update_id: int) -> None:
         """Queue an already delivered update again, with the same update_id."""
         self.world.updates.requeue(self.world.updates.history[update_id])

@@ -250,8 +250,13 @@ class Person:
 
     # --- buttons ------------------------------------------------------------------------
 
-    async def press(self, message: Message, button_text: str) -> CallbackPress:
-        """Press the inline button with this text (exact, or a unique substring)."""
+    async def press(self, message: Message, button_text: str, *, too_old: bool = False
+                    ) -> CallbackPress:
+        """Press the inline button with this text (exact, or a unique substring).
+
+        ``too_old``: the press waited (the bot was down) until Telegram no longer lets the bot
+        answer it; answerCallbackQuery then gets 400 "query is too old".
+        """
         buttons = message.inline_buttons()
         matches = [b for b in buttons if b.get("text") == button_text] or \
             [b for b in buttons if button_text in str(b.get("text"))]
@@ -263,16 +268,18 @@ class Person:
         if data is None:
             raise ButtonNotFound(f"button {matches[0].get('text')!r} has no callback_data "
                                  f"(it is {sorted(matches[0])})")
-        return await self.press_data(message, data)
+        return await self.press_data(message, data, too_old=too_old)
 
-    async def press_data(self, message: Message, data: str) -> CallbackPress:
+    async def press_data(self, message: Message, data: str, *, too_old: bool = False
+                         ) -> CallbackPress:
         """Send a callback query with arbitrary ``data`` (for forged-button tests)."""
         chat = self.world.chats[message.chat_id]
-        query_id = self.world.new_query_id(self.user, chat.id, message.message_id)
+        query_id = self.world.new_query_id(self.user, chat.id, message.message_id,
+                                           too_old=too_old)
         update = self.world.updates.push("callback_query", {
             "id": query_id, "from": user_json(self.user),
             "chat_instance": str(abs(hash((chat.id, self.id)))),
-            "message": self.world.message_json(message), "data": data,
+            "message": self.world.callback_message_json(message), "data": data,
         })
         return CallbackPress(self.world, query_id, update["update_id"], data)
 

@@ -32,6 +32,7 @@ BLOCKED = "Forbidden: bot was blocked by the user"
 MIGRATED = "Bad Request: group chat was upgraded to a supergroup chat"
 WRONG_FILE = "Bad Request: wrong file identifier/HTTP URL specified"
 INVALID_FILE_ID = "Bad Request: invalid file_id"
+CANT_EDIT = "Bad Request: message can't be edited"
 QUERY_TOO_OLD = (
     "Bad Request: query is too old and response timeout expired or query ID is invalid"
 )

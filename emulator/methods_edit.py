@@ -18,8 +18,8 @@ def _editable(world: World, p: Params) -> Message:
                                    "by the emulator")
     chat = world.chat_for_bot(p.get("chat_id"))
     message = world.live_message(chat, p.get("message_id"), errors.EDIT_NOT_FOUND)
-    if not message.from_bot:
-        raise ApiError.bad_request("Bad Request: message can't be edited")
+    if not message.from_bot or not message.editable:
+        raise ApiError.bad_request(errors.CANT_EDIT)
     return message
 
 

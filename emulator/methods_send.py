@@ -35,7 +35,8 @@ def render(world: World, raw: Any, parse_mode: Any, entities: Any, *, limit: int
         text, parsed = raw, list(entities or [])
     if empty and not text.strip():
         raise ApiError.bad_request(empty)
-    if len(text) > limit:
+    # Telegram counts the text after entity parsing, in UTF-16 code units.
+    if markup.utf16_len(text) > limit:
         raise ApiError.bad_request(too_long)
     return text, parsed or None
 

@@ -87,6 +87,11 @@ class Message:
     edit_date: int | None = None
     deleted: bool = False
     from_bot: bool = False
+    #: False once the message is too old for the bot to edit ("message can't be edited").
+    editable: bool = True
+    #: False once Telegram no longer shows it to the bot: callback queries from it carry an
+    #: InaccessibleMessage (chat, message_id, date 0) instead of the message.
+    accessible: bool = True
     #: Extra API fields merged verbatim (service messages, forward_origin, contact, ...).
     extra: dict[str, Any] = field(default_factory=dict)
     #: Monotonic time of the last change (creation or edit); used by ``wait_for``.

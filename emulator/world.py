@@ -17,7 +17,7 @@ from typing import Any
 from emulator import errors
 from emulator.errors import ApiError, Fault, FloodLimiter
 from emulator.media import file_ids_of, media_object
-from emulator.serialize import message_json
+from emulator.serialize import chat_json, message_json
 from emulator.state import ApiCall, CallbackAnswer, Chat, Message, StoredFile, User
 from emulator.updates import UpdateQueue, Webhook
 
@@ -124,6 +124,13 @@ class World:
         """The API Message object of a stored message."""
         return message_json(message, self.chats[message.chat_id], self.users)
 
+    def callback_message_json(self, message: Message) -> dict[str, Any]:
+        """The ``message`` field of a callback query: the message, or an InaccessibleMessage."""
+        if message.accessible:
+            return self.message_json(message)
+        return {"chat": chat_json(self.chats[message.chat_id], self.users),
+                "message_id": message.message_id, "date": 0}
+
     def push_message_update(self, message: Message, kind: str = "message") -> dict[str, Any]:
         """Queue a ``message`` (or ``edited_message``) update for ``message``."""
         return self.updates.push(kind, self.message_json(message))
@@ -154,10 +161,13 @@ class World:
 
     # --- callback queries ----------------------------------------------------------------
 
-    def new_query_id(self, user: User, chat_id: int | None, message_id: int | None) -> str:
-        """Open a callback query the bot may answer once."""
+    def new_query_id(self, user: User, chat_id: int | None, message_id: int | None,
+                     *, too_old: bool = False) -> str:
+        """Open a callback query the bot may answer once (``too_old``: one it can no longer
+        answer, as after the bot was down: answerCallbackQuery gets 400 "query is too old")."""
         query_id = str(secrets.randbits(63))
-        self.open_queries[query_id] = (user.id, chat_id, message_id)
+        if not too_old:
+            self.open_queries[query_id] = (user.id, chat_id, message_id)
         return query_id
 
     def answer_query(self, answer: CallbackAnswer) -> None:

@@ -192,15 +192,16 @@ class Frontdesk:
         answer (not in the background), so an update this process could not handle is sent again
         by Telegram; redeliveries are recognised by their update id. Several processes may serve
         one URL behind a load balancer; stopping one leaves the webhook in place for the others."""
-        from aiogram.webhook.aiohttp_server import SimpleRequestHandler
         from aiohttp import web
+
+        from bot.update_intake import TolerantRequestHandler
 
         telegram = self.config.telegram
         secret = telegram.webhook_secret.get_secret_value()
         path = urlsplit(telegram.webhook_url).path or "/"
         app = web.Application()
-        SimpleRequestHandler(self.dispatcher, self.bot, handle_in_background=False,
-                             secret_token=secret).register(app, path=path)
+        TolerantRequestHandler(self.dispatcher, self.bot, handle_in_background=False, secret_token=secret,
+                               metrics=self.metrics).register(app, path=path)
         host, port = telegram.webhook_listen.rsplit(":", 1)
         self._web = web.AppRunner(app)
         await self._web.setup()

@@ -29,6 +29,10 @@ class Metrics:
         self.retries = Counter("frontdesk_api_retries_total", "Bot API calls retried, by reason", ["reason"],
                                registry=self.registry)
         self.backlog = Gauge("frontdesk_outbox_due", "Outbox rows due and not sent yet", registry=self.registry)
+        self.unparsed = Counter("frontdesk_unparsed_updates_total",
+                                "Updates skipped because the library could not parse them", registry=self.registry)
+        self.throttled = Counter("frontdesk_throttled_messages_total",
+                                 "Messages dropped because their sender was flooding", registry=self.registry)
         self.reminders = Counter("frontdesk_reminders_total", "Scheduler reminders done", registry=self.registry)
 
     def render(self) -> bytes:

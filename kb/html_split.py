@@ -1,4 +1,4 @@
-"""Splitting Telegram HTML into messages of at most 4096 characters without breaking markup.
+"""Splitting Telegram HTML into messages of at most 4096 UTF-16 code units without breaking markup.
 
 Breaks go, by preference, between paragraphs, then between lines, then between words, and only as
 a last resort inside a word. Tags open at a break are closed at the end of one chunk and opened
@@ -14,6 +14,21 @@ TELEGRAM_LIMIT = 4096
 _ATOM = re.compile(r"<[^>]*>|&#?\w+;|\n{2,}|\n|[ \t]+|[^<&\s]+|.", re.S)
 _TAG = re.compile(r"<(/?)(\w+)")
 _EMPTY_PAIR = re.compile(r"<(\w+)[^>]*>(\s*)</\1>")
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, as Telegram counts (an emoji outside the BMP is 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def utf16_prefix(text: str, units: int) -> str:
+    """The longest start of `text` within `units` UTF-16 code units (never half a character)."""
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > units:
+            return text[:index]
+    return text
 
 
 def _apply(stack: list[str], atom: str) -> list[str]:
@@ -38,9 +53,9 @@ def _break_at(atoms: list[str], limit: int) -> int | None:
     """Index of the atom to break at: a paragraph, else a line, else a word break; None if none."""
     floor = limit // 4  # a break this early would leave a near-empty chunk; try a finer one
     for kind in ("\n\n", "\n", " "):
-        offset = sum(len(a) for a in atoms)
+        offset = sum(utf16_len(a) for a in atoms)
         for index in range(len(atoms) - 1, 0, -1):
-            offset -= len(atoms[index])
+            offset -= utf16_len(atoms[index])
             if offset < floor:
                 break
             atom = atoms[index]
@@ -66,9 +81,10 @@ def _finish(start: list[str], atoms: list[str]) -> tuple[str, list[str]]:
 
 
 def split_html(html: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """Cut well-formed HTML into non-empty chunks of at most `limit` characters each."""
+    """Cut well-formed HTML into non-empty chunks of at most `limit` UTF-16 code units each
+    (Telegram's unit; the markup counts too, so what Telegram shows is never longer)."""
     html = html.strip()
-    if len(html) <= limit:
+    if utf16_len(html) <= limit:
         return [html] if html else []
     atoms = _ATOM.findall(html)
     chunks: list[str] = []
@@ -80,10 +96,10 @@ def split_html(html: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     while i < len(atoms):
         atom = atoms[i]
         after = _apply(stack, atom)
-        room = limit - len("".join(start)) - used - len(_closing(after))
-        if len(atom) <= room:
+        room = limit - utf16_len("".join(start)) - used - utf16_len(_closing(after))
+        if utf16_len(atom) <= room:
             current.append(atom)
-            used += len(atom)
+            used += utf16_len(atom)
             stack = after
             i += 1
             continue
@@ -91,11 +107,12 @@ def split_html(html: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
         if cut is not None:
             done, rest = current[:cut], current[cut + 1 :]
         else:
-            fits = limit - len("".join(start)) - used - len(_closing(stack))
+            fits = limit - utf16_len("".join(start)) - used - utf16_len(_closing(stack))
             if not _TAG.match(atom) and not atom.startswith("&") and fits > 0:
                 # A word longer than the room left: cut it.
-                current.append(atom[:fits])
-                atoms[i] = atom[fits:]
+                piece = utf16_prefix(atom, fits)
+                current.append(piece)
+                atoms[i] = atom[len(piece):]
             elif not current:
                 # Not even one atom fits beside the reopened tags: take it anyway to move on.
                 current.append(atom)
@@ -109,7 +126,7 @@ def split_html(html: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
         stack = start
         for kept in current:
             stack = _apply(stack, kept)
-        used = sum(len(a) for a in current)
+        used = sum(utf16_len(a) for a in current)
     html_chunk, _ = _finish(start, current)
     if html_chunk:
         chunks.append(html_chunk)

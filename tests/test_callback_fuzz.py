@@ -5,11 +5,13 @@ which presses such buttons in the running bot."""
 
 from __future__ import annotations
 
+import pytest
 from aiogram.filters.callback_data import CallbackData
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.callbacks import CardCB, FormCB, LangCB, ListCB, MenuCB, QuestionCB, TicketCB
+from desk.numbers import ROW_ID_MAX
 
 FACTORIES: list[type[CallbackData]] = [CardCB, FormCB, LangCB, ListCB, MenuCB, QuestionCB, TicketCB]
 PIECES = st.sampled_from(["t", "c", "f", "q", "l", "m", "lang", "view", "rate", "take", "1", "-1", "999999999999",
@@ -34,8 +36,17 @@ def test_any_callback_data_parses_or_is_refused(data):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(["view", "reply", "close", "rate"]), st.integers(-2**31, 2**31), st.integers(-10, 10))
+@given(st.sampled_from(["view", "reply", "close", "rate"]), st.integers(0, ROW_ID_MAX), st.integers(0, 10))
 def test_ticket_buttons_round_trip(action, ticket, value):
     packed = TicketCB(action=action, ticket=ticket, value=value).pack()
     assert len(packed.encode()) <= 64
     assert TicketCB.unpack(packed) == TicketCB(action=action, ticket=ticket, value=value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.integers(max_value=-1), st.integers(min_value=ROW_ID_MAX + 1)))
+def test_numbers_the_database_cannot_hold_are_refused(number):
+    for data in (f"t:view:{number}:0", f"c:take:{number}", f"q:pick:{number}:0", f"l:all:{number}"):
+        if len(data.encode()) <= 64:
+            with pytest.raises(ValueError):
+                next(f for f in FACTORIES if data.startswith(f.__prefix__ + ":")).unpack(data)

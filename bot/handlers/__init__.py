@@ -17,6 +17,7 @@ from bot.handlers import (
     pm_start,
     setup,
 )
+from bot.middlewares.form_kept import FormKeptMiddleware
 from desk.desk_chat import DeskChat
 
 
@@ -29,6 +30,7 @@ def build_root_router(desk_chat: DeskChat) -> Router:
     private = Router(name="private")
     private.message.filter(F.chat.type == ChatType.PRIVATE)
     private.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    private.message.middleware(FormKeptMiddleware())
     # The coupon's router comes before the form's, whose last handler takes any stale form button.
     private.include_routers(
         pm_start.build_router(), pm_admin.build_router(), pm_coupon.build_router(), pm_form.build_router(),

@@ -24,6 +24,7 @@ from desk import lifecycle
 from desk.clock import Clock
 from desk.desk_chat import DeskChat
 from desk.lifecycle import Actor, Incoming, Refused
+from desk.numbers import NotANumber, parse_id
 from desk.sla import SLA
 from desk.tickets import by_desk_message, by_topic, get_ticket
 from frontdesk.config import Config
@@ -169,13 +170,17 @@ async def queue_command(message: Message, sessionmaker: async_sessionmaker[Async
 
 async def ticket_command(message: Message, command: CommandObject, sessionmaker: async_sessionmaker[AsyncSession],
                          clock: Clock, config: Config, sla: SLA) -> None:
-    number = (command.args or "").strip().lstrip("#")
-    if not number.isdigit():
+    written = (command.args or "").strip()
+    try:
+        number = parse_id(written)
+    except NotANumber:
         await message.reply(_("Usage: /ticket NUMBER"))
         return
-    async with sessionmaker() as session:
-        text = await desk_view.ticket_text(session, int(number), clock.now(), config, sla)
-    await message.reply(text or _("There is no ticket #{number}.").format(number=escape(number)))
+    text = None
+    if number is not None:
+        async with sessionmaker() as session:
+            text = await desk_view.ticket_text(session, number, clock.now(), config, sla)
+    await message.reply(text or _("There is no ticket #{number}.").format(number=escape(written.lstrip("#"))))
 
 
 async def find_command(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.filters import IsAdmin
 from desk.customers import set_customer_plan
+from desk.numbers import BIGINT_MAX, NotANumber, parse_id
 from desk.sla import SLA
 from kb.base import KnowledgeBase
 
@@ -37,17 +38,23 @@ async def set_plan(message: Message, command: CommandObject, sla: SLA,
     """`/setplan TELEGRAM_ID PLAN`: the customer's SLA plan for the tickets they open from now on."""
     parts = (command.args or "").split()
     plans = ", ".join(sorted(sla.config.plans))
-    if len(parts) != 2 or not parts[0].isdigit():
+    try:
+        telegram_id = parse_id(parts[0], BIGINT_MAX) if len(parts) == 2 else None
+    except NotANumber:
+        parts = []
+    if len(parts) != 2:
         await message.answer(_("Usage: /setplan TELEGRAM_ID PLAN (plans: {plans})").format(plans=plans))
         return
-    telegram_id, plan = int(parts[0]), parts[1]
+    plan = parts[1]
     if plan not in sla.config.plans:
         await message.answer(_("Unknown plan {plan}. Plans: {plans}").format(plan=escape(plan), plans=plans))
         return
-    async with sessionmaker.begin() as session:
-        found = await set_customer_plan(session, telegram_id, plan)
+    found = False
+    if telegram_id is not None:
+        async with sessionmaker.begin() as session:
+            found = await set_customer_plan(session, telegram_id, plan)
     if not found:
-        await message.answer(_("No customer with id {id} has written to the bot yet.").format(id=telegram_id))
+        await message.answer(_("No customer with id {id} has written to the bot yet.").format(id=escape(parts[0])))
         return
     await message.answer(_("Customer {id} is on the {plan} plan now.").format(id=telegram_id, plan=plan))
 

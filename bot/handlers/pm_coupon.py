@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import form_view
 from bot.callbacks import FormCB
+from bot.filters import NOT_A_COMMAND
 from bot.handlers.pm_form import _current_form, _draft, show_step
 from bot.states import Form
 from desk import coupons
@@ -56,6 +57,6 @@ def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_coupon")
     router.callback_query.register(coupon_button, Form.preview, FormCB.filter(F.action == "coupon"))
-    router.message.register(coupon_entered, Form.coupon, F.text)
-    router.message.register(coupon_not_text, Form.coupon)
+    router.message.register(coupon_entered, Form.coupon, F.text, NOT_A_COMMAND)
+    router.message.register(coupon_not_text, Form.coupon, NOT_A_COMMAND)
     return router

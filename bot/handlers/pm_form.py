@@ -17,6 +17,7 @@ from bot import form_view, kb_view, keyboards
 from bot.attachments import attachment_of
 from bot.callbacks import FormCB, MenuCB
 from bot.edits import edit_markup
+from bot.filters import NOT_A_COMMAND
 from bot.outbox_worker import OutboxWorker
 from bot.states import Form
 from desk import coupons, forms
@@ -300,9 +301,12 @@ async def details_message(message: Message, state: FSMContext, config: Config, l
     try:
         if attachment is not None:
             forms.add_attachment(config.form, draft, attachment)
-        forms.add_details(config.form, draft, text)
+        added = forms.add_details(config.form, draft, text)
     except FormInputError as error:
         await message.answer(_input_error(error), reply_markup=markup)
+        return
+    if attachment is None and not added:
+        await message.answer(_input_error(FormInputError("empty")), reply_markup=markup)
         return
     data = await state.get_data()
     acknowledged = data.get("acked_groups", [])
@@ -448,21 +452,21 @@ def build_router() -> Router:
     router.callback_query.register(new_button, MenuCB.filter(F.action == "new"))
     router.callback_query.register(cancel_button, FormCB.filter(F.action == "cancel"))
     router.callback_query.register(back_button, FormCB.filter(F.action == "back"))
-    router.message.register(title_entered, Form.title, F.text)
-    router.message.register(title_not_text, Form.title)
+    router.message.register(title_entered, Form.title, F.text, NOT_A_COMMAND)
+    router.message.register(title_not_text, Form.title, NOT_A_COMMAND)
     router.callback_query.register(deflection_answered, Form.deflect, FormCB.filter(F.action.in_({"solved", "go_on"})))
-    router.message.register(deflect_not_button, Form.deflect)
+    router.message.register(deflect_not_button, Form.deflect, NOT_A_COMMAND)
     router.callback_query.register(type_chosen, Form.type, FormCB.filter(F.action == "type"))
-    router.message.register(type_not_button, Form.type)
-    router.message.register(extra_entered, Form.extra, F.text)
+    router.message.register(type_not_button, Form.type, NOT_A_COMMAND)
+    router.message.register(extra_entered, Form.extra, F.text, NOT_A_COMMAND)
     router.callback_query.register(extra_skipped, Form.extra, FormCB.filter(F.action == "skip"))
-    router.message.register(extra_not_text, Form.extra)
-    router.message.register(details_message, Form.details)
+    router.message.register(extra_not_text, Form.extra, NOT_A_COMMAND)
+    router.message.register(details_message, Form.details, NOT_A_COMMAND)
     router.callback_query.register(details_done, Form.details, FormCB.filter(F.action == "done"))
     router.callback_query.register(criticality_chosen, Form.criticality, FormCB.filter(F.action == "crit"))
-    router.message.register(criticality_not_button, Form.criticality)
+    router.message.register(criticality_not_button, Form.criticality, NOT_A_COMMAND)
     router.callback_query.register(edit_field, Form.preview, FormCB.filter(F.action == "edit"))
     router.callback_query.register(submit, Form.preview, FormCB.filter(F.action == "submit"))
-    router.message.register(preview_not_button, Form.preview)
+    router.message.register(preview_not_button, Form.preview, NOT_A_COMMAND)
     router.callback_query.register(stale_button, FormCB.filter())
     return router

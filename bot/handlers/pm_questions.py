@@ -22,18 +22,50 @@ from desk.customer_tickets import list_page
 from desk.lifecycle import Actor, Incoming, Refused, customer_writes
 from desk.searches import own_search, record_search, set_outcome
 from desk.tickets import own_ticket
+from desk.visible import shows_nothing
 from frontdesk.config import Config
 from frontdesk.metrics import Metrics
 from kb.base import KnowledgeBase
 
 # Requests in progress offered for an unanswered question, newest activity first.
 MAX_APPEND_CHOICES = 2
+# Albums whose answer is remembered (their items arrive one by one, in order).
+ALBUMS_REMEMBERED = 10
 
 
 async def question(message: Message, state: FSMContext, kb: KnowledgeBase,
                    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, metrics: Metrics) -> None:
+    """A text, or a file with a caption: the text or the caption is the question."""
     await state.set_state(None)
-    result = kb.search(message.text)
+    text = message.text or message.caption
+    if shows_nothing(text):
+        await not_text(message)
+        return
+    await _search(message, text, kb, sessionmaker, clock, metrics)
+
+
+async def album_item(message: Message, state: FSMContext, kb: KnowledgeBase,
+                     sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, metrics: Metrics) -> None:
+    """An album is one message: its caption is searched once; without one, one "text, please"."""
+    await state.set_state(None)
+    group = message.media_group_id
+    answered: dict[str, str] = (await state.get_data()).get("album_answers", {})
+    done = answered.get(group)
+    captioned = not shows_nothing(message.caption)
+    if done == "searched" or (done == "noticed" and not captioned):
+        return
+    kept = dict(list(answered.items())[-(ALBUMS_REMEMBERED - 1):])
+    await state.update_data(album_answers={**kept, group: "searched" if captioned else "noticed"})
+    if captioned:
+        await _search(message, message.caption, kb, sessionmaker, clock, metrics)
+    else:
+        await not_text(message)
+
+
+async def _search(message: Message, text: str, kb: KnowledgeBase, sessionmaker: async_sessionmaker[AsyncSession],
+                  clock: Clock, metrics: Metrics) -> None:
+    """Search the FAQ for `text` and answer, suggest, or offer a request."""
+    result = kb.search(text)
     metrics.searches.labels(result.decision).inc()
     async with sessionmaker.begin() as session:
         search = await record_search(session, message.from_user.id, result, clock.now())
@@ -139,7 +171,10 @@ def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_questions")
     router.message.register(question, StateFilter(None, Ask.question), F.text & ~F.text.startswith("/"))
-    router.message.register(unknown_command, StateFilter(None, Ask.question), F.text.startswith("/"))
+    # In any state: a command is never content (of a question, a form step or a message to a ticket).
+    router.message.register(unknown_command, F.text.startswith("/"))
+    router.message.register(album_item, StateFilter(None, Ask.question), F.media_group_id)
+    router.message.register(question, StateFilter(None, Ask.question), F.caption)
     router.message.register(not_text, StateFilter(None, Ask.question), ~F.text)
     router.callback_query.register(picked, QuestionCB.filter(F.action == "pick"))
     router.callback_query.register(helped, QuestionCB.filter(F.action == "yes"))

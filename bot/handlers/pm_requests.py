@@ -18,6 +18,7 @@ from bot import requests_view as view
 from bot.attachments import attachment_of, incoming_of
 from bot.callbacks import ListCB, MenuCB, TicketCB
 from bot.edits import edit_markup, edit_text
+from bot.filters import NOT_A_COMMAND
 from bot.states import TicketChat
 from desk import lifecycle
 from desk.clock import Clock
@@ -25,6 +26,7 @@ from desk.customer_tickets import FILTERS, can_rate, can_write, list_page
 from desk.lifecycle import Actor, Refused
 from desk.sla import SLA
 from desk.tickets import by_customer_message, own_ticket
+from desk.visible import shows_nothing
 from frontdesk.config import Config
 from storage.models import Ticket
 
@@ -184,14 +186,10 @@ async def _first_of_album(message: Message, state: FSMContext) -> bool:
 async def writing_message(message: Message, state: FSMContext, clock: Clock,
                           sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     number = int((await state.get_data()).get("ticket", 0))
-    if attachment_of(message) is None and not message.text:
+    if attachment_of(message) is None and shows_nothing(message.text):
         await message.answer(_(
             "This cannot be added to a request. Send text, photos, documents, videos or voice messages."
         ), reply_markup=view.done_button(number))
-        return
-    if message.text and message.text.startswith("/"):
-        await message.answer(_("Commands are not added to the request. Press «Done» when finished, or /cancel."),
-                             reply_markup=view.done_button(number))
         return
     refused = await _add_message(message, number, sessionmaker, clock)
     if refused is not None:
@@ -234,7 +232,7 @@ async def replied_ticket(message: Message, sessionmaker: async_sessionmaker[Asyn
 async def reply_to_ticket(message: Message, replied_ticket: int, state: FSMContext, clock: Clock,
                           sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     """A reply to a ticket's message goes to that ticket, even outside the writing mode."""
-    if attachment_of(message) is None and not message.text:
+    if attachment_of(message) is None and shows_nothing(message.text):
         await message.answer(_(
             "This cannot be added to a request. Send text, photos, documents, videos or voice messages."
         ))
@@ -338,6 +336,9 @@ async def rating_comment_entered(message: Message, state: FSMContext, clock: Clo
                                  sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     number = int((await state.get_data()).get("ticket", 0))
     comment = message.text.strip()
+    if shows_nothing(comment):
+        await rating_comment_not_text(message, state)
+        return
     if len(comment) > RATING_COMMENT_LIMIT:
         await message.answer(_("That is too long: {actual} characters, the limit is {limit}. Please shorten it.")
                              .format(actual=len(comment), limit=RATING_COMMENT_LIMIT),
@@ -411,9 +412,9 @@ def build_router() -> Router:
     router.callback_query.register(skip_button, TicketCB.filter(F.action == "skip"))
     router.callback_query.register(reopen_button, TicketCB.filter(F.action == "reopen"))
     router.callback_query.register(stale_button, F.data.startswith(("t:", "l:")))
-    router.message.register(writing_message, TicketChat.writing)
-    router.message.register(rating_comment_entered, TicketChat.rating_comment, F.text & ~F.text.startswith("/"))
-    router.message.register(rating_comment_not_text, TicketChat.rating_comment)
+    router.message.register(writing_message, TicketChat.writing, NOT_A_COMMAND)
+    router.message.register(rating_comment_entered, TicketChat.rating_comment, F.text, NOT_A_COMMAND)
+    router.message.register(rating_comment_not_text, TicketChat.rating_comment, NOT_A_COMMAND)
     # Before the FAQ question handler (the next router), so a reply to a ticket is not a question.
     router.message.register(reply_to_ticket, StateFilter(None), F.reply_to_message, replied_ticket)
     return router

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from aiogram import F, Router
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
@@ -18,11 +20,12 @@ from desk.customers import set_language
 
 
 def greeting(first_name: str) -> str:
+    """The /start greeting, safe HTML: the name is the person's own text."""
     return _(
         "Hello, {name}! I am the support desk.\n\n"
         "Ask me a question in your own words and I will look for the answer in our knowledge base. "
         "If it does not help, I will help you file a request to our specialists."
-    ).format(name=first_name)
+    ).format(name=escape(first_name))
 
 
 def help_text() -> str:

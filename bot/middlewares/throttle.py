@@ -1,5 +1,10 @@
 """Flood control: one person sending hundreds of messages a second is slowed down, with one
-polite notice, while everybody else is served as usual."""
+polite notice, while everybody else is served as usual.
+
+Messages are counted on arrival, before the per-chat queue (events isolation): counted at
+handling time, a burst is seen one message at a time, as slowly as the answers go out, and
+the limit is never reached (issue #17).
+"""
 
 from __future__ import annotations
 
@@ -9,28 +14,42 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
-from aiogram.types import Message, TelegramObject, User
+from aiogram import BaseMiddleware, Dispatcher
+from aiogram.enums import ChatType
+from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from desk.customers import telegram_language
+from frontdesk.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 
 class ThrottleMiddleware(BaseMiddleware):
-    """Drops a user's messages beyond `limit` in `window` seconds; tells them once per flood."""
+    """Drops a user's private messages beyond `limit` in `window` seconds; tells them once per flood.
+
+    An outer middleware of updates that must run before the FSM's per-chat lock: see `install`.
+    """
 
     def __init__(self, limit: int, window: float, i18n: I18n, default_language: str,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 metrics: Metrics | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.i18n = i18n
         self.default_language = default_language
         self.limit = limit
         self.window = window
+        self.metrics = metrics
         self.clock = clock
         self._seen: dict[int, deque[float]] = {}
         self._warned: dict[int, float] = {}
+
+    def install(self, dispatcher: Dispatcher) -> None:
+        """Register on `dispatcher` after its user context and before its FSM middleware (which
+        holds the per-chat lock), so every message is counted the moment it arrives."""
+        managers = dispatcher.update.outer_middleware
+        managers.unregister(dispatcher.fsm)
+        managers.register(self)
+        managers.register(dispatcher.fsm)
 
     async def __call__(
         self,
@@ -38,22 +57,27 @@ class ThrottleMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        message = event.message if isinstance(event, Update) else None
         user: User | None = data.get("event_from_user")
-        if user is None or not isinstance(event, Message) or event.chat.type != "private":
+        if message is None or user is None or message.chat.type != ChatType.PRIVATE:
             return await handler(event, data)
         now = self.clock()
         seen = self._seen.setdefault(user.id, deque())
         while seen and seen[0] <= now - self.window:
             seen.popleft()
         if len(seen) >= self.limit:
+            if self.metrics is not None:
+                self.metrics.throttled.inc()
             if self._warned.get(user.id, -1e9) <= now - self.window:
                 self._warned[user.id] = now
-                log.warning("user %s is flooding (%d messages in %.0f s); slowing them down",
+                log.warning("user %s is flooding (%d messages in %.0f s); dropping the rest of the burst",
                             user.id, len(seen), self.window)
                 # This runs before the language is settled (no database work for a flood): use Telegram's.
                 language = telegram_language(user.language_code) or self.default_language
                 with self.i18n.context(), self.i18n.use_locale(language):
-                    await event.answer(_("You are sending messages too fast. I will read on in a few seconds."))
+                    await message.answer(_("You are sending messages too fast. I will read on in a few seconds."))
+            else:
+                log.debug("update %s of flooding user %s dropped", event.update_id, user.id)
             return None
         seen.append(now)
         if len(self._seen) > 10_000:

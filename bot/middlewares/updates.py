@@ -8,6 +8,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
+from aiogram.types.update import UpdateTypeLookupError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk.clock import Clock
@@ -30,13 +31,20 @@ class ProcessedUpdatesMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         assert isinstance(event, Update)
+        try:
+            kind = event.event_type
+        except UpdateTypeLookupError:
+            # An update of no kind this bot knows (or one reduced to its id because it could not be
+            # parsed, see bot/update_intake.py): nothing to handle, and no warning from aiogram.
+            log.info("update %s carries no kind of event this bot handles; skipped", event.update_id)
+            return None
         async with self._sessionmaker() as session:
             seen = await processed.was_processed(session, event.update_id)
         if seen:
             log.info("update %s was already handled; skipping the redelivery", event.update_id)
             self._metrics.redeliveries.inc()
             return None
-        self._metrics.updates.labels(event.event_type).inc()
+        self._metrics.updates.labels(kind).inc()
         result = await handler(event, data)
         # Marked after handling: a crash in between redelivers it (at least once); the handlers
         # that create things make that safe with their own keys.

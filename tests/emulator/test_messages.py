@@ -88,11 +88,19 @@ async def test_deleted_messages_disappear(emu: BotAPIEmulator, bot: Bot, anna: P
     ("   ", None, "message text is empty"),
     ("<foo>hi</foo>", "HTML", "can't parse entities: Unsupported start tag \"foo\""),
     ("<b>open", "HTML", "can't parse entities: Can't find end tag"),
+    ("Hello, <3 Anna!", "HTML", "can't parse entities: Unsupported start tag"),
+    ("😀" * 2049, None, "message is too long"),  # 2049 characters, 4098 UTF-16 code units
 ])
 async def test_bad_texts_are_refused(bot: Bot, anna: Person, text: str,
                                      parse_mode: str | None, error: str) -> None:
     with pytest.raises(TelegramBadRequest, match=error):
         await bot.send_message(anna.id, text, parse_mode=parse_mode)
+
+
+async def test_the_limit_counts_the_text_after_entity_parsing(bot: Bot, anna: Person) -> None:
+    sent = await bot.send_message(anna.id, "&lt;" * 4096, parse_mode="HTML")
+
+    assert sent.text == "<" * 4096
 
 
 async def test_markdown_v2_is_parsed(emu: BotAPIEmulator, bot: Bot, anna: Person) -> None:
