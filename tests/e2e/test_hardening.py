@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from world import DESK_CHAT, Running, make_config
+from world import DESK_CHAT, Running, make_config, settled
 
 FAQ = Path(__file__).resolve().parents[2] / "faq"
 ADMIN = 4242
@@ -245,7 +245,7 @@ async def test_a_burst_is_counted_on_arrival_with_telegrams_pace(emu, john, talk
             return [m for m in emu.chat(john).bot_messages if m.shown_text.startswith("I did not find")]
 
         await emu.chat(john).wait_for(lambda _: len(answers()) >= 5, timeout=15)
-        await emu.wait_idle(quiet=1.5, timeout=15)
+        await settled(emu, timeout=30)
         notices = [m for m in emu.chat(john).bot_messages
                    if m.shown_text == "You are sending messages too fast. I will read on in a few seconds."]
         assert (len(notices), len(answers())) == (1, 5)
@@ -262,13 +262,13 @@ async def test_an_album_is_one_question_and_its_caption_is_searched(frontdesk, e
     await john.send_album([("photo", None, "I forgot my password"), ("photo", None, None),
                            ("photo", None, None), ("photo", None, None)])
     answer = await emu.chat(john).wait_for(lambda m: "reset" in m.shown_text, since=since)
-    await emu.wait_idle(quiet=1.0)
+    await settled(emu)
     assert [m.message_id for m in emu.chat(john).bot_messages if m.changed_at >= since] == [answer.message_id]
 
     since = time.monotonic()
     await john.send_album([("photo", None, None)] * 4)
     notice = await said(emu, john, "I understand text messages here.", since=since)
-    await emu.wait_idle(quiet=1.0)
+    await settled(emu)
     assert [m.message_id for m in emu.chat(john).bot_messages if m.changed_at >= since] == [notice.message_id]
 
 
