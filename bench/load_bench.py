@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from emulator import BotAPIEmulator, Person  # noqa: E402
+from emulator import BotAPIEmulator, Person
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:BENCH"
@@ -38,6 +37,7 @@ DESK = -1001000000001
 FIRST_USER = 500_000
 QUESTION = "How do I reset my password?"
 TICK = os.sysconf("SC_CLK_TCK")
+PROFILE = os.environ.get("FRONTDESK_BENCH_PROFILE")  # a file: cProfile the limits-lifted run into it
 
 
 @dataclass
@@ -100,14 +100,22 @@ def frontdesk_config(folder: Path, api_base: str, db_url: str, *, lifted: bool, 
     return path
 
 
+def spawn(args: list[str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(args, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=ROOT)
+
+
+def failed_to_start(args: list[str], log: Path) -> SystemExit:
+    return SystemExit(f"{args[0]} did not start; see {log}:\n{log.read_text()[-2000:]}")
+
+
 async def start_process(emu: BotAPIEmulator, args: list[str], log: Path) -> Process:
     """Start a bot and wait until it polls."""
     since = len(emu.calls)
-    popen = subprocess.Popen(args, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=ROOT)
+    popen = spawn(args, log)
     deadline = time.monotonic() + 60
     while not any(c.method.lower() == "getupdates" for c in emu.calls[since:]):
         if popen.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"{args[0]} did not start; see {log}:\n{log.read_text()[-2000:]}")
+            raise failed_to_start(args, log)
         await asyncio.sleep(0.05)
     return Process(popen)
 
@@ -196,7 +204,6 @@ def new_emulator(customers: int) -> tuple[BotAPIEmulator, list[Person]]:
 
 
 async def fresh_database(folder: Path, postgres: bool) -> tuple[str, str | None]:
-    folder.mkdir()
     if not postgres:
         return f"sqlite+aiosqlite:///{folder / 'frontdesk.db'}", None
     sys.path.insert(0, str(ROOT / "tests"))
@@ -230,8 +237,10 @@ async def measure_frontdesk(customers: int, folder: Path, postgres: bool) -> tup
     await emu.start()
     url, name = await fresh_database(folder / "lifted", postgres)
     config = frontdesk_config(folder / "lifted", emu.base_url, url, lifted=True)
-    process = await start_process(emu, [str(Path(sys.executable).parent / "frontdesk"), "run", "--config",
-                                        str(config)], folder / "frontdesk.log")
+    command = [sys.executable, "-m", "frontdesk.cli", "run", "--config", str(config)]
+    if PROFILE:
+        command[1:1] = ["-m", "cProfile", "-o", PROFILE]
+    process = await start_process(emu, command, folder / "frontdesk.log")
     try:
         await burst(emu, people, "/start", process)
         question = await burst(emu, people, QUESTION, process, expect="password")
@@ -284,6 +293,8 @@ async def main() -> None:
           f"{os.cpu_count()} cores, load average {load[0]:.1f} at start")
     with tempfile.TemporaryDirectory(prefix="frontdesk-bench-") as tmp:
         folder = Path(tmp)
+        for phase in ("lifted", "strict"):
+            (folder / phase).mkdir()
         floor_q, floor_form = await measure_floor(args.customers, folder)
         desk_q, desk_form = await measure_frontdesk(args.customers, folder, args.postgres)
         print(f"burst of {args.customers} FAQ questions, limits lifted:")

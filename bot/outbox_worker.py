@@ -38,6 +38,7 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+RELEASE_EVERY = timedelta(minutes=1)
 
 
 class OutboxWorker:
@@ -52,6 +53,7 @@ class OutboxWorker:
         self.tick = tick
         self.stale_after = stale_after
         self._wake = asyncio.Event()
+        self._next_release = None
         self._busy: set[str] = set()
         self._tasks: set[asyncio.Task] = set()
 
@@ -63,18 +65,24 @@ class OutboxWorker:
         """Send until cancelled; rows left "sending" by a dead process are picked up again."""
         try:
             while True:
+                # Cleared before looking, so a wake() while we look is not lost until the next tick.
+                self._wake.clear()
                 try:
-                    async with self.sessionmaker.begin() as session:
-                        await outbox.release_stale(session, self.clock.now(), self.stale_after)
-                        heads = await outbox.due_heads(session, self.clock.now(), self._busy)
+                    now = self.clock.now()
+                    if self._next_release is None or now >= self._next_release:
+                        # Only a dead process leaves rows "sending": looking once a minute is plenty.
+                        async with self.sessionmaker.begin() as session:
+                            await outbox.release_stale(session, now, self.stale_after)
+                        self._next_release = now + RELEASE_EVERY
+                    async with self.sessionmaker() as session:
+                        heads = await outbox.due_heads(session, now, self._busy)
                     self.metrics.backlog.set(len(heads) + len(self._busy))
-                    for row_id in heads:
-                        await self._start(row_id)
+                    if heads:
+                        await self._start(heads)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
                     log.exception("the outbox worker could not read the outbox; trying again")
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.tick)
         finally:
@@ -82,15 +90,17 @@ class OutboxWorker:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _start(self, row_id: int) -> None:
+    async def _start(self, row_ids: list[int]) -> None:
+        """Claim the rows in one transaction and send each in its own task."""
         async with self.sessionmaker.begin() as session:
-            if not await outbox.claim(session, row_id, self.clock.now()):
-                return
-            row = await session.get(OutboxMessage, row_id)
-        self._busy.add(row.chat_key)
-        task = asyncio.create_task(self._send(row), name=f"outbox-{row.id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+            now = self.clock.now()
+            claimed = [row_id for row_id in row_ids if await outbox.claim(session, row_id, now)]
+            rows = [await session.get(OutboxMessage, row_id) for row_id in claimed]
+        for row in rows:
+            self._busy.add(row.chat_key)
+            task = asyncio.create_task(self._send(row), name=f"outbox-{row.id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Send everything due now (for the demo and tests); returns when nothing is left."""

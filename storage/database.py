@@ -1,16 +1,23 @@
 """Engine and sessions: SQLite (the embedded default) or PostgreSQL, from one SQLAlchemy URL.
 
-SQLite runs in WAL mode with a busy timeout, and every transaction starts with BEGIN IMMEDIATE, so
-two writers queue for the lock instead of one failing later with "database is locked".
+SQLite runs in WAL mode with a busy timeout. A write transaction (`sessionmaker.begin()`) starts
+with BEGIN IMMEDIATE, so two writers queue for the lock instead of one failing later with "database
+is locked"; and the writers of one process queue on an asyncio lock first, so they wait in turn
+rather than in SQLite's busy handler, which sleeps and polls. A plain session (`sessionmaker()`)
+only reads: it starts with a deferred BEGIN and, under WAL, reads beside a writer instead of
+behind it.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -42,7 +49,8 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> AsyncEngine:
         folder = Path(database).expanduser().resolve().parent
         if not folder.is_dir():
             raise DatabaseError(f"storage.url: folder {folder} does not exist")
-    engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+    engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000},
+                                 execution_options={BUSY_TIMEOUT: busy_timeout_ms / 1000})
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
@@ -59,7 +67,7 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ) else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -68,5 +76,48 @@ def _lower(value: str | None) -> str | None:
     return value.lower() if isinstance(value, str) else value
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+# An execution option of the engine plain sessions read through (SQLite: a deferred BEGIN).
+READ = "frontdesk_read"
+BUSY_TIMEOUT = "frontdesk_busy_timeout"
+
+
+class Sessions(async_sessionmaker[AsyncSession]):
+    """Plain sessions read, `begin()` sessions write (see the module's docstring)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine, expire_on_commit=False)
+        self._writer = engine
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._reader = engine.execution_options(**{READ: True}) if self._sqlite else engine
+        self._busy_timeout = engine.sync_engine.get_execution_options().get(BUSY_TIMEOUT, 5.0)
+        self._write_lock = asyncio.Lock()
+
+    def __call__(self, **local_kw) -> AsyncSession:
+        local_kw.setdefault("bind", self._reader)
+        return super().__call__(**local_kw)
+
+    def begin(self):
+        """A session in a write transaction, committed at the end of the block (or rolled back)."""
+        return self._writing()
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        if not self._sqlite:
+            async with super().__call__(bind=self._writer)._maker_context_manager() as session:
+                yield session
+            return
+        try:
+            async with asyncio.timeout(self._busy_timeout):
+                await self._write_lock.acquire()
+        except TimeoutError:
+            # What SQLite itself says when its busy timeout runs out.
+            raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked")) from None
+        try:
+            async with super().__call__(bind=self._writer)._maker_context_manager() as session:
+                yield session
+        finally:
+            self._write_lock.release()
+
+
+def create_sessionmaker(engine: AsyncEngine) -> Sessions:
+    return Sessions(engine)

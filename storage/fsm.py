@@ -29,6 +29,12 @@ class SQLAlchemyStorage(BaseStorage):
 
     async def _upsert(self, key: StorageKey, **values: Any) -> None:
         storage_key = self._key_builder.build(key)
+        # Setting what is already stored (a handler clearing a state that is clear) writes nothing.
+        current = await self._read(key)
+        if current is not None and all(getattr(current, name) == value for name, value in values.items()):
+            return
+        if current is None and all(value in (None, {}) for value in values.values()):
+            return
         async with self._sessionmaker.begin() as session:
             record = await session.get(FSMRecord, storage_key)
             if record is None:
