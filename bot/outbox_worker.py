@@ -26,10 +26,11 @@ from aiogram.exceptions import (
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import desk_sends
+from bot import desk_sends, sending
 from desk import outbox
 from desk.clock import Clock
 from desk.desk_chat import DeskChat
+from desk.reminders import FIRST_RESPONSE, RESOLUTION
 from desk.sla import SLA
 from frontdesk.config import Config
 from frontdesk.metrics import Metrics
@@ -39,6 +40,16 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 RELEASE_EVERY = timedelta(minutes=1)
+
+
+# What the scheduler sends (reminders, escalations, notices, digests) yields to replies to people.
+BULK_EVENTS = {*FIRST_RESPONSE, *RESOLUTION, "autoclosed"}
+
+
+def is_bulk(row: OutboxMessage) -> bool:
+    """Whether a row is bulk work rather than a reply someone is waiting for."""
+    return row.kind in ("digest", "notify") or (
+        row.kind == "desk_event" and (row.payload or {}).get("event") in BULK_EVENTS)
 
 
 class OutboxWorker:
@@ -115,7 +126,8 @@ class OutboxWorker:
 
     async def _send(self, row: OutboxMessage) -> None:
         try:
-            await self.sends.send(row)
+            with sending.bulk() if is_bulk(row) else contextlib.nullcontext():
+                await self.sends.send(row)
             self.metrics.sent.labels(row.kind).inc()
         except TelegramRetryAfter as error:
             await self._later(row, timedelta(seconds=error.retry_after), f"429: retry after {error.retry_after}s")
