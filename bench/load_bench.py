@@ -36,6 +36,7 @@ TOKEN = "123456:BENCH"
 DESK = -1001000000001
 FIRST_USER = 500_000
 QUESTION = "How do I reset my password?"
+BUSY_REPLIES = 25  # under the bot's flood control (30 messages in 10 s)
 TICK = os.sysconf("SC_CLK_TCK")
 PROFILE = os.environ.get("FRONTDESK_BENCH_PROFILE")  # a file: cProfile the limits-lifted run into it
 
@@ -267,6 +268,18 @@ async def measure_strict(customers: int, folder: Path, postgres: bool) -> str:
         figures = await burst(emu, people, QUESTION, process, expect="password")
         await emu.wait_idle(quiet=1.0, timeout=60)
         answers = [sum("password" in m.shown_text for m in emu.chat(p).bot_messages) for p in people]
+        # One chat with a queue of replies (1 a second is its limit), then another chat's question.
+        busy, other = people[0], people[1]
+        for n in range(BUSY_REPLIES):
+            await busy.send(f"How do I reset my password? ({n})")
+        await asyncio.sleep(3)
+        asked = time.monotonic()
+        await other.send("How do I close my request?")
+        other_reply = await reply_after(emu, other, asked, None)
+        answered_before = sum("password" in m.shown_text and m.changed_at < asked
+                              for m in emu.chat(busy).bot_messages) - 1  # less the burst's answer
+        busy_left = BUSY_REPLIES - answered_before
+        await emu.wait_idle(quiet=1.0, timeout=120)
     finally:
         process.stop()
         await emu.stop()
@@ -275,7 +288,10 @@ async def measure_strict(customers: int, folder: Path, postgres: bool) -> str:
     rate = figures.per_second
     return (f"  {'strict emulator, default limits':<34} {rate:7.1f} sends/s = {100 * rate / 30:5.1f} % of 30/s  "
             f"p50 {figures.pct(0.5):6.3f} s  p99 {figures.pct(0.99):6.3f} s  429s {limiter.refused}  "
-            f"lost {answers.count(0)}  doubled {sum(a > 1 for a in answers)}  (sends ok: {len(sends)})")
+            f"lost {answers.count(0)}  doubled {sum(a > 1 for a in answers)}  (sends ok: {len(sends)})\n"
+            f"  one chat with {BUSY_REPLIES} replies queued ({busy_left} still to go): another "
+            f"chat's first reply after {other_reply.changed_at - asked:.3f} s (target < 1 s); "
+            f"429s in all {limiter.refused}")
 
 
 def ratio(value: float, floor: float) -> str:
