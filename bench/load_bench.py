@@ -307,8 +307,10 @@ async def main() -> None:
     load = os.getloadavg()
     print(f"load bench: {args.customers} customers, {'PostgreSQL' if args.postgres else 'SQLite'}, "
           f"{os.cpu_count()} cores, load average {load[0]:.1f} at start")
-    with tempfile.TemporaryDirectory(prefix="frontdesk-bench-") as tmp:
-        folder = Path(tmp)
+    # Kept afterwards: the bots' logs are there when a phase fails.
+    folder = Path(tempfile.mkdtemp(prefix="frontdesk-bench-"))
+    print(f"logs and databases in {folder}")
+    if True:
         for phase in ("lifted", "strict"):
             (folder / phase).mkdir()
         floor_q, floor_form = await measure_floor(args.customers, folder)

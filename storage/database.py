@@ -49,8 +49,7 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> AsyncEngine:
         folder = Path(database).expanduser().resolve().parent
         if not folder.is_dir():
             raise DatabaseError(f"storage.url: folder {folder} does not exist")
-    engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000},
-                                 execution_options={BUSY_TIMEOUT: busy_timeout_ms / 1000})
+    engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
@@ -78,7 +77,6 @@ def _lower(value: str | None) -> str | None:
 
 # An execution option of the engine plain sessions read through (SQLite: a deferred BEGIN).
 READ = "frontdesk_read"
-BUSY_TIMEOUT = "frontdesk_busy_timeout"
 
 
 class Sessions(async_sessionmaker[AsyncSession]):
@@ -89,8 +87,8 @@ class Sessions(async_sessionmaker[AsyncSession]):
         self._writer = engine
         self._sqlite = engine.dialect.name == "sqlite"
         self._reader = engine.execution_options(**{READ: True}) if self._sqlite else engine
-        self._busy_timeout = engine.sync_engine.get_execution_options().get(BUSY_TIMEOUT, 5.0)
         self._write_lock = asyncio.Lock()
+        self._writer_task: asyncio.Task | None = None
 
     def __call__(self, **local_kw) -> AsyncSession:
         local_kw.setdefault("bind", self._reader)
@@ -106,16 +104,19 @@ class Sessions(async_sessionmaker[AsyncSession]):
             async with super().__call__(bind=self._writer)._maker_context_manager() as session:
                 yield session
             return
-        try:
-            async with asyncio.timeout(self._busy_timeout):
-                await self._write_lock.acquire()
-        except TimeoutError:
-            # What SQLite itself says when its busy timeout runs out.
-            raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked")) from None
+        me = asyncio.current_task()
+        if self._writer_task is me:
+            # A write inside this task's own write would wait for itself forever.
+            raise OperationalError("BEGIN IMMEDIATE", {}, Exception("nested write transaction in one task"))
+        # Writers of this process wait their turn here, in order; only another process's writer
+        # makes BEGIN IMMEDIATE wait (up to the busy timeout).
+        await self._write_lock.acquire()
+        self._writer_task = me
         try:
             async with super().__call__(bind=self._writer)._maker_context_manager() as session:
                 yield session
         finally:
+            self._writer_task = None
             self._write_lock.release()
 
 
