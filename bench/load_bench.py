@@ -1,7 +1,7 @@
 """Load benchmark: `frontdesk run` against the Bot API emulator, beside a bare aiogram bot (the floor)
 measured in the same run.
 
-    .venv/bin/python bench/load_bench.py [--customers 200] [--postgres] [--skip-strict]
+    .venv/bin/python bench/load_bench.py [--customers 200] [--postgres] [--skip-strict | --strict-only]
 
 Phases, each with N customers (default 200) who already pressed /start:
 - burst: every customer asks one FAQ question at the same moment; answered/s, p50/p99 latency from
@@ -297,6 +297,20 @@ async def measure_strict(customers: int, folder: Path, postgres: bool) -> str:
             f"429s in all {limiter.refused}")
 
 
+async def lifted_phases(args: argparse.Namespace, folder: Path) -> None:
+    floor_q, floor_form = await measure_floor(args.customers, folder)
+    desk_q, desk_form = await measure_frontdesk(args.customers, folder, args.postgres)
+    print(f"burst of {args.customers} FAQ questions, limits lifted:")
+    print(floor_q.line("bare aiogram bot (floor)"))
+    print(desk_q.line("frontdesk"))
+    print(f"  ratio: {ratio(desk_q.per_second, floor_q.per_second)} (target ≥ 0.5), "
+          f"p99 {desk_q.pct(0.99):.3f} s (target ≤ 1 s)")
+    print(f"request form, {args.customers} customers × 7 updates at once:")
+    print(floor_form.line("bare aiogram bot (floor)", "updates/s"))
+    print(desk_form.line("frontdesk", "updates/s"))
+    print(f"  ratio: {ratio(desk_form.per_second, floor_form.per_second)} (target ≥ 0.4)")
+
+
 def ratio(value: float, floor: float) -> str:
     return f"{value / floor:5.2f} × floor"
 
@@ -306,6 +320,7 @@ async def main() -> None:
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--postgres", action="store_true", help="run Frontdesk on PostgreSQL (127.0.0.1:5432)")
     parser.add_argument("--skip-strict", action="store_true", help="leave out the strict-limits phase")
+    parser.add_argument("--strict-only", action="store_true", help="only the strict-limits phase")
     args = parser.parse_args()
     load = os.getloadavg()
     print(f"load bench: {args.customers} customers, {'PostgreSQL' if args.postgres else 'SQLite'}, "
@@ -313,23 +328,13 @@ async def main() -> None:
     # Kept afterwards: the bots' logs are there when a phase fails.
     folder = Path(tempfile.mkdtemp(prefix="frontdesk-bench-"))
     print(f"logs and databases in {folder}")
-    if True:
-        for phase in ("lifted", "strict"):
-            (folder / phase).mkdir()
-        floor_q, floor_form = await measure_floor(args.customers, folder)
-        desk_q, desk_form = await measure_frontdesk(args.customers, folder, args.postgres)
-        print(f"burst of {args.customers} FAQ questions, limits lifted:")
-        print(floor_q.line("bare aiogram bot (floor)"))
-        print(desk_q.line("frontdesk"))
-        print(f"  ratio: {ratio(desk_q.per_second, floor_q.per_second)} (target ≥ 0.5), "
-              f"p99 {desk_q.pct(0.99):.3f} s (target ≤ 1 s)")
-        print(f"request form, {args.customers} customers × 7 updates at once:")
-        print(floor_form.line("bare aiogram bot (floor)", "updates/s"))
-        print(desk_form.line("frontdesk", "updates/s"))
-        print(f"  ratio: {ratio(desk_form.per_second, floor_form.per_second)} (target ≥ 0.4)")
-        if not args.skip_strict:
-            print(f"burst of {args.customers} FAQ questions, default limits, strict emulator:")
-            print(await measure_strict(args.customers, folder, args.postgres))
+    for phase in ("lifted", "strict"):
+        (folder / phase).mkdir()
+    if not args.strict_only:
+        await lifted_phases(args, folder)
+    if not args.skip_strict:
+        print(f"burst of {args.customers} FAQ questions, default limits, strict emulator:")
+        print(await measure_strict(args.customers, folder, args.postgres))
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
