@@ -18,7 +18,7 @@ from bot.middlewares.customer import CustomerMiddleware
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.middlewares.updates import ProcessedUpdatesMiddleware
 from bot.outbox_worker import OutboxWorker
-from bot.sending import Pacer, Rate, SendingMiddleware
+from bot.sending import HEADROOM, Pacer, Rate, SendingMiddleware
 from bot.update_intake import TolerantSession
 from desk.clock import Clock
 from desk.desk_chat import DeskChat
@@ -34,9 +34,9 @@ def build_bot(config: Config, metrics: Metrics | None = None) -> Bot:
                               timeout=config.telegram.request_timeout, metrics=metrics)
     limits = config.telegram
     pacer = Pacer(
-        overall=Rate(limits.overall_per_second, 1, max(1, int(limits.overall_per_second))),
-        private=Rate(limits.private_per_second, 1, 3),
-        group=Rate(limits.group_per_minute, 60, max(1, int(limits.group_per_minute))),
+        overall=Rate(limits.overall_per_second * HEADROOM, 1, 1),
+        private=Rate(limits.private_per_second * HEADROOM, 1, 3),
+        group=Rate(limits.group_per_minute * HEADROOM, 60, max(1, int(limits.group_per_minute))),
     )
     # Outermost: a callback answer that still fails after the retries never aborts a handler.
     session.middleware(CallbackAnswersNeverFail())

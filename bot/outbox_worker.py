@@ -26,10 +26,11 @@ from aiogram.exceptions import (
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import desk_sends
+from bot import desk_sends, sending
 from desk import outbox
 from desk.clock import Clock
 from desk.desk_chat import DeskChat
+from desk.reminders import FIRST_RESPONSE, RESOLUTION
 from desk.sla import SLA
 from frontdesk.config import Config
 from frontdesk.metrics import Metrics
@@ -38,6 +39,17 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+RELEASE_EVERY = timedelta(minutes=1)
+
+
+# What the scheduler sends (reminders, escalations, notices, digests) yields to replies to people.
+BULK_EVENTS = {*FIRST_RESPONSE, *RESOLUTION, "autoclosed"}
+
+
+def is_bulk(row: OutboxMessage) -> bool:
+    """Whether a row is bulk work rather than a reply someone is waiting for."""
+    return row.kind in ("digest", "notify") or (
+        row.kind == "desk_event" and (row.payload or {}).get("event") in BULK_EVENTS)
 
 
 class OutboxWorker:
@@ -52,6 +64,7 @@ class OutboxWorker:
         self.tick = tick
         self.stale_after = stale_after
         self._wake = asyncio.Event()
+        self._next_release = None
         self._busy: set[str] = set()
         self._tasks: set[asyncio.Task] = set()
 
@@ -63,18 +76,24 @@ class OutboxWorker:
         """Send until cancelled; rows left "sending" by a dead process are picked up again."""
         try:
             while True:
+                # Cleared before looking, so a wake() while we look is not lost until the next tick.
+                self._wake.clear()
                 try:
-                    async with self.sessionmaker.begin() as session:
-                        await outbox.release_stale(session, self.clock.now(), self.stale_after)
-                        heads = await outbox.due_heads(session, self.clock.now(), self._busy)
+                    now = self.clock.now()
+                    if self._next_release is None or now >= self._next_release:
+                        # Only a dead process leaves rows "sending": looking once a minute is plenty.
+                        async with self.sessionmaker.begin() as session:
+                            await outbox.release_stale(session, now, self.stale_after)
+                        self._next_release = now + RELEASE_EVERY
+                    async with self.sessionmaker() as session:
+                        heads = await outbox.due_heads(session, now, self._busy)
                     self.metrics.backlog.set(len(heads) + len(self._busy))
-                    for row_id in heads:
-                        await self._start(row_id)
+                    if heads:
+                        await self._start(heads)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
                     log.exception("the outbox worker could not read the outbox; trying again")
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.tick)
         finally:
@@ -82,15 +101,17 @@ class OutboxWorker:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _start(self, row_id: int) -> None:
+    async def _start(self, row_ids: list[int]) -> None:
+        """Claim the rows in one transaction and send each in its own task."""
         async with self.sessionmaker.begin() as session:
-            if not await outbox.claim(session, row_id, self.clock.now()):
-                return
-            row = await session.get(OutboxMessage, row_id)
-        self._busy.add(row.chat_key)
-        task = asyncio.create_task(self._send(row), name=f"outbox-{row.id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+            now = self.clock.now()
+            claimed = [row_id for row_id in row_ids if await outbox.claim(session, row_id, now)]
+            rows = [await session.get(OutboxMessage, row_id) for row_id in claimed]
+        for row in rows:
+            self._busy.add(row.chat_key)
+            task = asyncio.create_task(self._send(row), name=f"outbox-{row.id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Send everything due now (for the demo and tests); returns when nothing is left."""
@@ -105,7 +126,8 @@ class OutboxWorker:
 
     async def _send(self, row: OutboxMessage) -> None:
         try:
-            await self.sends.send(row)
+            with sending.bulk() if is_bulk(row) else contextlib.nullcontext():
+                await self.sends.send(row)
             self.metrics.sent.labels(row.kind).inc()
         except TelegramRetryAfter as error:
             await self._later(row, timedelta(seconds=error.retry_after), f"429: retry after {error.retry_after}s")

@@ -57,6 +57,12 @@ async def touch_customer(session: AsyncSession, person: Person, clock: Clock) ->
     return customer
 
 
+def is_current(customer: Customer, person: Person) -> bool:
+    """Whether the stored profile already says what Telegram says now."""
+    return (customer.first_name, customer.username, customer.telegram_language) == (
+        person.first_name, person.username, person.language_code)
+
+
 async def find_customer(session: AsyncSession, telegram_id: int) -> Customer | None:
     return (
         await session.execute(select(Customer).where(Customer.telegram_id == telegram_id))

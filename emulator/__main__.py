@@ -14,6 +14,8 @@ async def serve(args: argparse.Namespace) -> None:
     emu = BotAPIEmulator(token=args.token, bot_username=args.username, port=args.port,
                          host=args.host)
     await emu.start()
+    if args.strict_limits:
+        emu.enforce_rate_limits(strict=True)
     emu.add_user(args.user_id, "Demo", username="demo", language_code=args.language)
     print(f"Bot API emulator at {emu.base_url} (token {emu.token}); Ctrl-C to stop", flush=True)
     try:
@@ -31,6 +33,9 @@ def main() -> None:
     parser.add_argument("--username", default="frontdesk_bot")
     parser.add_argument("--user-id", type=int, default=1001, help="id of the demo user")
     parser.add_argument("--language", default="en", help="demo user's language_code")
+    parser.add_argument("--strict-limits", action="store_true",
+                        help="answer 429 past Telegram's limits (30/s in all, 1/s per private chat "
+                             "beyond a burst of 3, 20/min per group)")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(parser.parse_args()))
 

@@ -12,7 +12,7 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from emulator import errors
 from emulator.driver import ChatView, Group, Person, private_chat_json
-from emulator.errors import Fault, FloodLimiter, Hold
+from emulator.errors import Fault, FloodLimiter, Hold, StrictFloodLimiter
 from emulator.methods_chat import scope_key
 from emulator.serialize import chat_json, member_json, user_json
 from emulator.server import ApiServer
@@ -226,9 +226,16 @@ class BotAPIEmulator:
         """Answer the next ``times`` matching calls with a bare HTML page and this status."""
         self.world.faults.append(Fault(method, chat_id, times, http_status=http_status))
 
-    def enforce_rate_limits(self, enabled: bool = True) -> None:
-        """Answer 429 like Telegram when the bot floods a chat or sends >30 msg/s overall."""
-        self.world.flood = FloodLimiter() if enabled else None
+    def enforce_rate_limits(self, enabled: bool = True, *, strict: bool = False) -> None:
+        """Answer 429 like Telegram when the bot floods a chat or sends >30 msg/s overall.
+
+        ``strict``: Telegram's limits to the letter (``StrictFloodLimiter``): >30 sends in any
+        sliding second, >1/s to a private chat beyond a burst of 3, >20 a minute to a group.
+        """
+        if not enabled:
+            self.world.flood = None
+        else:
+            self.world.flood = StrictFloodLimiter() if strict else FloodLimiter()
 
     # --- reading ------------------------------------------------------------------------
 

@@ -182,3 +182,52 @@ class FloodLimiter:
             raise ApiError.retry_after(1)
         sent.append(now)
         self._all.append(now)
+
+
+@dataclass
+class StrictFloodLimiter:
+    """Telegram's limits applied the strict way, for benchmarks and tests of pacing.
+
+    A send is refused with 429 and ``retry_after`` (whole seconds until it would pass) when it
+    would make more than ``overall`` sends in any sliding second, more than one a second
+    sustained to one private chat beyond a burst of ``private_burst`` (a token bucket), or more
+    than ``group_per_minute`` to one group in any sliding minute. A refused send does not count.
+    ``refused`` counts the 429s given.
+    """
+
+    overall: int = 30
+    private_burst: int = 3
+    private_interval: float = 1.0
+    group_per_minute: int = 20
+    clock: Any = time.monotonic
+    refused: int = 0
+    _all: deque[float] = field(default_factory=deque)
+    _groups: dict[int, deque[float]] = field(default_factory=dict)
+    # Per private chat: the moment its bucket is full again (GCRA's theoretical arrival time).
+    _private_tat: dict[int, float] = field(default_factory=dict)
+
+    def check(self, chat_id: int, is_private: bool) -> None:
+        """Record one message to ``chat_id`` or raise a 429 ApiError if it is over a limit."""
+        now = self.clock()
+        wait = _slide(self._all, now, 1.0, self.overall)
+        if is_private:
+            tat = max(self._private_tat.get(chat_id, now), now)
+            wait = max(wait, tat - now - (self.private_burst - 1) * self.private_interval)
+        else:
+            wait = max(wait, _slide(self._groups.setdefault(chat_id, deque()), now, 60.0,
+                                    self.group_per_minute))
+        if wait > 0:
+            self.refused += 1
+            raise ApiError.retry_after(max(1, math.ceil(wait)))
+        self._all.append(now)
+        if is_private:
+            self._private_tat[chat_id] = tat + self.private_interval
+        else:
+            self._groups[chat_id].append(now)
+
+
+def _slide(sent: deque[float], now: float, span: float, limit: int) -> float:
+    """Forget sends older than ``span``; seconds until one more fits under ``limit`` (0: now)."""
+    while sent and now - sent[0] >= span:
+        sent.popleft()
+    return span - (now - sent[-limit]) if len(sent) >= limit else 0.0

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from emulator import errors
-from emulator.errors import ApiError, Fault, FloodLimiter
+from emulator.errors import ApiError, Fault, FloodLimiter, StrictFloodLimiter
 from emulator.media import file_ids_of, media_object
 from emulator.serialize import chat_json, message_json
 from emulator.state import ApiCall, CallbackAnswer, Chat, Message, StoredFile, User
@@ -38,7 +38,7 @@ class World:
         self.webhook: Webhook | None = None
         self.calls: list[ApiCall] = []
         self.faults: list[Fault] = []
-        self.flood: FloodLimiter | None = None
+        self.flood: FloodLimiter | StrictFloodLimiter | None = None
         #: query id -> (user id, chat id, message id) of callback queries not yet answered.
         self.open_queries: dict[str, tuple[int, int | None, int | None]] = {}
         self.callback_answers: dict[str, CallbackAnswer] = {}

@@ -180,7 +180,9 @@ class Frontdesk:
         every bot process, so updates of one chat are handled in order whichever process gets them."""
         url = self.config.storage.fsm_url
         if not url:
-            return SQLAlchemyStorage(sessionmaker, self.clock.now), None
+            # The embedded SQLite default is one process: it may keep conversation states in memory too.
+            only_process = is_sqlite(self.config.storage.url)
+            return SQLAlchemyStorage(sessionmaker, self.clock.now, only_process=only_process), None
         from aiogram.fsm.storage.base import DefaultKeyBuilder
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -133,6 +134,10 @@ async def _run(config: Config) -> None:
 
     app = Frontdesk(config)
     await app.start()
+    # What start-up built (aiogram's types and schemas, the FAQ index, the ORM's mappers) lives as
+    # long as the process: frozen, no garbage collection walks it again (a full one took ~0.3 s).
+    gc.collect()
+    gc.freeze()
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -7,6 +7,7 @@ Headings become bold lines, lists get bullets or numbers, images become links.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Sequence
@@ -23,7 +24,13 @@ _INLINE_TAGS = {"strong": "b", "em": "i", "s": "s"}
 
 def answer_to_html(markdown: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """The answer as Telegram HTML, cut into messages of at most `limit` characters each."""
-    return split_html(markdown_to_html(markdown), limit)
+    return list(_rendered(markdown, limit))
+
+
+# The same few answers are sent again and again: each is rendered once (a pure function of its text).
+@functools.lru_cache(maxsize=4096)
+def _rendered(markdown: str, limit: int) -> tuple[str, ...]:
+    return tuple(split_html(markdown_to_html(markdown), limit))
 
 
 def markdown_to_html(markdown: str) -> str:

@@ -1,16 +1,23 @@
 """Engine and sessions: SQLite (the embedded default) or PostgreSQL, from one SQLAlchemy URL.
 
-SQLite runs in WAL mode with a busy timeout, and every transaction starts with BEGIN IMMEDIATE, so
-two writers queue for the lock instead of one failing later with "database is locked".
+SQLite runs in WAL mode with a busy timeout. A write transaction (`sessionmaker.begin()`) starts
+with BEGIN IMMEDIATE, so two writers queue for the lock instead of one failing later with "database
+is locked"; and the writers of one process queue on an asyncio lock first, so they wait in turn
+rather than in SQLite's busy handler, which sleeps and polls. A plain session (`sessionmaker()`)
+only reads: it starts with a deferred BEGIN and, under WAL, reads beside a writer instead of
+behind it.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -59,7 +66,7 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ) else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -68,5 +75,50 @@ def _lower(value: str | None) -> str | None:
     return value.lower() if isinstance(value, str) else value
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+# An execution option of the engine plain sessions read through (SQLite: a deferred BEGIN).
+READ = "frontdesk_read"
+
+
+class Sessions(async_sessionmaker[AsyncSession]):
+    """Plain sessions read, `begin()` sessions write (see the module's docstring)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine, expire_on_commit=False)
+        self._writer = engine
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._reader = engine.execution_options(**{READ: True}) if self._sqlite else engine
+        self._write_lock = asyncio.Lock()
+        self._writer_task: asyncio.Task | None = None
+
+    def __call__(self, **local_kw) -> AsyncSession:
+        local_kw.setdefault("bind", self._reader)
+        return super().__call__(**local_kw)
+
+    def begin(self):
+        """A session in a write transaction, committed at the end of the block (or rolled back)."""
+        return self._writing()
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        if not self._sqlite:
+            async with super().__call__(bind=self._writer)._maker_context_manager() as session:
+                yield session
+            return
+        me = asyncio.current_task()
+        if self._writer_task is me:
+            # A write inside this task's own write would wait for itself forever.
+            raise OperationalError("BEGIN IMMEDIATE", {}, Exception("nested write transaction in one task"))
+        # Writers of this process wait their turn here, in order; only another process's writer
+        # makes BEGIN IMMEDIATE wait (up to the busy timeout).
+        await self._write_lock.acquire()
+        self._writer_task = me
+        try:
+            async with super().__call__(bind=self._writer)._maker_context_manager() as session:
+                yield session
+        finally:
+            self._writer_task = None
+            self._write_lock.release()
+
+
+def create_sessionmaker(engine: AsyncEngine) -> Sessions:
+    return Sessions(engine)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -15,20 +17,37 @@ from storage.models import FSMRecord
 
 
 class SQLAlchemyStorage(BaseStorage):
-    """Keeps each chat's state and data in the `fsm_states` table (SQLite or PostgreSQL)."""
+    """Keeps each chat's state and data in the `fsm_states` table (SQLite or PostgreSQL).
+
+    `only_process=True` (the embedded SQLite default, where one process owns the database) keeps
+    a copy of the most recent chats' records in memory, written through: most updates read a
+    chat's state several times and then need no query at all.
+    """
 
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         now: Callable[[], datetime],
         key_builder: KeyBuilder | None = None,
+        *,
+        only_process: bool = False,
+        cached_chats: int = 10_000,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._now = now
         self._key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
+        self._cache: OrderedDict[str, tuple[str | None, dict[str, Any]]] | None = (
+            OrderedDict() if only_process else None)
+        self._cached_chats = cached_chats
 
     async def _upsert(self, key: StorageKey, **values: Any) -> None:
         storage_key = self._key_builder.build(key)
+        current = await self._read(storage_key)
+        stored = dict(zip(("state", "data"), current or (None, {}), strict=True))
+        # Setting what is already stored (a handler clearing a state that is clear) writes nothing.
+        if all(stored[name] == value for name, value in values.items()):
+            return
+        self._forget(storage_key)
         async with self._sessionmaker.begin() as session:
             record = await session.get(FSMRecord, storage_key)
             if record is None:
@@ -37,22 +56,40 @@ class SQLAlchemyStorage(BaseStorage):
             for name, value in values.items():
                 setattr(record, name, value)
             record.updated_at = self._now()
+            written = (record.state, copy.deepcopy(record.data or {}))
+        self._remember(storage_key, written)
 
-    async def _read(self, key: StorageKey) -> FSMRecord | None:
+    async def _read(self, storage_key: str) -> tuple[str | None, dict[str, Any]] | None:
+        if self._cache is not None and storage_key in self._cache:
+            self._cache.move_to_end(storage_key)
+            return self._cache[storage_key]
         async with self._sessionmaker() as session:
-            return (
-                await session.execute(
-                    select(FSMRecord).where(FSMRecord.key == self._key_builder.build(key))
-                )
+            record = (
+                await session.execute(select(FSMRecord).where(FSMRecord.key == storage_key))
             ).scalar_one_or_none()
+        found = (record.state, dict(record.data or {})) if record is not None else None
+        self._remember(storage_key, found or (None, {}))
+        return found
+
+    def _remember(self, storage_key: str, value: tuple[str | None, dict[str, Any]]) -> None:
+        if self._cache is None:
+            return
+        self._cache[storage_key] = value
+        self._cache.move_to_end(storage_key)
+        while len(self._cache) > self._cached_chats:
+            self._cache.popitem(last=False)
+
+    def _forget(self, storage_key: str) -> None:
+        if self._cache is not None:
+            self._cache.pop(storage_key, None)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         await self._upsert(key, state=value)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        record = await self._read(key)
-        return record.state if record else None
+        record = await self._read(self._key_builder.build(key))
+        return record[0] if record else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         if not isinstance(data, dict):
@@ -60,8 +97,9 @@ class SQLAlchemyStorage(BaseStorage):
         await self._upsert(key, data=dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        record = await self._read(key)
-        return dict(record.data) if record and record.data else {}
+        record = await self._read(self._key_builder.build(key))
+        # A deep copy: a handler changing a list inside must not change what is stored.
+        return copy.deepcopy(record[1]) if record else {}
 
     async def close(self) -> None:
         """The engine belongs to the application, which disposes of it."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import ProcessedUpdate
 
@@ -17,9 +19,51 @@ async def was_processed(session: AsyncSession, update_id: int) -> bool:
     return found.first() is not None
 
 
-async def mark_processed(session: AsyncSession, update_id: int, now: datetime) -> None:
-    if await session.get(ProcessedUpdate, update_id) is None:
-        session.add(ProcessedUpdate(update_id=update_id, processed_at=now))
+class ProcessedMarks:
+    """Marks updates processed, many in one transaction: `mark` returns once its id is committed.
+
+    While one batch commits, the ids that arrive meanwhile gather for the next; so a burst of
+    updates costs a few write transactions instead of one each, and nothing is acknowledged before
+    it is stored.
+    """
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], now: Callable[[], datetime]) -> None:
+        self._sessionmaker = sessionmaker
+        self._now = now
+        self._pending: dict[int, asyncio.Future[None]] = {}
+        self._flushing: asyncio.Task | None = None
+
+    async def mark(self, update_id: int) -> None:
+        future = self._pending.get(update_id)
+        if future is None:
+            future = self._pending[update_id] = asyncio.get_running_loop().create_future()
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush(), name="processed-updates")
+        await asyncio.shield(future)
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, {}
+            try:
+                async with self._sessionmaker.begin() as session:
+                    known = set((await session.execute(
+                        select(ProcessedUpdate.update_id).where(ProcessedUpdate.update_id.in_(batch))
+                    )).scalars())
+                    now = self._now()
+                    session.add_all(ProcessedUpdate(update_id=update_id, processed_at=now)
+                                    for update_id in batch if update_id not in known)
+            except Exception as error:
+                for future in batch.values():
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            except BaseException:
+                for future in batch.values():
+                    future.cancel()
+                raise
+            for future in batch.values():
+                if not future.done():
+                    future.set_result(None)
 
 
 async def forget_before(session: AsyncSession, moment: datetime) -> int:

@@ -1,53 +1,121 @@
-"""The pacer keeps Telegram's rates: bursts, then one per interval; a 429 holds a chat."""
+"""The pacer keeps Telegram's rates: a chat's burst, then one per interval; no burst for the bot as a
+whole; a chat's own limit before the bot-wide slot; waiting people before bulk work; a 429 holds.
 
-from bot.sending import Pacer, Rate
+Time is a fake clock that only the pacer's sleeps move, so every figure is exact."""
+
+import asyncio
+import heapq
+import itertools
+
+from bot.sending import Pacer, Rate, bulk
+
+FAST = Rate(1000, 1, 1)  # a bot-wide limit out of the way, for the per-chat rules
 
 
 class FakeTime:
+    """Virtual time: `run` lets every task do what it can at this moment, then wakes the earliest
+    sleeper at its exact time, and so on until the awaited work is done."""
+
     def __init__(self) -> None:
         self.now = 0.0
+        self._sleepers: list = []
+        self._order = itertools.count()
 
     def __call__(self) -> float:
         return self.now
 
+    async def sleep(self, seconds: float) -> None:
+        woken = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self.now + seconds, next(self._order), woken))
+        await woken
 
-async def test_a_private_chat_gets_a_burst_then_one_a_second(monkeypatch):
+    async def run(self, work):
+        task = asyncio.ensure_future(work)
+        while True:
+            for _ in range(50):  # every runnable task runs to its next sleep
+                await asyncio.sleep(0)
+            if task.done():
+                return task.result()
+            assert self._sleepers, "the work waits for something other than time"
+            moment, _, woken = heapq.heappop(self._sleepers)
+            self.now = max(self.now, moment)
+            woken.set_result(None)
+
+
+def pacer(clock: FakeTime, **rates: Rate) -> Pacer:
+    return Pacer(**rates, clock=clock, sleep=clock.sleep)
+
+
+async def sent_at(clock: FakeTime, waiting) -> float:
+    await waiting
+    return clock.now
+
+
+async def test_a_private_chat_gets_a_burst_of_three_then_one_a_second():
     clock = FakeTime()
-    slept: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        slept.append(seconds)
-        clock.now += seconds
-
-    monkeypatch.setattr("bot.sending.asyncio.sleep", fake_sleep)
-    pacer = Pacer(private=Rate(1, 1, 3), clock=clock)
-    delays = [await pacer.wait(1001) for _ in range(6)]
-    assert delays[:3] == [0, 0, 0]
-    assert [round(d, 6) for d in delays[3:]] == [1.0, 1.0, 1.0]
+    chats = pacer(clock, overall=FAST, private=Rate(1, 1, 3))
+    delays = [await clock.run(chats.wait(1001)) for _ in range(6)]
+    assert [round(d, 6) for d in delays] == [0, 0.001, 0.001, 0.998, 1.0, 1.0]
     # Another chat is not held up by the first one.
-    assert await pacer.wait(1002) == 0
+    assert round(await clock.run(chats.wait(1002)), 6) == 0.001
 
 
-async def test_a_group_gets_twenty_a_minute(monkeypatch):
+async def test_a_group_gets_twenty_a_minute():
     clock = FakeTime()
-
-    async def fake_sleep(seconds: float) -> None:
-        clock.now += seconds
-
-    monkeypatch.setattr("bot.sending.asyncio.sleep", fake_sleep)
-    pacer = Pacer(clock=clock)
+    groups = pacer(clock, overall=Rate(1_000_000, 1, 1), group=Rate(20, 60, 20))
     for _ in range(20):
-        assert await pacer.wait(-100123) == 0
-    assert round(await pacer.wait(-100123), 6) == 3.0
+        await clock.run(groups.wait(-100123))
+    assert clock.now < 0.001
+    assert round(await clock.run(groups.wait(-100123)), 3) == 3.0
 
 
-async def test_hold_after_429_delays_the_next_send_by_exactly_retry_after(monkeypatch):
+async def test_the_bot_as_a_whole_never_bursts_above_its_steady_rate():
     clock = FakeTime()
+    bot_wide = pacer(clock, overall=Rate(30, 1, 1))
+    clock.now = 100.0  # after a long idle time, 60 chats at the same moment
+    moments = sorted(await clock.run(asyncio.gather(
+        *(sent_at(clock, bot_wide.wait(2000 + n)) for n in range(60)))))
+    assert moments[0] == 100.0
+    assert all(abs((b - a) - 1 / 30) < 1e-9 for a, b in itertools.pairwise(moments))
 
-    async def fake_sleep(seconds: float) -> None:
-        clock.now += seconds
 
-    monkeypatch.setattr("bot.sending.asyncio.sleep", fake_sleep)
-    pacer = Pacer(clock=clock)
-    pacer.hold(1001, 3)
-    assert round(await pacer.wait(1001), 6) == 3.0
+async def test_a_busy_chat_waits_alone_and_does_not_hold_up_other_chats():
+    clock = FakeTime()
+    limits = pacer(clock, overall=Rate(30, 1, 1), private=Rate(1, 1, 3))
+    for _ in range(3):
+        await clock.run(limits.wait(1001))  # the busy chat's burst is used up
+    start = clock.now
+    busy, other = await clock.run(asyncio.gather(sent_at(clock, limits.wait(1001)),
+                                                 sent_at(clock, limits.wait(1002))))
+    # The busy chat waits for its own next second; the other chat takes the next bot-wide slot.
+    assert busy - start > 0.9
+    assert other - start <= 1 / 30 + 1e-9
+
+
+async def test_a_reply_to_a_waiting_person_goes_before_queued_bulk_work():
+    clock = FakeTime()
+    limits = pacer(clock, overall=Rate(30, 1, 1))
+    await clock.run(limits.wait(1))  # the bot-wide slot is taken for the next 1/30 s
+
+    async def reminder(chat_id: int) -> float:
+        with bulk():
+            return await sent_at(clock, limits.wait(chat_id))
+
+    async def surge():
+        reminders = [asyncio.create_task(reminder(100 + n)) for n in range(20)]
+        await asyncio.sleep(0)  # the reminders are queued first
+        answer = await sent_at(clock, limits.wait(999))
+        return answer, await asyncio.gather(*reminders)
+
+    answer, reminders = await clock.run(surge())
+    assert answer == 1 / 30  # the very next slot, ahead of the 20 reminders queued before it
+    assert min(reminders) > answer
+
+
+async def test_hold_after_429_delays_the_next_send_by_exactly_retry_after():
+    clock = FakeTime()
+    limits = pacer(clock)
+    limits.hold(1001, 3)
+    assert round(await clock.run(limits.wait(1001)), 6) == 3.0
+    limits.hold(None, 2)
+    assert round(await clock.run(limits.wait(1002)), 6) == 2.0

@@ -11,7 +11,7 @@ from aiogram.types import Chat, TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk.clock import Clock
-from desk.customers import Person, customer_language, touch_customer
+from desk.customers import Person, customer_language, find_customer, is_current, touch_customer
 
 
 class CustomerMiddleware(BaseMiddleware):
@@ -37,9 +37,13 @@ class CustomerMiddleware(BaseMiddleware):
             return await handler(event, data)
         if chat is not None and chat.type == ChatType.PRIVATE:
             person = Person(user.id, user.first_name, user.username, user.language_code)
-            async with self._sessionmaker.begin() as session:
-                customer = await touch_customer(session, person, self._clock)
-                data["language"] = customer_language(customer, self._default)
+            # Most updates come from a known customer whose profile has not changed: a read is enough.
+            async with self._sessionmaker() as session:
+                customer = await find_customer(session, user.id)
+            if customer is None or not is_current(customer, person):
+                async with self._sessionmaker.begin() as session:
+                    customer = await touch_customer(session, person, self._clock)
+            data["language"] = customer_language(customer, self._default)
         else:
             # Groups are the agents' side: one desk language for everybody there.
             data["language"] = self._desk

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from desk.clock import Clock
 from frontdesk.metrics import Metrics
 from storage import updates as processed
+from storage.updates import ProcessedMarks
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,7 @@ class ProcessedUpdatesMiddleware(BaseMiddleware):
         self._sessionmaker = sessionmaker
         self._clock = clock
         self._metrics = metrics
+        self._marks = ProcessedMarks(sessionmaker, clock.now)
 
     async def __call__(
         self,
@@ -47,7 +49,7 @@ class ProcessedUpdatesMiddleware(BaseMiddleware):
         self._metrics.updates.labels(kind).inc()
         result = await handler(event, data)
         # Marked after handling: a crash in between redelivers it (at least once); the handlers
-        # that create things make that safe with their own keys.
-        async with self._sessionmaker.begin() as session:
-            await processed.mark_processed(session, event.update_id, self._clock.now())
+        # that create things make that safe with their own keys. Marks of updates handled at the
+        # same time share one transaction.
+        await self._marks.mark(event.update_id)
         return result

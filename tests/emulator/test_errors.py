@@ -21,6 +21,7 @@ from aiogram.exceptions import (
 from aiogram.methods import GetMe
 
 from emulator import BotAPIEmulator, Person
+from emulator.errors import ApiError, StrictFloodLimiter
 
 
 async def test_blocked_user_is_forbidden(emu: BotAPIEmulator, bot: Bot, anna: Person) -> None:
@@ -170,3 +171,27 @@ async def test_settle_waits_for_every_probe_and_names_what_still_moves(emu: BotA
     assert not settling.done()
     moving.clear()
     await settling
+
+
+def test_strict_limits_refuse_the_31st_send_in_a_second_a_4th_to_one_chat_and_the_21st_to_a_group() -> None:
+    now = [0.0]
+    limits = StrictFloodLimiter(clock=lambda: now[0])
+    for _ in range(3):
+        limits.check(1001, True)  # a private chat's burst of 3
+    with pytest.raises(ApiError) as refused:
+        limits.check(1001, True)
+    assert refused.value.parameters == {"retry_after": 1}
+    for chat in range(27):
+        limits.check(2000 + chat, True)
+    with pytest.raises(ApiError):
+        limits.check(3000, True)  # the 31st in this second
+    now[0] = 1.0
+    limits.check(1001, True)  # a second later: one more to the first chat, not two
+    with pytest.raises(ApiError):
+        limits.check(1001, True)
+    for _ in range(20):
+        limits.check(-100123, False)
+    with pytest.raises(ApiError) as refused:
+        limits.check(-100123, False)
+    assert refused.value.parameters == {"retry_after": 60}
+    assert limits.refused == 4
