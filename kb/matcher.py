@@ -164,15 +164,20 @@ class Matcher:
         similarity joins the blend.
         """
         parts = question_parts(query)[:MAX_PARTS] or [query]
-        lexical, texts = [], []
+        lexical, texts, weights = [], [], []
         for part in parts:
             scores, text = self._best_variant(part)
             lexical.append(scores)
-            texts.append(text)
+            # A part none of whose readings has words the FAQ holds (asked in another language)
+            # gets lexical noise only: the encoder, which is cross-lingual, reads it as typed alone.
+            known = self._mostly_known(text)
+            texts.append(text if known else part)
+            weights.append(W_SEMANTIC if known else 1.0)
         blended = np.stack(lexical) if lexical else np.zeros((1, len(self.entries)))
         if self._semantic is not None and len(self.entries):
             semantic = self._semantic.score_many(texts)
-            blended = (1 - W_SEMANTIC) * blended + W_SEMANTIC * 100.0 * semantic
+            share = np.asarray(weights)[:, None]
+            blended = (1 - share) * blended + share * 100.0 * semantic
         return blended.max(axis=0)
 
     def _best_variant(self, text: str) -> tuple[np.ndarray, str]:
