@@ -159,11 +159,10 @@ def _kb(config: Config, args: argparse.Namespace) -> int:
     return asyncio.run(_gaps(config, args.days, args.json))
 
 
-async def _learn(config: Config, folder: Path, days: int | None, review_file: Path) -> int:
+async def _read_searches(config: Config, days: int | None, read):
+    """`await read(session, since)` in a session of the configured database (migrated first)."""
     from datetime import datetime, timedelta
 
-    from desk.searches import learning_history
-    from kb.commands import learn_command
     from storage import migrate
     from storage.database import create_engine, create_sessionmaker
 
@@ -172,30 +171,29 @@ async def _learn(config: Config, folder: Path, days: int | None, review_file: Pa
         await migrate.upgrade(engine)
         since = datetime.now(UTC) - timedelta(days=days) if days else None
         async with create_sessionmaker(engine)() as session:
-            history = await learning_history(session, since=since)
+            return await read(session, since)
     finally:
         await engine.dispose()
+
+
+async def _learn(config: Config, folder: Path, days: int | None, review_file: Path) -> int:
+    from desk.searches import learning_history
+    from kb.commands import learn_command
+
+    history = await _read_searches(config, days, lambda session, since: learning_history(session, since=since))
     return learn_command(folder, helped=history.helped, tickets=history.tickets, unanswered=history.unanswered,
                          review_file=review_file, out=sys.stdout)
 
 
 async def _gaps(config: Config, days: int | None, as_json: bool) -> int:
     import json
-    from datetime import datetime, timedelta
 
     from desk.searches import deflection_rate, gaps
-    from storage import migrate
-    from storage.database import create_engine, create_sessionmaker
 
-    engine = create_engine(config.storage.url, busy_timeout_ms=config.storage.sqlite_busy_timeout_ms)
-    try:
-        await migrate.upgrade(engine)
-        since = datetime.now(UTC) - timedelta(days=days) if days else None
-        async with create_sessionmaker(engine)() as session:
-            found = await gaps(session, since=since)
-            helped, total = await deflection_rate(session)
-    finally:
-        await engine.dispose()
+    async def read(session, since):
+        return await gaps(session, since=since), await deflection_rate(session)
+
+    found, (helped, total) = await _read_searches(config, days, read)
     if as_json:
         for gap in found:
             print(json.dumps({"count": gap.count, "question": gap.example, "variants": list(gap.variants)},
