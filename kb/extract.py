@@ -44,7 +44,9 @@ _FILLER_RE = re.compile(
 _SIGNATURE_RE = re.compile(
     r"(?:^|[\s,.!?])(?:с уважением|best regards|kind regards|regards|sincerely|sent from my \w+)\b.*$"
     # thanks closing the message, then at most two words (a name)
-    r"|(?:^|[\s,.!?])(?:спасибо|благодарю|thanks|thank you|cheers)[\s,.!]+[^\W\d_]+(?:\s+[^\W\d_]+)?[.!]?\s*$",
+    r"|(?:^|[\s,.!?])(?:спасибо|благодарю|thanks|thank you|cheers)"
+    r"(?:\s+(?:a lot|so much|very much|большое|огромное|заранее))?"
+    r"[\s,.!]+[^\W\d_]+(?:\s+[^\W\d_]+)?[.!]?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
 _SENTENCE_RE = re.compile(r"[^.!?\n]+[.!?]*")
