@@ -50,6 +50,7 @@ CANDIDATES = 30
 # Parts of a chatty message scored (`kb.extract.question_parts`): the cleaned whole and its best
 # sentences; more would cost time and give a wrong entry more chances.
 MAX_PARTS = 3
+SENTENCE_WEIGHT = 0.6
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,8 @@ class Matcher:
         and transliterated, keeping the best variant; with an encoder, that variant's sentence
         similarity joins the blend.
         """
+        if not self.entries:
+            return np.zeros(0)
         parts = question_parts(query)[:MAX_PARTS] or [query]
         lexical, texts, weights = [], [], []
         for part in parts:
@@ -178,6 +181,13 @@ class Matcher:
             semantic = self._semantic.score_many(texts)
             share = np.asarray(weights)[:, None]
             blended = (1 - share) * blended + share * 100.0 * semantic
+        # A sentence that disagrees with the whole message counts less, so it wins only when the
+        # whole is drowned in context (on banking77, sentences at full weight cost 1.6 points of
+        # top-1); one that agrees lends the whole's winner its sharper score.
+        leader = int(blended[0].argmax())
+        for number in range(1, len(blended)):
+            if int(blended[number].argmax()) != leader:
+                blended[number] *= SENTENCE_WEIGHT
         return blended.max(axis=0)
 
     def _best_variant(self, text: str) -> tuple[np.ndarray, str]:
