@@ -5,9 +5,13 @@ the entry's phrasings taken as one document (normalised by what the query could 
 character n-gram TF-IDF vectors of the same (survives typos), and rapidfuzz `token_sort_ratio` of the
 stemmed query against the entry's best phrasing, computed for the best candidates only. With an
 optional sentence encoder (`kb.semantic`), the cosine of sentence embeddings joins the blend.
-The query is tried as typed and converted to the other keyboard layout; the variant whose best
-entry scores highest wins. Query words no entry holds are first corrected to the nearest word the
-entries do hold (`kb.spelling`), so a typo in a key word costs little.
+A chatty message is first cut to its question (`kb.extract`): greetings, thanks and signatures go,
+and the question sentences of a long message are scored beside the whole. Each part is tried as
+typed, converted to the other keyboard layout (punctuation keys included) and, when it has Latin
+letters, read as transliterated Russian (`kb.translit`); the variant whose best entry scores highest
+wins. Query words no entry holds are first corrected to the nearest word the entries do hold
+(`kb.spelling`), so a typo in a key word costs little. With the encoder, a part none of whose
+readings uses the FAQ's words (asked in another language) is scored by the encoder alone.
 
 "Answer" needs a score above a threshold AND a clear lead over the second-best entry (the margin
 rule of `MatcherSettings`): on the benchmark it separates right answers from wrong ones far better
