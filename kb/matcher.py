@@ -200,7 +200,7 @@ class Matcher:
         if self._mostly_known(text):
             return self._score_variant(text), text
         candidates = layout_variants(text)
-        if has_latin(text):
+        if has_latin(text) and self._translit:  # an English-only FAQ has no Russian to read it as
             candidates.append(" ".join(self._translit.to_cyrillic(self._norm.content_words(text))))
         for number, variant in enumerate(dict.fromkeys(candidates)):
             scores = self._score_variant(variant, as_typed=number == 0)

@@ -72,6 +72,10 @@ class Transliterator:
         self._by_key = {key: words.most_common(1)[0][0] for key, words in by_key.items() if key}
         self._keys = [k for k in self._by_key if len(k) >= _MIN_FUZZY_KEY]
 
+    def __bool__(self) -> bool:
+        """Whether the vocabulary has any Cyrillic word to read Latin letters as."""
+        return bool(self._by_key)
+
     def word(self, latin: str) -> str:
         """The vocabulary word `latin` is a transliteration of, else `cyrtranslit`'s reading."""
         key = latin_key(latin)
