@@ -103,3 +103,31 @@ def test_accepted_phrasings_can_be_tried_in_memory_first():
     entries = with_phrasings([RESET, HOURS], [Proposal("hours", "вы работаете в субботу?")])
     assert entries[1].questions == ("Когда работает поддержка?", "вы работаете в субботу?")
     assert entries[0] == RESET
+
+
+async def test_the_history_read_from_the_database_feeds_the_proposals(tmp_path):
+    """What customers asked before pressing "helped" comes back as (question, entry) pairs; questions
+    nothing answered come back for the drafts."""
+    from datetime import UTC, datetime
+
+    from desk.searches import learning_history, record_search, set_outcome
+    from kb.matcher import Match, SearchResult
+    from storage import migrate
+    from storage.database import create_engine, create_sessionmaker
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'frontdesk.db'}")
+    await migrate.upgrade(engine)
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    try:
+        async with create_sessionmaker(engine).begin() as session:
+            shown = SearchResult("не могу зайти, пароль не подходит", "suggest", [Match("reset", 50.0, "q")])
+            helped = await record_search(session, 7, shown, now)
+            await set_outcome(session, helped.id, 7, "helped")
+            await record_search(session, 7, SearchResult("как удалить аккаунт", "none", []), now)
+        async with create_sessionmaker(engine)() as session:
+            history = await learning_history(session)
+    finally:
+        await engine.dispose()
+    assert history.helped == [("не могу зайти, пароль не подходит", "reset")]
+    assert history.unanswered == [("как удалить аккаунт", None)]
+    assert [p.phrasing for p in propose_phrasings(history.helped, [RESET])] == ["не могу зайти, пароль не подходит"]
