@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kb.matcher import SearchResult
-from storage.models import Search
+from storage.models import Search, TicketMessage
 
 OUTCOMES = ("shown", "helped", "not_helped", "ticket_opened", "none")
 
@@ -92,3 +92,44 @@ async def gaps(session: AsyncSession, *, since: datetime | None = None, similari
             counts.append(count)
     ranked = sorted(zip(counts, groups, strict=False), key=lambda pair: (-pair[0], pair[1][0]))
     return [Gap(count, group[0], tuple(group[1:])) for count, group in ranked]
+
+
+@dataclass(frozen=True)
+class LearningHistory:
+    """What the FAQ can learn from (`kb.learn`): questions that an entry answered, and those none did.
+
+    `helped`: (question, entry id) of searches whose answer the customer said helped. `tickets`: per
+    ticket, its first customer message and the support replies. `unanswered`: (question, the first
+    support reply of the ticket it led to, if any) of searches not answered or not helped.
+    """
+
+    helped: list[tuple[str, str]]
+    tickets: list[tuple[str, list[str]]]
+    unanswered: list[tuple[str, str | None]]
+
+
+async def learning_history(session: AsyncSession, *, since: datetime | None = None) -> LearningHistory:
+    """The searches and ticket discussions since `since` (all when None), for `kb.learn`."""
+    searches = select(Search.query, Search.entry_id, Search.outcome, Search.ticket_id)
+    messages = select(TicketMessage.ticket_id, TicketMessage.author_kind, TicketMessage.text).order_by(
+        TicketMessage.ticket_id, TicketMessage.created_at, TicketMessage.id
+    )
+    if since is not None:
+        searches = searches.where(Search.created_at >= since)
+        messages = messages.where(TicketMessage.created_at >= since)
+    first_question: dict[int, str] = {}
+    replies: dict[int, list[str]] = {}
+    for ticket_id, kind, text in (await session.execute(messages)).all():
+        if kind == "customer":
+            first_question.setdefault(ticket_id, text)
+        elif kind == "support" and text:
+            replies.setdefault(ticket_id, []).append(text)
+    helped, unanswered = [], []
+    for query, entry_id, outcome, ticket_id in (await session.execute(searches)).all():
+        if outcome == "helped" and entry_id:
+            helped.append((query, entry_id))
+        elif outcome in ("none", "not_helped", "ticket_opened"):
+            reply = replies.get(ticket_id, [None])[0] if ticket_id is not None else None
+            unanswered.append((query, reply))
+    tickets = [(first_question[t], replies.get(t, [])) for t in first_question if replies.get(t)]
+    return LearningHistory(helped=helped, tickets=tickets, unanswered=unanswered)

@@ -57,7 +57,15 @@ def _parser() -> argparse.ArgumentParser:
     ))
     gaps.add_argument("--days", type=int, default=None, help="only the last N days")
     gaps.add_argument("--json", action="store_true", help="one JSON object per group per line")
-    for sub in (check, search, gaps):
+    learn = with_config(kb_commands.add_parser(
+        "learn", help="propose new phrasings and draft entries from past questions into a review file; "
+                      "--apply FILE writes the accepted ones into the FAQ"
+    ))
+    learn.add_argument("--days", type=int, default=None, help="only the last N days")
+    learn.add_argument("--out", type=Path, default=Path("kb-review.yaml"), help="review file to write")
+    learn.add_argument("--apply", type=Path, default=None, metavar="FILE",
+                       help="add the phrasings accepted in this review file to the FAQ files")
+    for sub in (check, search, gaps, learn):
         sub.add_argument("--kb", type=Path, default=None, help="FAQ folder (default: kb.path of the config)")
 
     coupons = commands.add_parser("coupons", help="coupons for special requests")
@@ -164,7 +172,7 @@ async def _db(config: Config, action: str) -> None:
 
 
 def _kb(config: Config, args: argparse.Namespace) -> int:
-    from kb.commands import check_command, search_command
+    from kb.commands import apply_command, check_command, search_command
 
     folder = args.kb or Path(config.kb.path)
     if args.kb_command == "check":
@@ -172,15 +180,18 @@ def _kb(config: Config, args: argparse.Namespace) -> int:
     if args.kb_command == "search":
         queries = sys.stdin if args.query == ["-"] else [" ".join(args.query)]
         return search_command(folder, queries, as_json=args.json, settings=matcher_settings(config.kb),
-                              out=sys.stdout)
+                              out=sys.stdout, semantic=config.kb.semantic)
+    if args.kb_command == "learn":
+        if args.apply is not None:
+            return apply_command(folder, args.apply, sys.stdout)
+        return asyncio.run(_learn(config, folder, args.days, args.out))
     return asyncio.run(_gaps(config, args.days, args.json))
 
 
-async def _gaps(config: Config, days: int | None, as_json: bool) -> int:
-    import json
+async def _read_searches(config: Config, days: int | None, read):
+    """`await read(session, since)` in a session of the configured database (migrated first)."""
     from datetime import datetime, timedelta
 
-    from desk.searches import deflection_rate, gaps
     from storage import migrate
     from storage.database import create_engine, create_sessionmaker
 
@@ -189,10 +200,29 @@ async def _gaps(config: Config, days: int | None, as_json: bool) -> int:
         await migrate.upgrade(engine)
         since = datetime.now(UTC) - timedelta(days=days) if days else None
         async with create_sessionmaker(engine)() as session:
-            found = await gaps(session, since=since)
-            helped, total = await deflection_rate(session)
+            return await read(session, since)
     finally:
         await engine.dispose()
+
+
+async def _learn(config: Config, folder: Path, days: int | None, review_file: Path) -> int:
+    from desk.searches import learning_history
+    from kb.commands import learn_command
+
+    history = await _read_searches(config, days, lambda session, since: learning_history(session, since=since))
+    return learn_command(folder, helped=history.helped, tickets=history.tickets, unanswered=history.unanswered,
+                         review_file=review_file, out=sys.stdout)
+
+
+async def _gaps(config: Config, days: int | None, as_json: bool) -> int:
+    import json
+
+    from desk.searches import deflection_rate, gaps
+
+    async def read(session, since):
+        return await gaps(session, since=since), await deflection_rate(session)
+
+    found, (helped, total) = await _read_searches(config, days, read)
     if as_json:
         for gap in found:
             print(json.dumps({"count": gap.count, "question": gap.example, "variants": list(gap.variants)},

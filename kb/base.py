@@ -8,8 +8,10 @@ Searches always see a complete matcher: a new one is built aside and swapped in 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
 import logging
+import os
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,7 +22,7 @@ from kb.entries import Entry, KBError
 from kb.loader import duplicate_error, faq_files, load_file
 from kb.matcher import Matcher, MatcherSettings, SearchResult
 from kb.normalize import Normalizer
-from kb.semantic import Encoder, VectorCache, load_vectors, save_vectors
+from kb.semantic import Encoder, VectorCache, load_default_encoder, load_vectors, save_vectors
 
 log = logging.getLogger(__name__)
 
@@ -164,3 +166,32 @@ class KnowledgeBase:
                 outcome = on_reload(errors)
                 if inspect.isawaitable(outcome):
                     await outcome
+
+
+def default_vector_file(faq_dir: Path | str) -> Path:
+    """Where the sentence vectors of the FAQ folder `faq_dir` are kept: the user's cache folder
+    (`$XDG_CACHE_HOME`, else `~/.cache`), one file per folder. Vectors are keyed by phrasing text,
+    so a stale file costs only the encoding of what changed."""
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    digest = hashlib.sha1(str(Path(faq_dir).resolve()).encode("utf-8"), usedforsecurity=False).hexdigest()
+    return root / "frontdesk" / f"vectors-{digest[:12]}.npz"
+
+
+class EncoderMissingError(RuntimeError):
+    """`semantic` was asked for but the encoder package is not installed."""
+
+
+def open_knowledge_base(
+    path: Path | str, settings: MatcherSettings | None = None, *, semantic: bool = False,
+    vector_file: Path | str | None = None,
+) -> KnowledgeBase:
+    """The knowledge base as the bot runs it: with the sentence encoder when `semantic`, its
+    vectors kept in `vector_file` (default: `default_vector_file(path)`). Both the bot and
+    `frontdesk kb search` open it here, so an admin tries the matcher customers get."""
+    encoder = None
+    if semantic:
+        encoder = load_default_encoder()
+        if encoder is None:
+            raise EncoderMissingError("the sentence encoder is not installed (pip install 'frontdesk[semantic]')")
+        vector_file = vector_file if vector_file is not None else default_vector_file(path)
+    return KnowledgeBase(path, settings, encoder=encoder, vector_file=vector_file)

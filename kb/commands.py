@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from kb.base import KnowledgeBase
+from kb.base import EncoderMissingError, open_knowledge_base
+from kb.learn import (
+    apply_review,
+    draft_entries,
+    pairs_from_tickets,
+    propose_phrasings,
+    read_review,
+    write_review,
+)
 from kb.loader import load_folder
 from kb.matcher import MatcherSettings, SearchResult
 
@@ -33,18 +41,24 @@ def search_command(
     as_json: bool,
     settings: MatcherSettings,
     out: TextIO,
+    semantic: bool = False,
 ) -> int:
     """Search the FAQ for each query (blank ones skipped) and print the decision and the matches.
 
     With `as_json`, one JSON object per query per line:
     `{"query", "decision": "answer"|"suggest"|"none", "matches": [{"id", "score", "question"}]}`,
-    best first, at most 5; scores are 0–100. Otherwise a readable table. Returns 1 when the
-    folder is missing, else 0 (bad files are skipped; `check` lists them).
+    best first, at most 5; scores are 0–100. Otherwise a readable table. `semantic` (the config's
+    `kb.semantic`) adds the sentence encoder exactly as the bot does. Returns 1 when the folder is
+    missing or the encoder is asked for but not installed, else 0 (bad files are skipped).
     """
     if not Path(kb_dir).is_dir():
         print(f"{kb_dir}: not a folder", file=out)
         return 1
-    kb = KnowledgeBase(kb_dir, settings)
+    try:
+        kb = open_knowledge_base(kb_dir, settings, semantic=semantic)
+    except EncoderMissingError as error:
+        print(f"kb.semantic: {error}", file=out)
+        return 1
     if kb.errors and not as_json:
         print(f"({len(kb.errors)} bad files skipped, see the check command)", file=out)
     for line in queries:
@@ -80,3 +94,44 @@ def format_table(result: SearchResult) -> str:
     for rank, match in enumerate(result.matches, 1):
         lines.append(f"  {rank}. {match.score:5.1f}  {match.id:<{width}}  {match.question}")
     return "\n".join(lines)
+
+
+def learn_command(
+    kb_dir: Path,
+    *,
+    helped: Sequence[tuple[str, str]],
+    tickets: Sequence[tuple[str, Sequence[str]]],
+    unanswered: Sequence[tuple[str, str | None]],
+    review_file: Path,
+    out: TextIO,
+) -> int:
+    """Write the review file of proposals (`kb.learn`) from the history given; print a summary.
+
+    Proposals come from searches that helped and from tickets answered with an entry; drafts from
+    unanswered questions. Nothing in the FAQ changes. Returns 1 when the folder is missing.
+    """
+    if not Path(kb_dir).is_dir():
+        print(f"{kb_dir}: not a folder", file=out)
+        return 1
+    entries = load_folder(kb_dir).entries
+    proposals = propose_phrasings(helped, entries) + propose_phrasings(
+        pairs_from_tickets(tickets, entries), entries, source="ticket"
+    )
+    drafts = draft_entries(unanswered)
+    write_review(proposals, review_file, drafts)
+    print(f"{len(proposals)} new phrasings proposed for {len({p.entry_id for p in proposals})} entries, "
+          f"{len(drafts)} draft entries; review {review_file}, set `accept: true` on those to keep, then "
+          f"run `kb learn --apply {review_file}`", file=out)
+    return 0
+
+
+def apply_command(kb_dir: Path, review_file: Path, out: TextIO) -> int:
+    """Add the accepted phrasings of `review_file` to the FAQ files; print what changed."""
+    if not Path(kb_dir).is_dir() or not Path(review_file).is_file():
+        print(f"{kb_dir if not Path(kb_dir).is_dir() else review_file}: not found", file=out)
+        return 1
+    changed = apply_review(read_review(review_file), load_folder(kb_dir).entries)
+    for path, count in sorted(changed.items()):
+        print(f"{path}: {count} phrasings added", file=out)
+    print(f"{sum(changed.values())} phrasings added to {len(changed)} files", file=out)
+    return 0

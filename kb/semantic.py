@@ -77,13 +77,20 @@ class SemanticIndex:
         self._centroids = np.ascontiguousarray(sums / np.where(norms > 0, norms, 1.0))
 
     def score(self, query: str) -> np.ndarray:
-        """Per entry, 0–1: the mean of the best phrasing's cosine and the centroid's, clipped at 0.
+        """Per entry, 0–1: the mean of the best phrasing's cosine and the centroid's, clipped at 0."""
+        return self.score_many([query])[0]
+
+    def score_many(self, queries: Sequence[str]) -> np.ndarray:
+        """`score` of each query (rows) for every entry (columns), the queries encoded in one batch.
 
         Entries outside the `PHRASING_CANDIDATES` best by centroid count their centroid twice.
         """
-        if not len(self._vectors):
-            return np.zeros(len(self._centroids))
-        q = np.asarray(self._encoder.encode([query]), dtype=np.float32)[0]
+        if not len(self._vectors) or not queries:
+            return np.zeros((len(queries), len(self._centroids)))
+        encoded = np.asarray(self._encoder.encode(list(queries)), dtype=np.float32)
+        return np.stack([self._score_vector(q) for q in encoded])
+
+    def _score_vector(self, q: np.ndarray) -> np.ndarray:
         central = self._centroids @ q
         if len(self._centroids) <= 4 * PHRASING_CANDIDATES:
             best = np.maximum.reduceat(self._vectors @ q, self._starts)

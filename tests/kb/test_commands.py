@@ -88,3 +88,51 @@ def test_python_dash_m_kb_reads_queries_from_stdin():
         cwd=REPO, timeout=60,
     )
     assert check.returncode == 0
+
+
+def test_kb_search_with_kb_semantic_uses_the_encoder_as_the_bot_does(write_faq, faq_dir, monkeypatch, tmp_path):
+    """An admin trying a question sees what the bot would answer: with `kb.semantic`, the encoder's
+    vote is in the scores, and its vectors are kept for the next run in the cache folder."""
+    import io
+    import json
+
+    import numpy as np
+
+    import kb.base
+    from kb.commands import search_command
+    from kb.matcher import MatcherSettings
+    from tests.kb.conftest import faq_text
+
+    class Synonyms:
+        """A fake encoder for which "money back" means "refund" and nothing else is alike."""
+
+        def encode(self, texts):
+            rows = [[1.0, 0.0] if ("refund" in t.lower() or "money back" in t.lower()) else [0.0, 1.0] for t in texts]
+            return np.asarray(rows, dtype=np.float32)
+
+    write_faq("refund.md", faq_text(["How do I get a refund?"]))
+    write_faq("hours.md", faq_text(["When are you open?"]))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(kb.base, "load_default_encoder", Synonyms)
+    lexical, semantic = io.StringIO(), io.StringIO()
+    search_command(faq_dir, ["I want my money back"], as_json=True, settings=MatcherSettings(), out=lexical)
+    search_command(faq_dir, ["I want my money back"], as_json=True, settings=MatcherSettings(), out=semantic,
+                   semantic=True)
+    lexical_ids = [m["id"] for m in json.loads(lexical.getvalue())["matches"]]
+    semantic_ids = [m["id"] for m in json.loads(semantic.getvalue())["matches"]]
+    assert lexical_ids[:1] != ["refund"]
+    assert semantic_ids[:1] == ["refund"]
+    assert list((tmp_path / "cache" / "frontdesk").glob("vectors-*.npz"))
+
+
+def test_kb_search_with_kb_semantic_but_no_encoder_says_so(faq_dir, monkeypatch):
+    import io
+
+    import kb.base
+    from kb.commands import search_command
+    from kb.matcher import MatcherSettings
+
+    monkeypatch.setattr(kb.base, "load_default_encoder", lambda: None)
+    out = io.StringIO()
+    assert search_command(faq_dir, ["x"], as_json=True, settings=MatcherSettings(), out=out, semantic=True) == 1
+    assert "not installed" in out.getvalue()

