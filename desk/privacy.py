@@ -11,6 +11,7 @@ messages each had and from whom; that searches happened and how they ended.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,7 @@ from desk import outbox
 from storage.models import Attachment, Coupon, Customer, FSMRecord, OutboxMessage, Search, Ticket, TicketMessage
 
 FORGOTTEN_TITLE = "(forgotten)"
+ERASED_TITLE = "(erased after closing)"
 
 
 @dataclass(frozen=True)
@@ -46,23 +48,12 @@ async def forget_customer(session: AsyncSession, telegram_id: int) -> Forgotten 
     customer.language = None
 
     ticket_ids = list((await session.execute(select(Ticket.id).where(Ticket.customer_id == customer.id))).scalars())
-    await session.execute(
-        update(Ticket).where(Ticket.id.in_(ticket_ids))
-        .values(title=FORGOTTEN_TITLE, details="", fields={}, rating_comment=None, coupon_code=None)
-    )
-    message_ids = list((await session.execute(
-        select(TicketMessage.id).where(TicketMessage.ticket_id.in_(ticket_ids))
-    )).scalars())
-    await session.execute(update(TicketMessage).where(TicketMessage.id.in_(message_ids)).values(text=""))
+    message_ids, files = await _erase_ticket_content(session, ticket_ids, FORGOTTEN_TITLE)
     await session.execute(
         update(TicketMessage)
         .where(TicketMessage.id.in_(message_ids), TicketMessage.author_kind == "customer")
         .values(author_name="", author_telegram_id=pseudonym)
     )
-    files = (await session.execute(
-        update(Attachment).where(Attachment.message_id.in_(message_ids))
-        .values(file_id="", file_unique_id=None, file_name=None, media_group_id=None)
-    )).rowcount
     searches = (await session.execute(
         update(Search).where(Search.customer_telegram_id == telegram_id)
         .values(query="", customer_telegram_id=pseudonym)
@@ -76,15 +67,48 @@ async def forget_customer(session: AsyncSession, telegram_id: int) -> Forgotten 
                      searches=searches)
 
 
-async def _scrub_outbox(session: AsyncSession, telegram_id: int, pseudonym: int, ticket_ids: list[int]) -> None:
+async def erase_closed_before(session: AsyncSession, cutoff: datetime, *, limit: int = 500) -> int:
+    """Erase the content of tickets closed before `cutoff` (`retention.closed_days`): titles,
+    details, form answers, message texts, file ids, rating comments. Who the customer was, and the
+    anonymous facts, stay. Returns how many tickets were erased (at most `limit` per call)."""
+    ticket_ids = list((await session.execute(
+        select(Ticket.id).where(Ticket.state == "closed", Ticket.closed_at < cutoff,
+                                Ticket.title.not_in((ERASED_TITLE, FORGOTTEN_TITLE)))
+        .order_by(Ticket.id).limit(limit)
+    )).scalars())
+    if ticket_ids:
+        await _erase_ticket_content(session, ticket_ids, ERASED_TITLE)
+        await _scrub_outbox(session, None, None, ticket_ids)
+    return len(ticket_ids)
+
+
+async def _erase_ticket_content(session: AsyncSession, ticket_ids: list[int], title: str) -> tuple[list[int], int]:
+    """Blank what was written in these tickets; returns their message ids and how many files lost their ids."""
+    await session.execute(
+        update(Ticket).where(Ticket.id.in_(ticket_ids))
+        .values(title=title, details="", fields={}, rating_comment=None, coupon_code=None)
+    )
+    message_ids = list((await session.execute(
+        select(TicketMessage.id).where(TicketMessage.ticket_id.in_(ticket_ids))
+    )).scalars())
+    await session.execute(update(TicketMessage).where(TicketMessage.id.in_(message_ids)).values(text=""))
+    files = (await session.execute(
+        update(Attachment).where(Attachment.message_id.in_(message_ids))
+        .values(file_id="", file_unique_id=None, file_name=None, media_group_id=None)
+    )).rowcount
+    return message_ids, files
+
+
+async def _scrub_outbox(session: AsyncSession, telegram_id: int | None, pseudonym: int | None,
+                        ticket_ids: list[int]) -> None:
     """Outbox rows keep only their kind and event; what still waits to reach the customer is dropped."""
-    own_chat = outbox.customer_key(telegram_id)
+    own_chat = outbox.customer_key(telegram_id) if telegram_id is not None else None
     rows = (await session.execute(
         select(OutboxMessage).where(or_(OutboxMessage.chat_key == own_chat, OutboxMessage.ticket_id.in_(ticket_ids)))
     )).scalars()
     for row in rows:
         row.payload = {"event": row.payload["event"]} if "event" in row.payload else {}
-        if row.chat_key == own_chat:
+        if own_chat is not None and row.chat_key == own_chat:
             row.chat_key = outbox.customer_key(pseudonym)
             if row.state in ("pending", "sending"):
                 row.state, row.error = "failed", "the customer was forgotten"

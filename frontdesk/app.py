@@ -148,6 +148,7 @@ class Frontdesk:
         self.worker = OutboxWorker(self.bot, sessionmaker, self.clock, self.config, sla, i18n, self.desk_chat,
                                    self.metrics)
         self.scheduler = Scheduler(sessionmaker, sla, self.config.scheduler, self.clock, on_done=self.worker.wake,
+                                   retention_days=self.config.retention.closed_days,
                                    metrics=self.metrics)
         fsm_storage, isolation = self._fsm_storage(sessionmaker)
         self.dispatcher = build_dispatcher(

@@ -237,6 +237,12 @@ class MetricsConfig(Section):
     listen: str = Field(default="", pattern=r"^(|[^:\s]+:\d{1,5})$")
 
 
+class RetentionConfig(Section):
+    # Days after closing when a ticket's content (texts, files, titles) is erased by the scheduler;
+    # the anonymous facts stay for the reports. 0: kept for ever.
+    closed_days: int = Field(default=0, ge=0, le=36500)
+
+
 class I18nConfig(Section):
     default_language: Literal["ru", "en"] = "ru"
 
@@ -256,6 +262,7 @@ class Config(Section):
     sla: SLAConfig = SLAConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     metrics: MetricsConfig = MetricsConfig()
+    retention: RetentionConfig = RetentionConfig()
 
     @property
     def token(self) -> str:

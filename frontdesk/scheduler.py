@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from desk import reminders
+from desk import privacy, reminders
 from desk.clock import Clock
 from desk.sla import SLA
 from frontdesk.config import SchedulerConfig
@@ -28,8 +28,10 @@ UPDATE_MEMORY = timedelta(days=2)
 
 class Scheduler:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], sla: SLA, config: SchedulerConfig,
-                 clock: Clock, on_done: Callable[[], None] | None = None, metrics: Metrics | None = None) -> None:
+                 clock: Clock, on_done: Callable[[], None] | None = None, metrics: Metrics | None = None,
+                 retention_days: int = 0) -> None:
         self.metrics = metrics
+        self.retention_days = retention_days
         self.sessionmaker = sessionmaker
         self.sla = sla
         self.config = config
@@ -44,6 +46,12 @@ class Scheduler:
             async with self.sessionmaker.begin() as session:
                 # Telegram keeps an undelivered update for 24 hours: older ids cannot come again.
                 await processed_updates.forget_before(session, self.clock.now() - UPDATE_MEMORY)
+            if self.retention_days:
+                async with self.sessionmaker.begin() as session:
+                    cutoff = self.clock.now() - timedelta(days=self.retention_days)
+                    erased = await privacy.erase_closed_before(session, cutoff)
+                if erased:
+                    log.info("retention: erased the content of %d tickets closed before %s", erased, cutoff)
         except Exception:
             log.exception("scheduler sweep failed; the next one will try again")
             return 0

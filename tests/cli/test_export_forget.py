@@ -13,14 +13,16 @@ import pytest
 from sqlalchemy import func, select, text
 
 from desk import coupons, lifecycle
-from desk.clock import SystemClock
+from desk.clock import ManualClock, SystemClock
 from desk.customers import Person
 from desk.forms import AttachmentDraft, Draft
 from desk.lifecycle import Actor, Incoming
+from desk.privacy import ERASED_TITLE
 from desk.searches import record_search
 from desk.sla import SLA
 from desk.tickets import get_ticket, open_ticket
 from frontdesk.config import parse_config
+from frontdesk.scheduler import Scheduler
 from kb.matcher import Match, SearchResult
 from storage import migrate
 from storage.database import create_engine, create_sessionmaker
@@ -177,3 +179,30 @@ async def test_forget_leaves_no_personal_field_in_any_table_and_keeps_the_counts
     finally:
         await engine.dispose()
     assert frontdesk(tmp_path, "forget", "--customer", str(ANNA), "--yes").returncode == 1  # no such customer now
+
+
+async def test_retention_erases_the_content_of_tickets_closed_long_ago_and_keeps_the_counts(desk_db):
+    now = datetime.now(UTC)
+    engine = create_engine(desk_db)
+    sessions = create_sessionmaker(engine)
+    try:
+        async with sessions.begin() as session:
+            (await get_ticket(session, 1)).closed_at = now - timedelta(days=40)  # Anna's, closed long ago
+            boris = await get_ticket(session, 2)
+            boris.state, boris.closed_at = "closed", now - timedelta(days=10)  # Boris's, closed lately
+        before = await counts(desk_db)
+        config = parse_config({"scheduler": {"digest_time": "", "report_time": ""}}, source="test",
+                              require_token=False)
+        scheduler = Scheduler(sessions, SLA(config.sla), config.scheduler, ManualClock(now), retention_days=30)
+        await scheduler.sweep()
+        async with sessions() as session:
+            anna, boris = await get_ticket(session, 1), await get_ticket(session, 2)
+            assert (anna.title, anna.details, anna.fields, anna.rating_comment) == (ERASED_TITLE, "", {}, None)
+            assert [m.text for m in anna.messages] == ["", "", "", ""]
+            assert boris.title == "Boris's printer" and boris.details == "Paper jam"
+    finally:
+        await engine.dispose()
+    content = ["SECRET-TITLE", "SECRET-DETAILS", "SECRET-FIELD", "FILE-SECRET", "SECRET-MESSAGE", "SECRET-ANSWER",
+               "SECRET-NOTE", "SECRET-COMMENT"]
+    assert [cell for cell in await every_value(desk_db) if any(text in str(cell[2]) for text in content)] == []
+    assert await counts(desk_db) == before
