@@ -66,3 +66,9 @@ class CardCB(CallbackData, prefix="c"):
 
     action: str
     ticket: Number
+
+
+class ForgetCB(CallbackData, prefix="p"):
+    """The customer's own erasure: "sure" (the first yes), "erase" (the second), "keep" (no)."""
+
+    action: str

@@ -12,6 +12,7 @@ from bot.handlers import (
     pm_coupon,
     pm_form,
     pm_members,
+    pm_privacy,
     pm_questions,
     pm_requests,
     pm_start,
@@ -33,7 +34,8 @@ def build_root_router(desk_chat: DeskChat) -> Router:
     private.message.middleware(FormKeptMiddleware())
     # The coupon's router comes before the form's, whose last handler takes any stale form button.
     private.include_routers(
-        pm_start.build_router(), pm_admin.build_router(), pm_coupon.build_router(), pm_form.build_router(),
+        pm_start.build_router(), pm_admin.build_router(), pm_privacy.build_router(), pm_coupon.build_router(),
+        pm_form.build_router(),
         pm_requests.build_router(),
         pm_questions.build_router(),
     )

@@ -1,4 +1,5 @@
-"""`frontdesk doctor` through the emulator: each check passing and failing, each failure with its fix."""
+"""Operating the desk through the emulator: `frontdesk doctor` (each check passing and failing, each
+failure with its fix), finding ids, /doctor, and a customer's own erasure."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from pathlib import Path
 
 import pytest
 from aiogram import Bot
+from sqlalchemy import select
 from world import DESK_CHAT, Running, make_config, settled
 
 from bot import doctor
 from storage import migrate
 from storage.database import create_engine
+from storage.models import Customer, Ticket, TicketMessage
 
 FAQ = Path(__file__).resolve().parents[2] / "faq"
 
@@ -189,3 +192,36 @@ async def test_doctor_in_the_bot_is_for_admins(emu, tmp_path, talk):
         assert "Setup check" not in refused.shown_text
     finally:
         await running.stop()
+
+
+# --- a customer's own erasure ---------------------------------------------------------------------
+
+
+async def test_a_customer_erases_their_data_after_two_confirmations(frontdesk, emu, john, talk, db):
+    t = talk(john)
+    await t.send("/new", expect="New request")
+    step = await t.send("My secret problem", expect="What kind of problem")
+    step = await t.press(step, "Question", expect="Describe the problem")
+    step = await t.send("Very private details.", expect="Added")
+    step = await t.press(step, "➡️ Continue", expect="How critical")
+    preview = await t.press(step, "🟡 Normal", expect="Check your request")
+    await t.press(preview, "✅ Send the request", expect="is registered")
+
+    asked = await t.send("/forgetme", expect="Erase your data?")
+    kept = await t.press(asked, "✖️ Keep my data", expect="Nothing was erased.")
+    assert kept.buttons == []
+    async with db() as session:
+        assert (await session.execute(select(Ticket.title))).scalar_one() == "My secret problem"
+
+    asked = await t.send("/forgetme", expect="Erase your data?")
+    sure = await t.press(asked, "Yes, erase my data", expect="Are you sure?")
+    assert [text for row in sure.buttons for text in row] == ["🗑 Erase everything now", "✖️ Keep my data"]
+    async with db() as session:  # one yes is not enough
+        assert (await session.execute(select(Ticket.title))).scalar_one() == "My secret problem"
+    await t.press(sure, "🗑 Erase everything now", expect="Done: your data is erased.")
+    async with db() as session:
+        ticket = (await session.execute(select(Ticket))).scalar_one()
+        assert (ticket.title, ticket.details) == ("(forgotten)", "")
+        texts = (await session.execute(select(TicketMessage.text))).scalars().all()
+        assert "Very private details." not in texts
+        assert (await session.execute(select(Customer.telegram_id))).scalars().all() == [-1]
