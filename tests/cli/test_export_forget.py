@@ -3,6 +3,7 @@ data from every table and keeps the anonymous counts the reports are made of."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import subprocess
@@ -158,8 +159,17 @@ async def test_export_writes_tickets_messages_ratings_and_searches_without_notes
     assert bad.stderr.strip() == "frontdesk: --from: expected a day like 2026-03-01, got 'yesterday'"
 
 
+async def report_totals(tmp_path) -> list[str]:
+    """`frontdesk report`'s numbers: its lines but the first (when it was made) and the rating
+    comments it quotes (those are personal, and go)."""
+    done = await asyncio.to_thread(frontdesk, tmp_path, "report")
+    assert done.returncode == 0, done.stderr
+    return [line for line in done.stdout.splitlines()[1:] if not line.startswith("  #")]
+
+
 async def test_forget_leaves_no_personal_field_in_any_table_and_keeps_the_counts(tmp_path, desk_db):
-    before = await counts(desk_db)
+    before, report_before = await counts(desk_db), await report_totals(tmp_path)
+    assert "Tickets opened: 2" in report_before and "Ratings: 1, average 4.00, CSAT (4–5 stars) 100%" in report_before
     unconfirmed = frontdesk(tmp_path, "forget", "--customer", str(ANNA))  # no terminal, no --yes
     assert unconfirmed.returncode == 2 and "nothing erased" in unconfirmed.stderr
     assert any("SECRET-TITLE" in str(value) for _table, _column, value in await every_value(desk_db))
@@ -172,6 +182,7 @@ async def test_forget_leaves_no_personal_field_in_any_table_and_keeps_the_counts
             if value == ANNA or any(secret in str(value) for secret in [*SECRETS, str(ANNA)])]
     assert left == []
     assert await counts(desk_db) == before  # the reports' raw material is whole
+    assert await report_totals(tmp_path) == report_before
     engine = create_engine(desk_db)
     try:
         async with create_sessionmaker(engine)() as session:
