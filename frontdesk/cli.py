@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from frontdesk.config import Config, ConfigError, load_config, matcher_settings, parse_config
+
+if TYPE_CHECKING:
+    from storage.database import Sessions
 
 EXIT_CONFIG = 2
 EXIT_STARTUP = 1
@@ -188,21 +193,27 @@ def _kb(config: Config, args: argparse.Namespace) -> int:
     return asyncio.run(_gaps(config, args.days, args.json))
 
 
-async def _read_searches(config: Config, days: int | None, read):
-    """`await read(session, since)` in a session of the configured database (migrated first)."""
-    from datetime import datetime, timedelta
-
+@contextlib.asynccontextmanager
+async def _database(config: Config) -> AsyncIterator[Sessions]:
+    """The configured database, migrated to the newest schema, for one command; closed after it."""
     from storage import migrate
     from storage.database import create_engine, create_sessionmaker
 
     engine = create_engine(config.storage.url, busy_timeout_ms=config.storage.sqlite_busy_timeout_ms)
     try:
         await migrate.upgrade(engine)
-        since = datetime.now(UTC) - timedelta(days=days) if days else None
-        async with create_sessionmaker(engine)() as session:
-            return await read(session, since)
+        yield create_sessionmaker(engine)
     finally:
         await engine.dispose()
+
+
+async def _read_searches(config: Config, days: int | None, read):
+    """`await read(session, since)` in a session of the configured database (migrated first)."""
+    from datetime import datetime, timedelta
+
+    since = datetime.now(UTC) - timedelta(days=days) if days else None
+    async with _database(config) as sessions, sessions() as session:
+        return await read(session, since)
 
 
 async def _learn(config: Config, folder: Path, days: int | None, review_file: Path) -> int:
@@ -240,26 +251,19 @@ async def _coupons(config: Config, args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from desk import coupons
-    from storage import migrate
-    from storage.database import create_engine, create_sessionmaker
 
-    engine = create_engine(config.storage.url, busy_timeout_ms=config.storage.sqlite_busy_timeout_ms)
     now = datetime.now(UTC)
-    try:
-        await migrate.upgrade(engine)
-        async with create_sessionmaker(engine).begin() as session:
-            if args.coupons_command == "issue":
-                try:
-                    coupon = await coupons.issue(session, args.customer, uses=args.uses,
-                                                 valid_days=args.valid_days, now=now)
-                except ValueError as error:
-                    print(f"error: {error}", file=sys.stderr)
-                    return 2
-                print(coupon.code)
-                return 0
-            rows = await coupons.all_coupons(session)
-    finally:
-        await engine.dispose()
+    async with _database(config) as sessions, sessions.begin() as session:
+        if args.coupons_command == "issue":
+            try:
+                coupon = await coupons.issue(session, args.customer, uses=args.uses,
+                                             valid_days=args.valid_days, now=now)
+            except ValueError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 2
+            print(coupon.code)
+            return 0
+        rows = await coupons.all_coupons(session)
     if not rows:
         print("no coupons issued yet")
     for coupon in rows:
@@ -290,20 +294,13 @@ def _period(config: Config, start: str | None, end: str | None):
 
 async def _export(config: Config, args: argparse.Namespace) -> int:
     from desk import export
-    from storage import migrate
-    from storage.database import create_engine, create_sessionmaker
 
     try:
         period = _period(config, args.start, args.end)
     except ValueError as error:
         return _fail(str(error), EXIT_CONFIG)
-    engine = create_engine(config.storage.url, busy_timeout_ms=config.storage.sqlite_busy_timeout_ms)
-    try:
-        await migrate.upgrade(engine)
-        async with create_sessionmaker(engine)() as session:
-            rows = await export.collect(session, period, with_notes=args.with_notes)
-    finally:
-        await engine.dispose()
+    async with _database(config) as sessions, sessions() as session:
+        rows = await export.collect(session, period, with_notes=args.with_notes)
     for path, count in export.write(rows, args.out, args.format):
         print(f"{path}: {count} rows")
     return 0
@@ -359,8 +356,6 @@ async def _report(config: Config, args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
     from desk import analytics
-    from storage import migrate
-    from storage.database import create_engine, create_sessionmaker
 
     zone = ZoneInfo(config.sla.timezone)
     now = datetime.now(UTC)
@@ -370,13 +365,8 @@ async def _report(config: Config, args: argparse.Namespace) -> int:
         period = _period(config, start, end)
     except ValueError as error:
         return _fail(str(error), EXIT_CONFIG)
-    engine = create_engine(config.storage.url, busy_timeout_ms=config.storage.sqlite_busy_timeout_ms)
-    try:
-        await migrate.upgrade(engine)
-        async with create_sessionmaker(engine)() as session:
-            built = await analytics.build(session, period, zone, now)
-    finally:
-        await engine.dispose()
+    async with _database(config) as sessions, sessions() as session:
+        built = await analytics.build(session, period, zone, now)
     from bot import report_view as render
 
     print(render.text(built), end="")
@@ -388,16 +378,9 @@ async def _report(config: Config, args: argparse.Namespace) -> int:
 
 async def _forget(config: Config, telegram_id: int) -> int:
     from desk.privacy import forget_customer
-    from storage import migrate
-    from storage.database import create_engine, create_sessionmaker
 
-    engine = create_engine(config.storage.url, busy_timeout_ms=config.storage.sqlite_busy_timeout_ms)
-    try:
-        await migrate.upgrade(engine)
-        async with create_sessionmaker(engine).begin() as session:
-            done = await forget_customer(session, telegram_id)
-    finally:
-        await engine.dispose()
+    async with _database(config) as sessions, sessions.begin() as session:
+        done = await forget_customer(session, telegram_id)
     if done is None:
         return _fail(f"no customer with Telegram id {telegram_id}", EXIT_STARTUP)
     print(f"customer {telegram_id} forgotten (now customer {done.pseudonym}): {done.tickets} tickets, "
