@@ -75,3 +75,12 @@ def forum_desk(emu: BotAPIEmulator):
     group.add_member(agent, status="administrator")
     group.agent = agent
     return group
+
+
+@pytest.fixture
+def plain_desk(emu: BotAPIEmulator):
+    """The agents' group without topics (cards in one chat), and one agent in it (`.agent`)."""
+    group = emu.add_group(DESK_CHAT, "Support desk")
+    group.agent = emu.add_user(5001, "Ivan", language_code="en")
+    group.add_member(group.agent, status="administrator")
+    return group

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from world import DESK_CHAT, Running, make_config, settled
+from world import Running, make_config, settled
 
 FAQ = Path(__file__).resolve().parents[2] / "faq"
 ADMIN = 4242
@@ -22,12 +22,8 @@ def config(emu, tmp_path):
 
 
 @pytest.fixture
-def desk(emu):
-    """A plain agents' group (cards, no topics) with one agent, Ivan."""
-    group = emu.add_group(DESK_CHAT, "Support desk")
-    group.agent = emu.add_user(5001, "Ivan", language_code="en")
-    group.add_member(group.agent, status="administrator")
-    return group
+def desk(plain_desk):
+    return plain_desk
 
 
 def starting(text: str):

@@ -12,7 +12,6 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from world import DESK_CHAT
 
 from desk.visible import shows_nothing
 from kb.html_split import utf16_len
@@ -48,11 +47,8 @@ def typed(max_size: int, *, not_starting: tuple[str, ...] = ()):
 
 
 @pytest.fixture
-def desk(emu):
-    group = emu.add_group(DESK_CHAT, "Support desk")
-    group.agent = emu.add_user(5001, "Ivan", language_code="en")
-    group.add_member(group.agent, status="administrator")
-    return group
+def desk(plain_desk):
+    return plain_desk
 
 
 async def said(emu, chat, predicate, since, timeout=10.0):
