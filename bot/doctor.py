@@ -67,6 +67,8 @@ async def telegram_checks(bot: Bot, config: Config, *, webhook: bool = True) -> 
     except TelegramNetworkError as error:
         return [fail("Bot API", f"cannot reach {config.telegram.api_base}: {error.message}",
                      "check the network, or telegram.api_base")]
+    except TelegramAPIError as error:
+        return [fail("Bot API", f"getMe refused: {error.message}", "check telegram.api_base and try again")]
     checks = [ok("token", f"accepted: the bot is @{me.username}")]
     if not config.desk.agent_chat_id:
         checks.append(fail("agent group", "desk.agent_chat_id is not set",
@@ -137,7 +139,10 @@ async def _rights_checks(bot: Bot, chat: ChatFullInfo, me: User) -> list[Check]:
 
 
 async def _webhook_check(bot: Bot, config: Config) -> Check:
-    info = await bot.get_webhook_info()
+    try:
+        info = await bot.get_webhook_info()
+    except TelegramAPIError as error:  # a passing failure must not stop a start or a /doctor
+        return warn("webhook", f"cannot read it now: {error.message}", "run the doctor again later")
     wanted = config.telegram.webhook_url if config.telegram.mode == "webhook" else ""
     if config.telegram.mode == "webhook":
         if info.url == wanted:

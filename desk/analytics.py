@@ -134,7 +134,7 @@ async def build(session: AsyncSession, period: Period, zone: ZoneInfo, now: date
     ratings = {stars: 0 for stars in range(1, 6)} | dict(Counter(t.rating for t in rated))
     comments = [(t.id, t.rating, t.rating_comment) for t in rated if t.rating_comment]
     load = dict(Counter(t.assignee_name for t in tickets if t.assignee_name).most_common())
-    found_gaps = (await gaps(session, since=period.start))[:gap_limit]
+    found_gaps = (await gaps(session, since=period.start, until=period.end))[:gap_limit]
     return Report(start=start, end=end, generated_at=now, tickets=len(tickets), per_day=per_day,
                   first_response=first_response, resolution=resolution, backlog=backlog, funnel=funnel,
                   ratings=ratings, comments=comments, gaps=found_gaps, load=load)

@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from desk import outbox
+from desk import outbox, reminders
+from desk.lifecycle import refresh_card
 from storage.models import Attachment, Coupon, Customer, FSMRecord, OutboxMessage, Search, Ticket, TicketMessage
 
 FORGOTTEN_TITLE = "(forgotten)"
@@ -32,9 +33,11 @@ class Forgotten:
     searches: int
 
 
-async def forget_customer(session: AsyncSession, telegram_id: int) -> Forgotten | None:
+async def forget_customer(session: AsyncSession, telegram_id: int, now: datetime) -> Forgotten | None:
     """Erase one customer's personal data in the caller's transaction; None if the bot never saw
-    them. Messages still waiting to be sent to them are dropped (marked failed: "forgotten")."""
+    them. Messages still waiting to be sent to them are dropped (marked failed: "forgotten"); their
+    open tickets are closed with no notice, their reminders cancelled, and every card is redrawn
+    without their name and title."""
     customer = (await session.execute(
         select(Customer).where(Customer.telegram_id == telegram_id).with_for_update()
     )).scalar_one_or_none()
@@ -48,12 +51,14 @@ async def forget_customer(session: AsyncSession, telegram_id: int) -> Forgotten 
     customer.language = None
 
     ticket_ids = list((await session.execute(select(Ticket.id).where(Ticket.customer_id == customer.id))).scalars())
-    message_ids, files = await _erase_ticket_content(session, ticket_ids, FORGOTTEN_TITLE)
+    files = await _erase_ticket_content(session, ticket_ids, FORGOTTEN_TITLE)
     await session.execute(
-        update(TicketMessage)
-        .where(TicketMessage.id.in_(message_ids), TicketMessage.author_kind == "customer")
+        update(TicketMessage).where(TicketMessage.ticket_id.in_(ticket_ids), TicketMessage.author_kind == "customer")
         .values(author_name="", author_telegram_id=pseudonym)
     )
+    all_messages = (await session.execute(
+        select(func.count(TicketMessage.id)).where(TicketMessage.ticket_id.in_(ticket_ids))
+    )).scalar_one()
     searches = (await session.execute(
         update(Search).where(Search.customer_telegram_id == telegram_id)
         .values(query="", customer_telegram_id=pseudonym)
@@ -63,7 +68,13 @@ async def forget_customer(session: AsyncSession, telegram_id: int) -> Forgotten 
     )
     await _scrub_outbox(session, telegram_id, pseudonym, ticket_ids)
     await _drop_conversation_state(session, telegram_id)
-    return Forgotten(pseudonym=pseudonym, tickets=len(ticket_ids), messages=len(message_ids), files=files,
+    for ticket in (await session.execute(select(Ticket).where(Ticket.id.in_(ticket_ids)))).scalars():
+        if ticket.state != "closed":
+            ticket.state, ticket.closed_at, ticket.updated_at = "closed", now, now
+        await reminders.cancel(session, ticket.id, reminders.FIRST_RESPONSE + reminders.RESOLUTION
+                               + reminders.CUSTOMER_SILENCE)
+        await refresh_card(session, ticket, now)
+    return Forgotten(pseudonym=pseudonym, tickets=len(ticket_ids), messages=all_messages, files=files,
                      searches=searches)
 
 
@@ -82,21 +93,19 @@ async def erase_closed_before(session: AsyncSession, cutoff: datetime, *, limit:
     return len(ticket_ids)
 
 
-async def _erase_ticket_content(session: AsyncSession, ticket_ids: list[int], title: str) -> tuple[list[int], int]:
-    """Blank what was written in these tickets; returns their message ids and how many files lost their ids."""
+async def _erase_ticket_content(session: AsyncSession, ticket_ids: list[int], title: str) -> int:
+    """Blank what was written in these tickets; returns how many files lost their ids."""
     await session.execute(
         update(Ticket).where(Ticket.id.in_(ticket_ids))
         .values(title=title, details="", fields={}, rating_comment=None, coupon_code=None)
     )
-    message_ids = list((await session.execute(
-        select(TicketMessage.id).where(TicketMessage.ticket_id.in_(ticket_ids))
-    )).scalars())
-    await session.execute(update(TicketMessage).where(TicketMessage.id.in_(message_ids)).values(text=""))
-    files = (await session.execute(
-        update(Attachment).where(Attachment.message_id.in_(message_ids))
+    # Subqueries rather than lists of ids: a busy ticket's messages would pass the driver's parameter limit.
+    of_tickets = select(TicketMessage.id).where(TicketMessage.ticket_id.in_(ticket_ids)).scalar_subquery()
+    await session.execute(update(TicketMessage).where(TicketMessage.ticket_id.in_(ticket_ids)).values(text=""))
+    return (await session.execute(
+        update(Attachment).where(Attachment.message_id.in_(of_tickets))
         .values(file_id="", file_unique_id=None, file_name=None, media_group_id=None)
     )).rowcount
-    return message_ids, files
 
 
 async def _scrub_outbox(session: AsyncSession, telegram_id: int | None, pseudonym: int | None,
@@ -110,8 +119,8 @@ async def _scrub_outbox(session: AsyncSession, telegram_id: int | None, pseudony
         row.payload = {"event": row.payload["event"]} if "event" in row.payload else {}
         if own_chat is not None and row.chat_key == own_chat:
             row.chat_key = outbox.customer_key(pseudonym)
-            if row.state in ("pending", "sending"):
-                row.state, row.error = "failed", "the customer was forgotten"
+        if row.state == "pending" and row.kind != "card_refresh":  # nothing left to send: its text is gone
+            row.state, row.error = "failed", "the content was erased"
 
 
 async def _drop_conversation_state(session: AsyncSession, telegram_id: int) -> None:

@@ -116,7 +116,14 @@ def next_weekly_report(now: datetime, sla: SLA, weekday: int, report_time: str) 
 
 
 async def plan_weekly_report(session: AsyncSession, sla: SLA, config: SchedulerConfig, now: datetime) -> None:
+    """The next weekly report; one planned for another moment (the config changed) is cancelled."""
     moment = next_weekly_report(now, sla, config.report_day, config.report_time)
+    # Only future ones: a report already due (not yet swept) still goes.
+    stale = update(Reminder).where(Reminder.kind == "weekly_report", Reminder.state == "pending",
+                                   Reminder.due_at > now)
+    if moment is not None:
+        stale = stale.where(Reminder.due_at != moment)
+    await session.execute(stale.values(state="cancelled"))
     if moment is not None:
         await _schedule(session, "weekly_report", moment, now)
 

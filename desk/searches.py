@@ -71,13 +71,17 @@ async def deflection_rate(session: AsyncSession) -> tuple[int, int]:
     return sum(1 for outcome in rows if outcome == "helped"), len(rows)
 
 
-async def gaps(session: AsyncSession, *, since: datetime | None = None, similarity: float = 70.0) -> list[Gap]:
+async def gaps(session: AsyncSession, *, since: datetime | None = None, until: datetime | None = None,
+               similarity: float = 70.0) -> list[Gap]:
     """Questions not answered (or whose answer did not help), grouped by similarity, most
     frequent first. Grouping is greedy: a question joins the first group whose example it
     resembles at `similarity` (0–100, rapidfuzz token_set_ratio on lowercased text)."""
-    query = select(Search.query).where(Search.outcome.in_(("none", "not_helped", "ticket_opened")))
+    # An erased question (a forgotten customer's) is no gap.
+    query = select(Search.query).where(Search.outcome.in_(("none", "not_helped", "ticket_opened")), Search.query != "")
     if since is not None:
         query = query.where(Search.created_at >= since)
+    if until is not None:
+        query = query.where(Search.created_at < until)
     texts = Counter(" ".join(text.lower().split()) for text in (await session.execute(query)).scalars())
     groups: list[list[str]] = []
     counts: list[int] = []
@@ -110,8 +114,11 @@ class LearningHistory:
 
 async def learning_history(session: AsyncSession, *, since: datetime | None = None) -> LearningHistory:
     """The searches and ticket discussions since `since` (all when None), for `kb.learn`."""
-    searches = select(Search.query, Search.entry_id, Search.outcome, Search.ticket_id)
-    messages = select(TicketMessage.ticket_id, TicketMessage.author_kind, TicketMessage.text).order_by(
+    # Erased texts (forgotten customers, retention) teach nothing.
+    searches = select(Search.query, Search.entry_id, Search.outcome, Search.ticket_id).where(Search.query != "")
+    messages = select(TicketMessage.ticket_id, TicketMessage.author_kind, TicketMessage.text).where(
+        TicketMessage.text != ""
+    ).order_by(
         TicketMessage.ticket_id, TicketMessage.created_at, TicketMessage.id
     )
     if since is not None:

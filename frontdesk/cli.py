@@ -380,12 +380,27 @@ async def _forget(config: Config, telegram_id: int) -> int:
     from desk.privacy import forget_customer
 
     async with _database(config) as sessions, sessions.begin() as session:
-        done = await forget_customer(session, telegram_id)
+        done = await forget_customer(session, telegram_id, datetime.now(UTC))
+    if config.storage.fsm_url:
+        await _forget_redis_state(config.storage.fsm_url, telegram_id)
     if done is None:
         return _fail(f"no customer with Telegram id {telegram_id}", EXIT_STARTUP)
     print(f"customer {telegram_id} forgotten (now customer {done.pseudonym}): {done.tickets} tickets, "
           f"{done.messages} messages, {done.files} files and {done.searches} searches kept without personal data")
     return 0
+
+
+async def _forget_redis_state(url: str, telegram_id: int) -> None:
+    """The person's conversation state kept in Redis (aiogram's keys: fsm:<bot>:<chat>:<user>:...)."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(url)
+    try:
+        keys = [key async for key in redis.scan_iter(match=f"fsm:*:{telegram_id}:{telegram_id}:*")]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()
 
 
 def _confirmed(question: str) -> bool:

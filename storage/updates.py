@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -10,6 +11,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import ProcessedUpdate
+
+log = logging.getLogger(__name__)
+ATTEMPTS = 3
 
 
 async def was_processed(session: AsyncSession, update_id: int) -> bool:
@@ -45,18 +49,13 @@ class ProcessedMarks:
         while self._pending:
             batch, self._pending = self._pending, {}
             try:
-                async with self._sessionmaker.begin() as session:
-                    known = set((await session.execute(
-                        select(ProcessedUpdate.update_id).where(ProcessedUpdate.update_id.in_(batch))
-                    )).scalars())
-                    now = self._now()
-                    session.add_all(ProcessedUpdate(update_id=update_id, processed_at=now)
-                                    for update_id in batch if update_id not in known)
-            except Exception as error:
-                for future in batch.values():
-                    if not future.done():
-                        future.set_exception(error)
-                continue
+                await self._store(batch)
+            except Exception:
+                # The updates were handled and their effects committed; only the marks are lost, so
+                # a redelivery of one of them is handled again (at least once, as after a crash).
+                # Failing them instead would answer a webhook 500 and make that redelivery certain.
+                log.exception("could not record %d update ids as handled after %d attempts; a redelivery "
+                              "of one of them would be handled again", len(batch), ATTEMPTS)
             except BaseException:
                 for future in batch.values():
                     future.cancel()
@@ -64,6 +63,24 @@ class ProcessedMarks:
             for future in batch.values():
                 if not future.done():
                     future.set_result(None)
+
+    async def _store(self, batch: dict[int, asyncio.Future[None]]) -> None:
+        """One transaction for the batch, tried again on a passing error (a lock held by another process)."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                async with self._sessionmaker.begin() as session:
+                    known = set((await session.execute(
+                        select(ProcessedUpdate.update_id).where(ProcessedUpdate.update_id.in_(batch))
+                    )).scalars())
+                    now = self._now()
+                    session.add_all(ProcessedUpdate(update_id=update_id, processed_at=now)
+                                    for update_id in batch if update_id not in known)
+                return
+            except Exception:
+                if attempt == ATTEMPTS:
+                    raise
+                log.warning("recording handled update ids failed (attempt %d); trying again", attempt)
+                await asyncio.sleep(0.2 * attempt)
 
 
 async def forget_before(session: AsyncSession, moment: datetime) -> int:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -15,6 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callbacks import ForgetCB
 from bot.edits import edit_text
+from bot.filters import IsAdmin
+from bot.outbox_worker import OutboxWorker
+from desk.clock import Clock
+from desk.numbers import BIGINT_MAX, NotANumber, parse_id
 from desk.privacy import forget_customer
 
 log = logging.getLogger(__name__)
@@ -30,8 +35,9 @@ def _choice(yes: str, yes_action: str) -> InlineKeyboardMarkup:
 
 async def forget_me(message: Message) -> None:
     await message.answer(
-        _("This erases what you told us: your name, your requests' texts and files, your questions and ratings' "
-          "comments. Support will no longer see them, and it cannot be undone.\n\nErase your data?"),
+        _("This erases what you told us from our records: your name, your requests' texts and files, your "
+          "questions and ratings' comments; your open requests are closed. It cannot be undone. (Messages "
+          "already delivered to the support team's chat stay there.)\n\nErase your data?"),
         reply_markup=_choice(_("Yes, erase my data"), "sure"),
     )
 
@@ -42,13 +48,40 @@ async def first_yes(query: CallbackQuery) -> None:
                                      "brought back."), _choice(_("🗑 Erase everything now"), "erase"))
 
 
-async def second_yes(query: CallbackQuery, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def second_yes(query: CallbackQuery, state: FSMContext, clock: Clock,
+                     sessionmaker: async_sessionmaker[AsyncSession], worker: OutboxWorker) -> None:
     async with sessionmaker.begin() as session:
-        done = await forget_customer(session, query.from_user.id)
+        done = await forget_customer(session, query.from_user.id, clock.now())
+    worker.wake()  # the cards are redrawn without the customer's name and title
     await state.clear()  # also where the conversation state lives outside the database (Redis)
     log.info("customer %s erased their data (%s)", query.from_user.id, "erased" if done else "nothing stored")
     await query.answer()
     await edit_text(query.message, _("Done: your data is erased. If you write again, we start afresh."), None)
+
+
+async def forget_command(message: Message, command: CommandObject, bot: Bot, clock: Clock, fsm_storage: BaseStorage,
+                         sessionmaker: async_sessionmaker[AsyncSession], worker: OutboxWorker) -> None:
+    """`/forget TELEGRAM_ID` (admins): `frontdesk forget` inside the running bot, which also drops
+    the conversation state this process holds for that person (a form in progress)."""
+    try:
+        telegram_id = parse_id((command.args or "").strip(), BIGINT_MAX)
+    except NotANumber:
+        telegram_id = None
+    if telegram_id is None:
+        await message.answer(_("Usage: /forget TELEGRAM_ID"))
+        return
+    async with sessionmaker.begin() as session:
+        done = await forget_customer(session, telegram_id, clock.now())
+    key = StorageKey(bot_id=bot.id, chat_id=telegram_id, user_id=telegram_id)
+    await fsm_storage.set_state(key, None)
+    await fsm_storage.set_data(key, {})
+    worker.wake()
+    if done is None:
+        await message.answer(_("No customer with id {id} has written to the bot yet.").format(id=telegram_id))
+        return
+    log.info("admin %s erased the data of customer %s", message.from_user.id, telegram_id)
+    await message.answer(_("Customer {id} is forgotten: {tickets} requests kept without personal data.").format(
+        id=telegram_id, tickets=done.tickets))
 
 
 async def keep(query: CallbackQuery) -> None:
@@ -60,6 +93,7 @@ def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_privacy")
     router.message.register(forget_me, Command("forgetme"))
+    router.message.register(forget_command, Command("forget"), IsAdmin())
     router.callback_query.register(first_yes, ForgetCB.filter(F.action == "sure"))
     router.callback_query.register(second_yes, ForgetCB.filter(F.action == "erase"))
     router.callback_query.register(keep, ForgetCB.filter(F.action == "keep"))

@@ -19,7 +19,7 @@ from world import DESK_CHAT, Running, make_config, settled
 from bot import doctor
 from storage import migrate
 from storage.database import create_engine
-from storage.models import Customer, Ticket, TicketMessage
+from storage.models import Base, Customer, Ticket, TicketMessage
 
 FAQ = Path(__file__).resolve().parents[2] / "faq"
 
@@ -199,13 +199,7 @@ async def test_doctor_in_the_bot_is_for_admins(emu, tmp_path, talk):
 
 async def test_a_customer_erases_their_data_after_two_confirmations(frontdesk, emu, john, talk, db):
     t = talk(john)
-    await t.send("/new", expect="New request")
-    step = await t.send("My secret problem", expect="What kind of problem")
-    step = await t.press(step, "Question", expect="Describe the problem")
-    step = await t.send("Very private details.", expect="Added")
-    step = await t.press(step, "➡️ Continue", expect="How critical")
-    preview = await t.press(step, "🟡 Normal", expect="Check your request")
-    await t.press(preview, "✅ Send the request", expect="is registered")
+    await file_a_request(t, "My secret problem")
 
     asked = await t.send("/forgetme", expect="Erase your data?")
     kept = await t.press(asked, "✖️ Keep my data", expect="Nothing was erased.")
@@ -221,7 +215,55 @@ async def test_a_customer_erases_their_data_after_two_confirmations(frontdesk, e
     await t.press(sure, "🗑 Erase everything now", expect="Done: your data is erased.")
     async with db() as session:
         ticket = (await session.execute(select(Ticket))).scalar_one()
-        assert (ticket.title, ticket.details) == ("(forgotten)", "")
+        assert (ticket.title, ticket.details, ticket.state) == ("(forgotten)", "", "closed")
         texts = (await session.execute(select(TicketMessage.text))).scalars().all()
         assert "Very private details." not in texts
         assert (await session.execute(select(Customer.telegram_id))).scalars().all() == [-1]
+
+
+async def test_an_admin_forgets_a_customer_in_the_running_bot_form_and_card_included(emu, tmp_path, talk, john,
+                                                                                      forum_desk, db):
+    (tmp_path / "faq").mkdir(exist_ok=True)
+    admin = emu.add_user(42, "Ada", language_code="en")
+    running = Running(make_config(emu, tmp_path, desk={"admin_ids": [42]}))
+    await running.start()
+    try:
+        t = talk(john)
+        await file_a_request(t, "John's private trouble")
+        card = await emu.chat(forum_desk).wait_for(lambda m: "John's private trouble" in m.shown_text)
+        await t.send("/new", expect="New request")
+        await t.send("Second secret title", expect="What kind of problem")  # a form in progress
+
+        assert (await talk(admin).send("/forget", expect="Usage")).shown_text == "Usage: /forget TELEGRAM_ID"
+        done = await talk(admin).send(f"/forget {john.id}", expect="is forgotten")
+        assert done.shown_text == f"Customer {john.id} is forgotten: 1 requests kept without personal data."
+        await settled(emu)
+        redrawn = emu.message(forum_desk, card.message_id)
+        assert "John's private trouble" not in redrawn.shown_text and "(forgotten)" in redrawn.shown_text
+        assert "closed" in redrawn.shown_text
+        # The form in progress is gone from the running bot too: nothing comes back into the database.
+        await t.send("/cancel", expect="There is nothing to cancel.")
+        values = " ".join(str(value) for _table, _column, value in await cells(db))
+        assert "Second secret title" not in values and "John's private trouble" not in values
+    finally:
+        await running.stop()
+
+
+async def file_a_request(t, title: str) -> None:
+    await t.send("/new", expect="New request")
+    step = await t.send(title, expect="What kind of problem")
+    step = await t.press(step, "Question", expect="Describe the problem")
+    step = await t.send("Very private details.", expect="Added")
+    step = await t.press(step, "➡️ Continue", expect="How critical")
+    preview = await t.press(step, "🟡 Normal", expect="Check your request")
+    await t.press(preview, "✅ Send the request", expect="is registered")
+
+
+async def cells(db) -> list[tuple[str, str, object]]:
+    async with db() as session:
+        connection = await session.connection()
+        found = []
+        for table in Base.metadata.sorted_tables:
+            for row in (await connection.execute(table.select())).mappings():
+                found += [(table.name, column, value) for column, value in row.items()]
+        return found

@@ -6,21 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from faq_files import STARTER_FAQ
 
 from kb.base import KnowledgeBase
-
-REPO = Path(__file__).resolve().parents[2]
-STARTER_FAQ = REPO / "faq"
-
-
-def faq_text(questions: list[str], answer: str = "The answer.", **front: str) -> str:
-    """The text of a FAQ file with the given questions, extra front-matter keys and answer."""
-    lines = ["---"]
-    lines += [f"{key}: {value}" for key, value in front.items()]
-    lines.append("questions:")
-    lines += [f"  - {q}" for q in questions]
-    lines += ["---", "", answer, ""]
-    return "\n".join(lines)
 
 
 @pytest.fixture

@@ -7,8 +7,10 @@ import json
 import subprocess
 import sys
 
-from conftest import REPO, STARTER_FAQ, faq_text
+import numpy as np
+from faq_files import REPO, STARTER_FAQ, faq_text
 
+import kb.base
 from kb.commands import check_command, search_command
 from kb.matcher import MatcherSettings
 
@@ -93,16 +95,6 @@ def test_python_dash_m_kb_reads_queries_from_stdin():
 def test_kb_search_with_kb_semantic_uses_the_encoder_as_the_bot_does(write_faq, faq_dir, monkeypatch, tmp_path):
     """An admin trying a question sees what the bot would answer: with `kb.semantic`, the encoder's
     vote is in the scores, and its vectors are kept for the next run in the cache folder."""
-    import io
-    import json
-
-    import numpy as np
-
-    import kb.base
-    from kb.commands import search_command
-    from kb.matcher import MatcherSettings
-    from tests.kb.conftest import faq_text
-
     class Synonyms:
         """A fake encoder for which "money back" means "refund" and nothing else is alike."""
 

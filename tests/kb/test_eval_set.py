@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from tests.kb.conftest import REPO
+from faq_files import REPO
 
 CATEGORIES = {"chatty", "long", "translit", "cross_language", "layout_punct", "typos", "short",
               "near_miss", "out_of_scope"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import faq_text
+from faq_files import faq_text
 
 from kb.loader import load_folder, parse_entry
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from conftest import faq_text
+from faq_files import faq_text
 
 from kb.base import KnowledgeBase
 

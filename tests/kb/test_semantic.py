@@ -6,12 +6,12 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
+from faq_files import faq_text
 
 from kb.base import KnowledgeBase
 from kb.entries import Entry
 from kb.matcher import Matcher, MatcherSettings
 from kb.semantic import PHRASING_CANDIDATES, SemanticIndex
-from tests.kb.conftest import faq_text
 
 
 class CountingEncoder:
