@@ -35,7 +35,7 @@ class Forgotten:
 
 async def forget_customer(session: AsyncSession, telegram_id: int, now: datetime) -> Forgotten | None:
     """Erase one customer's personal data in the caller's transaction; None if the bot never saw
-    them. Messages still waiting to be sent to them are dropped (marked failed: "forgotten"); their
+    them. Messages still waiting to be sent about their tickets are dropped (marked failed); their
     open tickets are closed with no notice, their reminders cancelled, and every card is redrawn
     without their name and title."""
     customer = (await session.execute(
