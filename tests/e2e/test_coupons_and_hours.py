@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
-from world import Running
+from world import Running, until_preview
 
 from desk import coupons
 from desk.clock import ManualClock
@@ -26,19 +26,14 @@ async def issue(db, customer: int, clock, uses=15, days=365) -> str:
         return (await coupons.issue(session, customer, uses=uses, valid_days=days, now=clock.now())).code
 
 
-async def until_preview(t):
-    await t.send("/new", expect="New request")
-    step = await t.send("Server down", expect="What kind of problem")
-    step = await t.press(step, "Question", expect="Describe the problem")
-    step = await t.send("All red.", expect="Added")
-    step = await t.press(step, "➡️ Continue", expect="How critical")
-    return await t.press(step, "🔴 Critical", expect="Check your request")
+async def server_down_until_preview(t):
+    return await until_preview(t, "Server down", "All red.", "🔴 Critical")
 
 
 async def test_a_valid_coupon_makes_a_special_request_and_uses_one(frontdesk, emu, john, talk, db, clock):
     code = await issue(db, john.id, clock, uses=2)
     t = talk(john)
-    preview = await until_preview(t)
+    preview = await server_down_until_preview(t)
     await t.press(preview, "🎟 I have a coupon", expect="Send the coupon code")
     preview = await t.send(code.lower(), expect="Coupon accepted")
     assert "Requests left on it: 2" in preview.shown_text and f"Coupon: {code}" in preview.shown_text
@@ -69,7 +64,7 @@ async def test_a_bad_coupon_gets_its_reason_and_the_form_goes_on(frontdesk, emu,
         code, reason = await issue(db, john.id, clock), "replaced by a newer code"
         await issue(db, john.id, clock)
     t = talk(john)
-    preview = await until_preview(t)
+    preview = await server_down_until_preview(t)
     await t.press(preview, "🎟 I have a coupon", expect="Send the coupon code")
     preview = await t.send(code, expect="Check your request")
     assert reason in preview.shown_text
@@ -81,7 +76,7 @@ async def test_a_bad_coupon_gets_its_reason_and_the_form_goes_on(frontdesk, emu,
 async def test_outside_support_hours_the_customer_is_told_when_to_expect_an_answer(frontdesk, emu, john, talk, clock):
     clock.set(datetime(2026, 3, 13, 19, 30, tzinfo=MOSCOW))  # Friday evening, closed
     t = talk(john)
-    preview = await until_preview(t)
+    preview = await server_down_until_preview(t)
     done = await t.press(preview, "✅ Send the request", expect="is registered")
     assert "now it is closed" in done.shown_text
     assert "Mon 16 Mar, 16:00" in done.shown_text  # 6 business hours from Monday 10:00
@@ -90,7 +85,7 @@ async def test_outside_support_hours_the_customer_is_told_when_to_expect_an_answ
 async def test_inside_support_hours_there_is_no_notice(frontdesk, emu, john, talk, clock):
     clock.set(datetime(2026, 3, 12, 12, 0, tzinfo=MOSCOW))
     t = talk(john)
-    preview = await until_preview(t)
+    preview = await server_down_until_preview(t)
     done = await t.press(preview, "✅ Send the request", expect="is registered")
     assert "closed" not in done.shown_text
 
@@ -108,7 +103,7 @@ async def test_an_admin_sets_a_customers_plan(emu, john, talk, tmp_path, clock, 
         await talk(admin).send("/setplan 999 vip", expect="No customer with id 999")
         await talk(admin).send("/setplan 1002 vip", expect="Customer 1002 is on the vip plan now.")
         clock.set(datetime(2026, 3, 12, 12, 0, tzinfo=MOSCOW))
-        preview = await until_preview(talk(john))
+        preview = await server_down_until_preview(talk(john))
         await talk(john).press(preview, "✅ Send the request", expect="is registered")
         async with db() as session:
             ticket = (await session.execute(select(Ticket))).scalar_one()

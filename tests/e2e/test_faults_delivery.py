@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 from sqlalchemy import func, select
-from world import DESK_CHAT, Running, eventually, make_config, settled
+from world import DESK_CHAT, Running, eventually, file_request, make_config, settled, until_preview
 
 from storage.models import OutboxMessage, Ticket
 
@@ -20,13 +20,7 @@ def desk(forum_desk):
 
 
 async def open_ticket(t, emu, desk, title="Cannot print"):
-    await t.send("/new", expect="New request")
-    step = await t.send(title, expect="What kind of problem")
-    step = await t.press(step, "Question", expect="Describe the problem")
-    step = await t.send("Details.", expect="Added")
-    step = await t.press(step, "➡️ Continue", expect="How critical")
-    preview = await t.press(step, "🟡 Normal", expect="Check your request")
-    await t.press(preview, "✅ Send the request", expect="is registered")
+    await file_request(t, title)
     card = await emu.chat(desk).wait_for(lambda m: m.shown_text.startswith("🎫 #") and title in m.shown_text)
     await settled(emu)
     return card
@@ -156,12 +150,7 @@ async def test_a_long_answer_is_split_and_a_long_caption_moved(frontdesk, emu, j
 
 async def test_the_sqlite_file_locked_by_another_writer_makes_the_submit_wait(frontdesk, emu, john, talk, config, db):
     t = talk(john)
-    await t.send("/new", expect="New request")
-    step = await t.send("Locked database", expect="What kind of problem")
-    step = await t.press(step, "Question", expect="Describe the problem")
-    step = await t.send("Details.", expect="Added")
-    step = await t.press(step, "➡️ Continue", expect="How critical")
-    preview = await t.press(step, "🟡 Normal", expect="Check your request")
+    preview = await until_preview(t, "Locked database")
     path = config.storage.url.split("///", 1)[1]
     await settled(emu)
     other = sqlite3.connect(path, timeout=10)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from world import DESK_CHAT, TOKEN, eventually, settled, unwatch, watch
+from world import until_preview as form_until_preview
 
 from storage.database import create_engine, create_sessionmaker
 from storage.models import OutboxMessage, Reminder, Ticket
@@ -122,12 +123,7 @@ async def count(path: Path, query) -> int:
 
 
 async def until_preview(t):
-    await t.send("/new", expect="New request", timeout=20)
-    step = await t.send("Killed mid-submit", expect="What kind of problem", timeout=20)
-    step = await t.press(step, "Question", expect="Describe the problem", timeout=20)
-    step = await t.send("Details.", expect="Added", timeout=20)
-    step = await t.press(step, "➡️ Continue", expect="How critical", timeout=20)
-    return await t.press(step, "🟡 Normal", expect="Check your request", timeout=20)
+    return await form_until_preview(t, "Killed mid-submit", timeout=20)  # generous: a cold process, busy cores
 
 
 async def test_killed_after_the_ticket_was_stored_leaves_one_whole_ticket(bot_process, emu, john, talk, desk):

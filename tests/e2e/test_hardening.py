@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from world import Running, make_config, settled
+from world import Running, make_config, settled, until_preview
 
 FAQ = Path(__file__).resolve().parents[2] / "faq"
 ADMIN = 4242
@@ -33,15 +33,6 @@ def starting(text: str):
 async def said(emu, person, text: str, *, since: float, timeout: float = 5.0):
     """The bot's message to `person` that starts with `text`, sent or edited after `since`."""
     return await emu.chat(person).wait_for(starting(text), timeout=timeout, since=since)
-
-
-async def until_preview(t, title="VPN does not connect", details="It fails since the morning."):
-    await t.send("/new", expect="New request")
-    step = await t.send(title, expect="What kind of problem")
-    step = await t.press(step, "Question", expect="Describe the problem")
-    step = await t.send(details, expect="Added to the description")
-    step = await t.press(step, "➡️ Continue", expect="How critical")
-    return await t.press(step, "🟡 Normal", expect="Check your request")
 
 
 # --- 1. a name with "<" ------------------------------------------------------------------------
@@ -173,7 +164,7 @@ async def test_text_that_shows_nothing_is_empty_everywhere_text_is_asked(frontde
 async def test_a_ticket_pressed_on_an_old_list_opens_in_a_new_message(frontdesk, emu, john, talk,
                                                                      inaccessible):
     t = talk(john)
-    preview = await until_preview(t)
+    preview = await until_preview(t, "VPN does not connect", "It fails since the morning.")
     await t.press(preview, "✅ Send the request", expect="is registered")
     old_list = await t.send("/requests", expect="My requests")
     emu.age_message(emu.message(john, old_list.message_id), inaccessible=inaccessible)

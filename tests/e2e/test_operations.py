@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from aiogram import Bot
 from sqlalchemy import select
-from world import DESK_CHAT, Running, make_config, settled
+from world import DESK_CHAT, Running, file_request, make_config, settled
 
 from bot import doctor
 from storage import migrate
@@ -199,7 +199,7 @@ async def test_doctor_in_the_bot_is_for_admins(emu, tmp_path, talk):
 
 async def test_a_customer_erases_their_data_after_two_confirmations(frontdesk, emu, john, talk, db):
     t = talk(john)
-    await file_a_request(t, "My secret problem")
+    await file_request(t, "My secret problem", "Very private details.")
 
     asked = await t.send("/forgetme", expect="Erase your data?")
     kept = await t.press(asked, "✖️ Keep my data", expect="Nothing was erased.")
@@ -229,7 +229,7 @@ async def test_an_admin_forgets_a_customer_in_the_running_bot_form_and_card_incl
     await running.start()
     try:
         t = talk(john)
-        await file_a_request(t, "John's private trouble")
+        await file_request(t, "John's private trouble", "Very private details.")
         card = await emu.chat(forum_desk).wait_for(lambda m: "John's private trouble" in m.shown_text)
         await t.send("/new", expect="New request")
         await t.send("Second secret title", expect="What kind of problem")  # a form in progress
@@ -247,16 +247,6 @@ async def test_an_admin_forgets_a_customer_in_the_running_bot_form_and_card_incl
         assert "Second secret title" not in values and "John's private trouble" not in values
     finally:
         await running.stop()
-
-
-async def file_a_request(t, title: str) -> None:
-    await t.send("/new", expect="New request")
-    step = await t.send(title, expect="What kind of problem")
-    step = await t.press(step, "Question", expect="Describe the problem")
-    step = await t.send("Very private details.", expect="Added")
-    step = await t.press(step, "➡️ Continue", expect="How critical")
-    preview = await t.press(step, "🟡 Normal", expect="Check your request")
-    await t.press(preview, "✅ Send the request", expect="is registered")
 
 
 async def cells(db) -> list[tuple[str, str, object]]:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
-from world import DESK_CHAT, make_config, settled
+from world import DESK_CHAT, file_request, make_config, settled
 
 from desk.clock import ManualClock
 from desk.sla import SLA
@@ -38,14 +38,8 @@ def desk(forum_desk):
     return forum_desk
 
 
-async def file_request(t, criticality="🟡 Normal"):
-    await t.send("/new", expect="New request")
-    step = await t.send("Export is broken", expect="What kind of problem")
-    step = await t.press(step, "Question", expect="Describe the problem")
-    step = await t.send("Nothing happens on export.", expect="Added")
-    step = await t.press(step, "➡️ Continue", expect="How critical")
-    preview = await t.press(step, criticality, expect="Check your request")
-    await t.press(preview, "✅ Send the request", expect="is registered")
+async def export_request(t, criticality="🟡 Normal"):
+    await file_request(t, "Export is broken", "Nothing happens on export.", criticality)
 
 
 async def sweep(frontdesk, emu) -> int:
@@ -61,7 +55,7 @@ def desk_texts(emu, needle: str) -> list[str]:
 
 async def test_first_response_reminder_then_breach_once_each_across_a_restart(frontdesk, emu, john, talk, desk,
                                                                            clock):
-    await file_request(talk(john))
+    await export_request(talk(john))
     await emu.chat(desk).wait_for(lambda m: m.shown_text.startswith("🎫 #1"))
     clock.advance(timedelta(hours=4, minutes=47))  # 80 % of the 6 business hours is 4 h 48 min
     assert await sweep(frontdesk, emu) == 0
@@ -86,7 +80,7 @@ async def reminder_states(db) -> dict[str, str]:
 
 
 async def test_an_answer_in_time_cancels_the_first_response_reminders(frontdesk, emu, john, talk, desk, clock, db):
-    await file_request(talk(john))
+    await export_request(talk(john))
     card = await emu.chat(desk).wait_for(lambda m: m.shown_text.startswith("🎫 #1"))
     assert (await reminder_states(db))["fr_reminder"] == "pending"
     await desk.agent.send("We are looking into it", chat=desk, thread_id=card.thread_id)
@@ -105,7 +99,7 @@ async def test_an_answer_in_time_cancels_the_first_response_reminders(frontdesk,
 
 
 async def test_customer_reminder_notice_and_autoclose(frontdesk, emu, john, talk, desk, clock):
-    await file_request(talk(john))
+    await export_request(talk(john))
     card = await emu.chat(desk).wait_for(lambda m: m.shown_text.startswith("🎫 #1"))
     await desk.agent.send("Which browser do you use?", chat=desk, thread_id=card.thread_id)
     await emu.chat(john).wait_for(lambda m: "Which browser" in m.shown_text)
@@ -129,7 +123,7 @@ async def test_customer_reminder_notice_and_autoclose(frontdesk, emu, john, talk
 
 
 async def test_a_customer_answer_stops_the_silence_reminders(frontdesk, emu, john, talk, desk, clock, db):
-    await file_request(talk(john))
+    await export_request(talk(john))
     card = await emu.chat(desk).wait_for(lambda m: m.shown_text.startswith("🎫 #1"))
     await desk.agent.send("Which browser?", chat=desk, thread_id=card.thread_id)
     answer = await emu.chat(john).wait_for(lambda m: "Which browser" in m.shown_text)
@@ -148,8 +142,8 @@ async def test_a_customer_answer_stops_the_silence_reminders(frontdesk, emu, joh
 
 async def test_downtime_catch_up_sends_late_once_critical_first(frontdesk, emu, john, talk, desk, clock, db):
     mary = emu.add_user(1003, "Mary", language_code="en")
-    await file_request(talk(john), criticality="🟢 Low")
-    await file_request(talk(mary), criticality="🔴 Critical")
+    await export_request(talk(john), criticality="🟢 Low")
+    await export_request(talk(mary), criticality="🔴 Critical")
     await settled(emu)
     await frontdesk.stop()
     clock.advance(timedelta(days=2))  # Friday 11:00: both first responses and the critical resolution are overdue
@@ -170,7 +164,7 @@ async def test_downtime_catch_up_sends_late_once_critical_first(frontdesk, emu, 
 
 
 async def test_the_daily_digest_on_the_next_working_day(frontdesk, emu, john, talk, desk, clock):
-    await file_request(talk(john))
+    await export_request(talk(john))
     clock.set(datetime(2026, 3, 12, 9, 31, tzinfo=MOSCOW))
     await sweep(frontdesk, emu)
     digest = await emu.chat(desk).wait_for(lambda m: "Daily digest" in m.shown_text)
@@ -180,7 +174,7 @@ async def test_the_daily_digest_on_the_next_working_day(frontdesk, emu, john, ta
 
 
 async def test_two_sweepers_at_once_do_each_reminder_once(frontdesk, emu, john, talk, desk, clock, config):
-    await file_request(talk(john))
+    await export_request(talk(john))
     await settled(emu)
     clock.advance(timedelta(days=5))
     sla = SLA(config.sla)

@@ -137,3 +137,21 @@ class Talk:
     async def do(self, action, expect: str | None = None, timeout: float = 5.0):
         """Any driver coroutine (a photo, an album, a sticker), then the bot's next message."""
         return await self._after(action, expect, timeout)
+
+
+async def until_preview(t: Talk, title: str, details: str = "Details.", criticality: str = "🟡 Normal",
+                        timeout: float = 5.0):
+    """A customer fills in the request form (type "Question") up to its preview; returns the preview."""
+    await t.send("/new", expect="New request", timeout=timeout)
+    step = await t.send(title, expect="What kind of problem", timeout=timeout)
+    step = await t.press(step, "Question", expect="Describe the problem", timeout=timeout)
+    step = await t.send(details, expect="Added to the description", timeout=timeout)
+    step = await t.press(step, "➡️ Continue", expect="How critical", timeout=timeout)
+    return await t.press(step, criticality, expect="Check your request", timeout=timeout)
+
+
+async def file_request(t: Talk, title: str, details: str = "Details.", criticality: str = "🟡 Normal",
+                       timeout: float = 5.0):
+    """The whole form, sent; returns the customer's "is registered" message."""
+    preview = await until_preview(t, title, details, criticality, timeout=timeout)
+    return await t.press(preview, "✅ Send the request", expect="is registered", timeout=timeout)
