@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from html import escape
 
 from aiogram import Bot
@@ -278,17 +278,17 @@ class DeskSends:
     async def _weekly_report(self, row: OutboxMessage, ticket: Ticket | None) -> None:
         """The report of the seven days before the day `until`: an album of its charts with a short text."""
         zone = self.sla.calendar.tz
-        until = datetime.combine(date.fromisoformat(row.payload["until"]), time(0, 0), zone)
+        until = date.fromisoformat(row.payload["until"])
+        week = Period.days(until - timedelta(days=7), until - timedelta(days=1), zone)
         async with self.sessionmaker() as session:
-            week = Period(until - timedelta(days=7), until)
             built = await analytics.build(session, week, zone, self.clock.now())
         charts = await asyncio.to_thread(report_view.charts, built)  # drawing takes a moment: not on the loop
         funnel, met = built.funnel, [plan.share_met for plan in built.first_response if plan.share_met is not None]
         text = _("📊 <b>Weekly report</b> {start} – {end}: {tickets} tickets; first response in time: {met}; "
                  "deflection: {deflection}; satisfaction: {csat}.").format(
             start=built.start, end=built.end, tickets=built.tickets,
-            met=_share(sum(met) / len(met) if met else None), deflection=_share(funnel.deflection),
-            csat=_share(built.csat))
+            met=report_view.share(sum(met) / len(met) if met else None),
+            deflection=report_view.share(funnel.deflection), csat=report_view.share(built.csat))
         album = [InputMediaPhoto(media=BufferedInputFile(png, f"report-{index}.png"),
                                  caption=text if index == 0 else None)
                  for index, (_title, png) in enumerate(charts)]
@@ -377,6 +377,3 @@ class DeskSends:
         await self.bot.send_message(ticket.customer.telegram_id, text, reply_markup=markup)
         await self._finish(row)
 
-
-def _share(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"

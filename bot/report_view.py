@@ -24,7 +24,8 @@ def _hours(value: float | None) -> str:
     return f"{whole // 60}h{whole % 60:02d}m"
 
 
-def _share(value: float | None) -> str:
+def share(value: float | None) -> str:
+    """A share as a whole percentage, "—" when there was nothing to count."""
     return "—" if value is None else f"{value:.0%}"
 
 
@@ -38,7 +39,7 @@ def text(report: Report) -> str:
     lines += ["", "First response against the SLA, by plan:"]
     for row in report.first_response:
         lines.append(f"  {row.plan}: {row.timing.count} answered, median {_hours(row.timing.median)}, "
-                     f"p90 {_hours(row.timing.p90)}, met {row.met}, missed {row.missed} ({_share(row.share_met)} met)")
+                     f"p90 {_hours(row.timing.p90)}, met {row.met}, missed {row.missed} ({share(row.share_met)} met)")
     resolution = report.resolution
     lines += ["", f"Resolution: {resolution.count} resolved, median {_hours(resolution.median)}, "
                   f"p90 {_hours(resolution.p90)}",
@@ -46,10 +47,10 @@ def text(report: Report) -> str:
     funnel = report.funnel
     lines += ["", f"Deflection: {funnel.questions} questions → {funnel.answered} answered by the FAQ → "
                   f"{funnel.helped} helped → {funnel.requests} requests opened "
-                  f"(deflection {_share(funnel.deflection)})"]
+                  f"(deflection {share(funnel.deflection)})"]
     rated = sum(report.ratings.values())
     average = "—" if report.average_rating is None else f"{report.average_rating:.2f}"
-    lines += ["", f"Ratings: {rated}, average {average}, CSAT (4–5 stars) {_share(report.csat)}"]
+    lines += ["", f"Ratings: {rated}, average {average}, CSAT (4–5 stars) {share(report.csat)}"]
     lines += [f"  #{number} {stars}★: {comment}" for number, stars, comment in report.comments]
     if report.gaps:
         lines += ["", "Top FAQ gaps:"] + [f"  {gap.count:4}  {gap.example}" for gap in report.gaps]

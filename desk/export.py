@@ -8,7 +8,7 @@ import csv
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,14 @@ class Period:
 
     start: datetime | None = None
     end: datetime | None = None
+
+    @classmethod
+    def days(cls, first: date | None, last: date | None, zone: tzinfo) -> Period:
+        """From the start of day `first` to the end of day `last` (included), local to `zone`."""
+        def midnight(day: date) -> datetime:
+            return datetime.combine(day, time(0, 0), zone)
+
+        return cls(midnight(first) if first else None, midnight(last + timedelta(days=1)) if last else None)
 
     def clauses(self, column) -> list:
         return [c for c in (column >= self.start if self.start else None,

@@ -11,7 +11,7 @@ by the first sweep after it comes back.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -82,16 +82,20 @@ async def plan_silence(session: AsyncSession, ticket: Ticket, config: SchedulerC
     await _schedule(session, "autoclose", closing, now, ticket=ticket)
 
 
+def _at(day: date, hh_mm: str, sla: SLA) -> datetime:
+    """`hh_mm` ("09:30") on `day`, in the desk's time zone."""
+    hour, minute = (int(part) for part in hh_mm.split(":"))
+    return datetime.combine(day, time(hour, minute), sla.calendar.tz)
+
+
 def next_digest(now: datetime, sla: SLA, digest_time: str) -> datetime | None:
     """The next digest moment: `digest_time` local on the next working day at or after now."""
     if not digest_time:
         return None
-    hour, minute = (int(part) for part in digest_time.split(":"))
     calendar = sla.calendar
-    local = now.astimezone(calendar.tz)
-    day = local.date()
+    day = now.astimezone(calendar.tz).date()
     for _ in range(400):
-        moment = datetime.combine(day, time(hour, minute), calendar.tz)
+        moment = _at(day, digest_time, sla)
         if moment > now and calendar.is_working_day(day):
             return moment
         day += timedelta(days=1)
@@ -108,11 +112,10 @@ def next_weekly_report(now: datetime, sla: SLA, weekday: int, report_time: str) 
     """The next weekly report moment: `report_time` local on ISO `weekday`, after now."""
     if not report_time:
         return None
-    hour, minute = (int(part) for part in report_time.split(":"))
     local = now.astimezone(sla.calendar.tz)
     day = local.date() + timedelta(days=(weekday - local.isoweekday()) % 7)
-    moment = datetime.combine(day, time(hour, minute), sla.calendar.tz)
-    return moment if moment > now else datetime.combine(day + timedelta(days=7), time(hour, minute), sla.calendar.tz)
+    moment = _at(day, report_time, sla)
+    return moment if moment > now else _at(day + timedelta(days=7), report_time, sla)
 
 
 async def plan_weekly_report(session: AsyncSession, sla: SLA, config: SchedulerConfig, now: datetime) -> None:

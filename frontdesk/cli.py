@@ -10,7 +10,7 @@ import logging
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -209,8 +209,6 @@ async def _database(config: Config) -> AsyncIterator[Sessions]:
 
 async def _read_searches(config: Config, days: int | None, read):
     """`await read(session, since)` in a session of the configured database (migrated first)."""
-    from datetime import datetime, timedelta
-
     since = datetime.now(UTC) - timedelta(days=days) if days else None
     async with _database(config) as sessions, sessions() as session:
         return await read(session, since)
@@ -248,8 +246,6 @@ async def _gaps(config: Config, days: int | None, as_json: bool) -> int:
 
 
 async def _coupons(config: Config, args: argparse.Namespace) -> int:
-    from datetime import datetime
-
     from desk import coupons
 
     now = datetime.now(UTC)
@@ -276,20 +272,17 @@ async def _coupons(config: Config, args: argparse.Namespace) -> int:
 
 def _period(config: Config, start: str | None, end: str | None):
     """--from/--to days in the desk's time zone, as a [start, end) period."""
-    from datetime import date, datetime, timedelta
     from zoneinfo import ZoneInfo
 
     from desk.export import Period
 
-    zone = ZoneInfo(config.sla.timezone)
-
-    def day(value: str, flag: str) -> datetime:
+    def day(value: str | None, flag: str) -> date | None:
         try:
-            return datetime.combine(date.fromisoformat(value), datetime.min.time(), zone)
+            return date.fromisoformat(value) if value else None
         except ValueError:
             raise ValueError(f"{flag}: expected a day like 2026-03-01, got {value!r}") from None
 
-    return Period(day(start, "--from") if start else None, day(end, "--to") + timedelta(days=1) if end else None)
+    return Period.days(day(start, "--from"), day(end, "--to"), ZoneInfo(config.sla.timezone))
 
 
 async def _export(config: Config, args: argparse.Namespace) -> int:
@@ -352,7 +345,6 @@ async def _seen_groups(config: Config) -> list:
 
 
 async def _report(config: Config, args: argparse.Namespace) -> int:
-    from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
     from desk import analytics

@@ -47,14 +47,20 @@ async def doctor_command(message: Message, bot: Bot, config: Config) -> None:
     await message.answer("\n".join([_("<b>Setup check</b>"), *_lines(checks), "", summary]))
 
 
+async def _remember(event: ChatMemberUpdated, clock: Clock, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Keep what the bot now is in the group, for `frontdesk doctor`'s list."""
+    chat = event.chat
+    async with sessionmaker.begin() as session:
+        await groups.remember(session, groups.SeenGroup(chat.id, chat.title or "", chat.type, bool(chat.is_forum),
+                                                        event.new_chat_member.status, clock.now()))
+
+
 async def added_to_group(event: ChatMemberUpdated, bot: Bot, config: Config, clock: Clock,
                          sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     """The bot was added to a group: remember it, and tell whoever added it the group's id and
     whether this group is ready to be the agents' desk."""
     chat = event.chat
-    async with sessionmaker.begin() as session:
-        await groups.remember(session, groups.SeenGroup(chat.id, chat.title or "", chat.type, bool(chat.is_forum),
-                                                        event.new_chat_member.status, clock.now()))
+    await _remember(event, clock, sessionmaker)
     log.info("added to the group %s «%s» by %s", chat.id, chat.title, event.from_user.id)
     checks = await doctor.group_checks(bot, chat.id, await bot.me())
     ready = all(check.status != doctor.FAIL for check in checks)
@@ -72,11 +78,8 @@ async def added_to_group(event: ChatMemberUpdated, bot: Bot, config: Config, clo
 
 async def removed_from_group(event: ChatMemberUpdated, clock: Clock,
                              sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    chat = event.chat
-    async with sessionmaker.begin() as session:
-        await groups.remember(session, groups.SeenGroup(chat.id, chat.title or "", chat.type, bool(chat.is_forum),
-                                                        event.new_chat_member.status, clock.now()))
-    log.info("removed from the group %s «%s»", chat.id, chat.title)
+    await _remember(event, clock, sessionmaker)
+    log.info("removed from the group %s «%s»", event.chat.id, event.chat.title)
 
 
 def build_router() -> Router:
