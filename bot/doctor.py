@@ -56,11 +56,12 @@ def warn(name: str, detail: str, fix: str) -> Check:
     return Check(name, WARN, detail, fix)
 
 
-async def telegram_checks(bot: Bot, config: Config, *, webhook: bool = True) -> list[Check]:
+async def telegram_checks(bot: Bot, config: Config, *, webhook: bool = True, me: User | None = None) -> list[Check]:
     """The token, the agents' group and the bot's place in it, privacy mode, and (unless
-    `webhook` is False) whether the webhook set at Telegram matches the mode in the config."""
+    `webhook` is False) whether the webhook set at Telegram matches the mode in the config.
+    `me`: the bot as getMe already answered (at start), so it is not asked again."""
     try:
-        me = await bot.get_me()
+        me = me or await bot.get_me()
     except TelegramUnauthorizedError:
         return [fail("token", "Telegram rejects it (401 Unauthorized)",
                      "copy the token from @BotFather into telegram.token (or FRONTDESK_TELEGRAM_TOKEN)")]

@@ -171,7 +171,8 @@ class Frontdesk:
     async def _doctor(self) -> None:
         """The doctor's Telegram checks at start: what is wrong is logged with its fix, and the bot
         starts anyway (a fixed group right needs no restart). In webhook mode the webhook is set next."""
-        checks = await doctor.telegram_checks(self.bot, self.config, webhook=self.config.telegram.mode != "webhook")
+        checks = await doctor.telegram_checks(self.bot, self.config, webhook=self.config.telegram.mode != "webhook",
+                                              me=self.me)
         for check in checks:
             if check.status != doctor.OK:
                 log.warning("setup: %s: %s (fix: %s)", check.name, check.detail, check.fix)
