@@ -4,6 +4,7 @@ Every number is bounded to what the database holds: data forged with a huge numb
 match the factory (the fallback answers "out of date") and never reaches a query.
 """
 
+from enum import StrEnum
 from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
@@ -15,11 +16,69 @@ from desk.numbers import ROW_ID_MAX
 Number = Annotated[int, Field(ge=0, le=ROW_ID_MAX)]
 
 
+class MenuAction(StrEnum):
+    ASK = "ask"
+    NEW = "new"
+    MINE = "mine"
+    HELP = "help"
+    LANG = "lang"
+
+
+class FormAction(StrEnum):
+    TYPE = "type"  # `choice`: the problem type's key
+    SKIP = "skip"
+    DONE = "done"
+    CRITICALITY = "crit"  # `choice`: the criticality
+    EDIT = "edit"  # `choice`: the step to go back to
+    SUBMIT = "submit"
+    COUPON = "coupon"
+    BACK = "back"
+    CANCEL = "cancel"
+    SOLVED = "solved"  # the FAQ answer shown for the title solved it
+    GO_ON = "go_on"  # ... it did not: on with the form
+
+
+class QuestionAction(StrEnum):
+    YES = "yes"
+    NO = "no"
+    PICK = "pick"
+    TICKET = "ticket"
+    APPEND = "append"
+
+
+class TicketAction(StrEnum):
+    VIEW = "view"
+    WRITE = "write"
+    REPLY = "reply"
+    DONE = "done"
+    CLOSE = "close"  # asks first
+    CLOSE_SURE = "close_sure"  # the answer "yes, close it"
+    KEEP = "keep"
+    RATE = "rate"  # shows the stars (StarsCB rates)
+    SKIP = "skip"
+    REOPEN = "reopen"
+
+
+class CardAction(StrEnum):
+    TAKE = "take"
+    RELEASE = "release"
+    PRIORITY = "priority"
+    ESCALATE = "escalate"
+    WAITING = "waiting"
+    RESOLVE = "resolve"
+    CLOSE = "close"
+
+
+class ForgetAction(StrEnum):
+    SURE = "sure"  # the first yes
+    ERASE = "erase"  # the second
+    KEEP = "keep"  # no
+
+
 class MenuCB(CallbackData, prefix="m"):
-    """A main-menu button: ask, new, mine, help, lang."""
+    """A main-menu button."""
 
-
-    action: str
+    action: MenuAction
 
 
 class LangCB(CallbackData, prefix="lang"):
@@ -27,31 +86,41 @@ class LangCB(CallbackData, prefix="lang"):
 
 
 class FormCB(CallbackData, prefix="f"):
-    """A button of the request form; `form` is the draft's id, so a stale button does nothing."""
+    """A button of the request form; `form` is the draft's id, so a stale button does nothing.
 
-    action: str
-    value: str = ""
+    `choice` is what the button picks, for the actions that pick something (see FormAction)."""
+
+    action: FormAction
+    choice: str = ""
     form: str = ""
 
 
 class QuestionCB(CallbackData, prefix="q"):
     """A button under a FAQ answer or suggestion: helped, not helped, pick N, open a request."""
 
-    action: str
+    action: QuestionAction
     search: Number
     pick: Number = 0
 
 
 class TicketCB(CallbackData, prefix="t"):
-    """A customer's button on one of their tickets: view, reply, close, rate, reopen, history.
+    """A customer's button on one of their tickets.
 
     `ticket` is checked against the presser before anything is done: a forged number of
-    another customer's ticket is refused.
+    another customer's ticket is refused. `back` is the position of the list the ticket was
+    opened from (see requests_view.list_position; 0: not opened from a list).
     """
 
-    action: str
+    action: TicketAction
     ticket: Number
-    value: Number = 0
+    back: Number = 0
+
+
+class StarsCB(CallbackData, prefix="ts"):
+    """A star under a ticket: the customer's rating of it (the desk refuses a score out of 1..5)."""
+
+    ticket: Number
+    stars: Number
 
 
 class ListCB(CallbackData, prefix="l"):
@@ -64,11 +133,11 @@ class ListCB(CallbackData, prefix="l"):
 class CardCB(CallbackData, prefix="c"):
     """A button on a ticket card in the agent group."""
 
-    action: str
+    action: CardAction
     ticket: Number
 
 
 class ForgetCB(CallbackData, prefix="p"):
-    """The customer's own erasure: "sure" (the first yes), "erase" (the second), "keep" (no)."""
+    """The customer's own erasure."""
 
-    action: str
+    action: ForgetAction

@@ -9,11 +9,11 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import CardCB
+from bot.callbacks import CardAction, CardCB
 from bot.form_view import criticality_label, kind_label, local_time
+from bot.settings import BotConfig
 from bot.telegram_text import MESSAGE_LIMIT, cut, shown_length
 from desk.sla import SLA
-from frontdesk.config import Config
 from storage.models import Ticket
 
 TOPIC_NAME_LIMIT = 128
@@ -54,7 +54,7 @@ def _due_line(label: str, due: datetime | None, done: datetime | None, sla: SLA,
     return f"{label}: {when} ({status})"
 
 
-def card_text(ticket: Ticket, config: Config, sla: SLA, now: datetime) -> str:
+def card_text(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime) -> str:
     """Every field of the ticket, safe HTML, within Telegram's message limit; details that do not
     fit end in "…" (their rest: `details_rest`)."""
     head = _head(ticket, config, sla, now)
@@ -65,7 +65,7 @@ def card_text(ticket: Ticket, config: Config, sla: SLA, now: datetime) -> str:
     return f"{head}\n\n<blockquote>{escape(shown)}{more}</blockquote>"
 
 
-def _head(ticket: Ticket, config: Config, sla: SLA, now: datetime) -> str:
+def _head(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime) -> str:
     """The card without the details."""
     language = config.desk.language
     customer = ticket.customer
@@ -117,7 +117,7 @@ def _details_parts(ticket: Ticket, head: str) -> tuple[str, str]:
     return cut(ticket.details or "", max(room, 0))
 
 
-def details_rest(ticket: Ticket, config: Config, sla: SLA, now: datetime) -> str:
+def details_rest(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime) -> str:
     """The part of the details the card cannot hold ("" when it holds them all)."""
     return _details_parts(ticket, _head(ticket, config, sla, now))[1]
 
@@ -133,17 +133,18 @@ def card_buttons(ticket: Ticket) -> InlineKeyboardMarkup | None:
         return None
     builder = InlineKeyboardBuilder()
     if ticket.assignee_id is None:
-        builder.button(text=_("🙋 Take"), callback_data=CardCB(action="take", ticket=ticket.id))
+        builder.button(text=_("🙋 Take"), callback_data=CardCB(action=CardAction.TAKE, ticket=ticket.id))
     else:
-        builder.button(text=_("↩️ Release"), callback_data=CardCB(action="release", ticket=ticket.id))
-    builder.button(text=_("⬆️ Priority"), callback_data=CardCB(action="priority", ticket=ticket.id))
+        builder.button(text=_("↩️ Release"), callback_data=CardCB(action=CardAction.RELEASE, ticket=ticket.id))
+    builder.button(text=_("⬆️ Priority"), callback_data=CardCB(action=CardAction.PRIORITY, ticket=ticket.id))
     if ticket.support_level < 3:
         builder.button(text=_("⏫ Escalate to L{level}").format(level=ticket.support_level + 1),
-                       callback_data=CardCB(action="escalate", ticket=ticket.id))
+                       callback_data=CardCB(action=CardAction.ESCALATE, ticket=ticket.id))
     if ticket.state != "waiting":
-        builder.button(text=_("⏳ Waiting for customer"), callback_data=CardCB(action="waiting", ticket=ticket.id))
+        builder.button(text=_("⏳ Waiting for customer"),
+                       callback_data=CardCB(action=CardAction.WAITING, ticket=ticket.id))
     if ticket.state != "resolved":
-        builder.button(text=_("✅ Resolve"), callback_data=CardCB(action="resolve", ticket=ticket.id))
-    builder.button(text=_("🔒 Close"), callback_data=CardCB(action="close", ticket=ticket.id))
+        builder.button(text=_("✅ Resolve"), callback_data=CardCB(action=CardAction.RESOLVE, ticket=ticket.id))
+    builder.button(text=_("🔒 Close"), callback_data=CardCB(action=CardAction.CLOSE, ticket=ticket.id))
     builder.adjust(2)
     return builder.as_markup()

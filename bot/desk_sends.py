@@ -16,7 +16,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import card_view, report_view
-from bot.callbacks import TicketCB
+from bot.callbacks import StarsCB, TicketAction, TicketCB
+from bot.settings import BotConfig
 from bot.telegram_text import CAPTION_LIMIT, shown_length
 from desk import analytics, outbox
 from desk.clock import Clock
@@ -25,7 +26,6 @@ from desk.desk_chat import DeskChat
 from desk.export import Period
 from desk.sla import SLA
 from desk.tickets import get_ticket
-from frontdesk.config import Config
 from kb.html_split import split_html
 from storage.models import OutboxMessage, Ticket, TicketMessage
 
@@ -42,7 +42,7 @@ def _gone(error: TelegramBadRequest, *needles: str) -> bool:
 
 
 class DeskSends:
-    def __init__(self, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, config: Config,
+    def __init__(self, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, config: BotConfig,
                  sla: SLA, i18n: I18n, desk_chat: DeskChat) -> None:
         self.bot = bot
         self.sessionmaker = sessionmaker
@@ -322,12 +322,12 @@ class DeskSends:
 
     def _customer_buttons(self, ticket: Ticket, *, rate: bool) -> InlineKeyboardMarkup:
         builder = InlineKeyboardBuilder()
-        builder.button(text=_("💬 Reply"), callback_data=TicketCB(action="reply", ticket=ticket.id))
-        builder.button(text=_("🔒 Close"), callback_data=TicketCB(action="close", ticket=ticket.id))
+        builder.button(text=_("💬 Reply"), callback_data=TicketCB(action=TicketAction.REPLY, ticket=ticket.id))
+        builder.button(text=_("🔒 Close"), callback_data=TicketCB(action=TicketAction.CLOSE, ticket=ticket.id))
         sizes = [2]
         if rate and not ticket.rating:
             for score in range(1, 6):
-                builder.button(text=f"{score}⭐", callback_data=TicketCB(action="rate", ticket=ticket.id, value=score))
+                builder.button(text=f"{score}⭐", callback_data=StarsCB(ticket=ticket.id, stars=score))
             sizes.append(5)
         builder.adjust(*sizes)
         return builder.as_markup()
@@ -372,7 +372,7 @@ class DeskSends:
         if event == "closed" and not ticket.rating:
             builder = InlineKeyboardBuilder()
             for score in range(1, 6):
-                builder.button(text=f"{score}⭐", callback_data=TicketCB(action="rate", ticket=ticket.id, value=score))
+                builder.button(text=f"{score}⭐", callback_data=StarsCB(ticket=ticket.id, stars=score))
             markup = builder.as_markup()
         await self.bot.send_message(ticket.customer.telegram_id, text, reply_markup=markup)
         await self._finish(row)

@@ -8,10 +8,10 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 
 from bot.card_view import CRITICALITY_MARK, card_text, duration_text, state_label
+from bot.settings import BotConfig
 from desk import reports
 from desk.sla import SLA
 from desk.tickets import get_ticket
-from frontdesk.config import Config
 
 
 async def queue_text(session, now: datetime) -> str:
@@ -30,7 +30,7 @@ async def queue_text(session, now: datetime) -> str:
     return "\n".join(lines)
 
 
-async def ticket_text(session, number: int, now: datetime, config: Config, sla: SLA) -> str | None:
+async def ticket_text(session, number: int, now: datetime, config: BotConfig, sla: SLA) -> str | None:
     ticket = await get_ticket(session, number)
     return card_text(ticket, config, sla, now) if ticket else None
 

@@ -20,8 +20,8 @@ from aiogram.enums import ChatMemberStatus, ChatType
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import ChatFullInfo, User
 
+from bot.settings import BotConfig
 from desk.groups import SeenGroup
-from frontdesk.config import Config
 from kb.loader import load_folder
 from storage import migrate
 from storage.database import DatabaseError, create_engine
@@ -56,7 +56,7 @@ def warn(name: str, detail: str, fix: str) -> Check:
     return Check(name, WARN, detail, fix)
 
 
-async def telegram_checks(bot: Bot, config: Config, *, webhook: bool = True, me: User | None = None) -> list[Check]:
+async def telegram_checks(bot: Bot, config: BotConfig, *, webhook: bool = True, me: User | None = None) -> list[Check]:
     """The token, the agents' group and the bot's place in it, privacy mode, and (unless
     `webhook` is False) whether the webhook set at Telegram matches the mode in the config.
     `me`: the bot as getMe already answered (at start), so it is not asked again."""
@@ -139,7 +139,7 @@ async def _rights_checks(bot: Bot, chat: ChatFullInfo, me: User) -> list[Check]:
     return checks
 
 
-async def _webhook_check(bot: Bot, config: Config) -> Check:
+async def _webhook_check(bot: Bot, config: BotConfig) -> Check:
     try:
         info = await bot.get_webhook_info()
     except TelegramAPIError as error:  # a passing failure must not stop a start or a /doctor
@@ -157,7 +157,7 @@ async def _webhook_check(bot: Bot, config: Config) -> Check:
     return ok("webhook", "none set (polling)")
 
 
-async def database_check(config: Config) -> Check:
+async def database_check(config: BotConfig) -> Check:
     try:
         engine = create_engine(config.storage.url, busy_timeout_ms=config.storage.sqlite_busy_timeout_ms)
     except DatabaseError as error:
@@ -176,7 +176,7 @@ async def database_check(config: Config) -> Check:
                 "frontdesk db upgrade (frontdesk run applies it at start)")
 
 
-def local_checks(config: Config, now: datetime) -> list[Check]:
+def local_checks(config: BotConfig, now: datetime) -> list[Check]:
     """The FAQ folder, the admins, the clock and the time zone: no network needed."""
     checks = []
     loaded = load_folder(Path(config.kb.path))
@@ -203,7 +203,7 @@ def local_checks(config: Config, now: datetime) -> list[Check]:
     return checks
 
 
-async def diagnose(config: Config, bot: Bot, now: datetime | None = None) -> list[Check]:
+async def diagnose(config: BotConfig, bot: Bot, now: datetime | None = None) -> list[Check]:
     """Every check, in the order a new admin fixes things."""
     checks = await telegram_checks(bot, config)
     checks.append(await database_check(config))

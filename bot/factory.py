@@ -14,21 +14,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.callback_answers import CallbackAnswersNeverFail
 from bot.handlers import build_root_router
 from bot.i18n import DeskI18nMiddleware
+from bot.metrics import Metrics
 from bot.middlewares.customer import CustomerMiddleware
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.middlewares.updates import ProcessedUpdatesMiddleware
 from bot.outbox_worker import OutboxWorker
 from bot.sending import HEADROOM, Pacer, Rate, SendingMiddleware
+from bot.settings import BotConfig
 from bot.update_intake import TolerantSession
 from desk.clock import Clock
 from desk.desk_chat import DeskChat
 from desk.sla import SLA
-from frontdesk.config import Config
-from frontdesk.metrics import Metrics
 from kb.base import KnowledgeBase
 
 
-def build_bot(config: Config, metrics: Metrics | None = None) -> Bot:
+def build_bot(config: BotConfig, metrics: Metrics | None = None) -> Bot:
     """A Bot that talks to `telegram.api_base` (Telegram, a self-hosted server, or the emulator)."""
     session = TolerantSession(api=TelegramAPIServer.from_base(config.telegram.api_base),
                               timeout=config.telegram.request_timeout, metrics=metrics)
@@ -50,7 +50,7 @@ def build_bot(config: Config, metrics: Metrics | None = None) -> Bot:
 
 def build_dispatcher(
     *,
-    config: Config,
+    config: BotConfig,
     sessionmaker: async_sessionmaker[AsyncSession],
     fsm_storage: BaseStorage,
     events_isolation: BaseEventIsolation | None = None,

@@ -6,13 +6,13 @@ from aiogram import F
 from aiogram.filters import Filter
 from aiogram.types import TelegramObject, User
 
-from frontdesk.config import Config
+from bot.settings import BotConfig
 
 
 class IsAdmin(Filter):
     """The user is one of `desk.admin_ids`."""
 
-    async def __call__(self, event: TelegramObject, config: Config, event_from_user: User | None = None) -> bool:
+    async def __call__(self, event: TelegramObject, config: BotConfig, event_from_user: User | None = None) -> bool:
         return event_from_user is not None and event_from_user.id in config.desk.admin_ids
 
 

@@ -10,11 +10,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_datetime
 
-from bot.callbacks import FormCB
+from bot.callbacks import FormAction, FormCB
 from bot.telegram_text import MESSAGE_LIMIT, cut, shown_length
 from desk.forms import CRITICALITY, DETAILS, TITLE, TYPE, Draft
+from desk.settings import FormConfig
 from desk.sla import SLA
-from frontdesk.config import FormConfig
 from storage.models import Ticket
 
 # Telegram's limit for a message, counted on the text as shown; HTML tags are not counted by it.
@@ -43,8 +43,8 @@ def kind_label(kind: str) -> str:
 
 def _navigation(builder: InlineKeyboardBuilder, draft: Draft, *, back: bool = True) -> None:
     if back:
-        builder.button(text=_("⬅️ Back"), callback_data=FormCB(action="back", form=draft.form_id))
-    builder.button(text=_("✖️ Cancel"), callback_data=FormCB(action="cancel", form=draft.form_id))
+        builder.button(text=_("⬅️ Back"), callback_data=FormCB(action=FormAction.BACK, form=draft.form_id))
+    builder.button(text=_("✖️ Cancel"), callback_data=FormCB(action=FormAction.CANCEL, form=draft.form_id))
 
 
 def prompt(config: FormConfig, draft: Draft, step: str, language: str) -> tuple[str, InlineKeyboardMarkup]:
@@ -64,7 +64,7 @@ def prompt(config: FormConfig, draft: Draft, step: str, language: str) -> tuple[
             mark = "✅ " if item.key == draft.problem_type else ""
             builder.button(
                 text=mark + item.label.get(language),
-                callback_data=FormCB(action="type", value=item.key, form=draft.form_id),
+                callback_data=FormCB(action=FormAction.TYPE, choice=item.key, form=draft.form_id),
             )
         sizes = [2] * ((len(config.types) + 1) // 2) + [2]
         _navigation(builder, draft)
@@ -72,7 +72,7 @@ def prompt(config: FormConfig, draft: Draft, step: str, language: str) -> tuple[
         form_step = _extra_step(config, draft, step)
         text = escape(form_step.prompt.get(language))
         if not form_step.required:
-            builder.button(text=_("⏭ Skip"), callback_data=FormCB(action="skip", form=draft.form_id))
+            builder.button(text=_("⏭ Skip"), callback_data=FormCB(action=FormAction.SKIP, form=draft.form_id))
         sizes = [1] if not form_step.required else []
         _navigation(builder, draft)
         sizes.append(2)
@@ -82,7 +82,7 @@ def prompt(config: FormConfig, draft: Draft, step: str, language: str) -> tuple[
             "You can attach screenshots, documents, videos or voice messages (up to {limit} files), "
             "several at once. Press «Continue» when everything is sent."
         ).format(limit=config.max_attachments)
-        builder.button(text=_("➡️ Continue"), callback_data=FormCB(action="done", form=draft.form_id))
+        builder.button(text=_("➡️ Continue"), callback_data=FormCB(action=FormAction.DONE, form=draft.form_id))
         _navigation(builder, draft)
         sizes = [1, 2]
     elif step == CRITICALITY:
@@ -96,7 +96,7 @@ def prompt(config: FormConfig, draft: Draft, step: str, language: str) -> tuple[
         for key in ("low", "normal", "high", "critical"):
             builder.button(
                 text=criticality_label(key),
-                callback_data=FormCB(action="crit", value=key, form=draft.form_id),
+                callback_data=FormCB(action=FormAction.CRITICALITY, choice=key, form=draft.form_id),
             )
         _navigation(builder, draft)
         sizes = [2, 2, 2]
@@ -109,7 +109,7 @@ def prompt(config: FormConfig, draft: Draft, step: str, language: str) -> tuple[
 def back_only(draft: Draft) -> InlineKeyboardMarkup:
     """Back to the preview (a step entered from it: the coupon)."""
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("⬅️ Back"), callback_data=FormCB(action="back", form=draft.form_id))
+    builder.button(text=_("⬅️ Back"), callback_data=FormCB(action=FormAction.BACK, form=draft.form_id))
     return builder.as_markup()
 
 
@@ -148,14 +148,14 @@ def preview(config: FormConfig, draft: Draft, language: str) -> tuple[str, Inlin
     lines[details_at] = label.format(value=escape(details) + ("…" if rest else "") if details else "—")
 
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ Send the request"), callback_data=FormCB(action="submit", form=draft.form_id))
+    builder.button(text=_("✅ Send the request"), callback_data=FormCB(action=FormAction.SUBMIT, form=draft.form_id))
     edits = [(TITLE, _("✏️ Title")), (TYPE, _("✏️ Type"))]
     edits += [(f"extra.{s.key}", "✏️ " + s.label.get(language)) for s in (chosen.steps if chosen else [])]
     edits += [(DETAILS, _("✏️ Details")), (CRITICALITY, _("✏️ Criticality"))]
     for step, label in edits:
-        builder.button(text=label, callback_data=FormCB(action="edit", value=step, form=draft.form_id))
-    builder.button(text=_("🎟 I have a coupon"), callback_data=FormCB(action="coupon", form=draft.form_id))
-    builder.button(text=_("✖️ Cancel"), callback_data=FormCB(action="cancel", form=draft.form_id))
+        builder.button(text=label, callback_data=FormCB(action=FormAction.EDIT, choice=step, form=draft.form_id))
+    builder.button(text=_("🎟 I have a coupon"), callback_data=FormCB(action=FormAction.COUPON, form=draft.form_id))
+    builder.button(text=_("✖️ Cancel"), callback_data=FormCB(action=FormAction.CANCEL, form=draft.form_id))
     builder.adjust(1, *([2] * ((len(edits) + 1) // 2)), 1, 1)
     return "\n".join(lines), builder.as_markup()
 

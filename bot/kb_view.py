@@ -8,7 +8,7 @@ from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import QuestionCB
+from bot.callbacks import QuestionAction, QuestionCB
 from kb.entries import Entry
 from kb.render import answer_to_html
 from storage.models import Ticket
@@ -16,9 +16,10 @@ from storage.models import Ticket
 
 def feedback_buttons(search_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ Helped"), callback_data=QuestionCB(action="yes", search=search_id))
+    builder.button(text=_("✅ Helped"), callback_data=QuestionCB(action=QuestionAction.YES, search=search_id))
     builder.button(
-        text=_("❌ Did not help — contact support"), callback_data=QuestionCB(action="no", search=search_id)
+        text=_("❌ Did not help — contact support"),
+        callback_data=QuestionCB(action=QuestionAction.NO, search=search_id),
     )
     builder.adjust(1)
     return builder.as_markup()
@@ -28,10 +29,11 @@ def suggestion_buttons(search_id: int, entries: list[Entry]) -> InlineKeyboardMa
     builder = InlineKeyboardBuilder()
     for position, entry in enumerate(entries):
         builder.button(
-            text=entry.title[:60], callback_data=QuestionCB(action="pick", search=search_id, pick=position)
+            text=entry.title[:60], callback_data=QuestionCB(action=QuestionAction.PICK, search=search_id, pick=position)
         )
     builder.button(
-        text=_("🙋 None of these — contact support"), callback_data=QuestionCB(action="no", search=search_id)
+        text=_("🙋 None of these — contact support"),
+        callback_data=QuestionCB(action=QuestionAction.NO, search=search_id),
     )
     builder.adjust(1)
     return builder.as_markup()
@@ -41,11 +43,12 @@ def request_button(search_id: int, active: list[Ticket]) -> InlineKeyboardMarkup
     """Open a request with the question; or, for a customer with requests in progress, add the
     message to one of them (they may simply be answering support)."""
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("📝 Open a request"), callback_data=QuestionCB(action="ticket", search=search_id))
+    builder.button(text=_("📝 Open a request"),
+                   callback_data=QuestionCB(action=QuestionAction.TICKET, search=search_id))
     for ticket in active:
         label = _("➕ Add to request #{number} «{title}»").format(number=ticket.id, title=ticket.title[:30])
         builder.button(text=label,
-                       callback_data=QuestionCB(action="append", search=search_id, pick=ticket.id))
+                       callback_data=QuestionCB(action=QuestionAction.APPEND, search=search_id, pick=ticket.id))
     builder.adjust(1)
     return builder.as_markup()
 

@@ -27,13 +27,13 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import desk_sends, sending
+from bot.metrics import Metrics
+from bot.settings import BotConfig
 from desk import outbox
 from desk.clock import Clock
 from desk.desk_chat import DeskChat
 from desk.reminders import FIRST_RESPONSE, RESOLUTION
 from desk.sla import SLA
-from frontdesk.config import Config
-from frontdesk.metrics import Metrics
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def is_bulk(row: OutboxMessage) -> bool:
 
 
 class OutboxWorker:
-    def __init__(self, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, config: Config,
+    def __init__(self, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, config: BotConfig,
                  sla: SLA, i18n: I18n, desk_chat: DeskChat, metrics: Metrics, *, tick: float = 0.25,
                  stale_after: timedelta = timedelta(minutes=15)) -> None:
         self.metrics = metrics

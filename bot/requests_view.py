@@ -10,7 +10,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import ListCB, MenuCB, TicketCB
+from bot.callbacks import ListCB, MenuAction, MenuCB, StarsCB, TicketAction, TicketCB
 from bot.form_view import criticality_label, local_time
 from bot.telegram_text import MESSAGE_LIMIT, shown_length
 from desk.customer_tickets import (
@@ -24,8 +24,8 @@ from desk.customer_tickets import (
     discussion,
     indicator,
 )
+from desk.settings import DeskConfig
 from desk.sla import SLA
-from frontdesk.config import DeskConfig
 from storage.models import Ticket, TicketMessage
 
 # One message of the discussion is cut to this many characters, so several fit in the view.
@@ -62,7 +62,7 @@ def filter_label(show: str) -> str:
 
 
 def list_position(show: str, page: int) -> int:
-    """The list a ticket was opened from, packed in TicketCB.value (0: not opened from a list)."""
+    """The list a ticket was opened from, packed in TicketCB.back (0: not opened from a list)."""
     return 1 + FILTERS.index(show) * 1000 + page
 
 
@@ -91,7 +91,7 @@ def ticket_list(page: Page, show: str) -> tuple[str, InlineKeyboardMarkup]:
         text = _("<b>My requests</b>\n\nYou have no requests yet.") if page.counts["all"] == 0 else _(
             "<b>My requests: {filter}</b>\n\nThere are no requests here."
         ).format(filter=filter_label(show))
-        builder.button(text=_("📝 New request"), callback_data=MenuCB(action="new"))
+        builder.button(text=_("📝 New request"), callback_data=MenuCB(action=MenuAction.NEW))
         sizes.append(1)
         builder.adjust(*sizes)
         return text, builder.as_markup()
@@ -117,7 +117,7 @@ def ticket_list(page: Page, show: str) -> tuple[str, InlineKeyboardMarkup]:
     for ticket in page.tickets:
         builder.button(
             text=f"{dot(ticket)} #{ticket.id} {_short(ticket.title, BUTTON_TITLE_LIMIT)}",
-            callback_data=TicketCB(action="view", ticket=ticket.id, value=position),
+            callback_data=TicketCB(action=TicketAction.VIEW, ticket=ticket.id, back=position),
         )
         sizes.append(1)
     builder.adjust(*sizes)
@@ -174,13 +174,15 @@ def ticket_buttons(ticket: Ticket, now: datetime, reopen_days: int, position: in
     """The buttons that fit the ticket's state now, and the way back to the list."""
     builder = InlineKeyboardBuilder()
     if can_write(ticket):
-        builder.button(text=_("💬 Write a message"), callback_data=TicketCB(action="write", ticket=ticket.id))
+        builder.button(text=_("💬 Write a message"),
+                       callback_data=TicketCB(action=TicketAction.WRITE, ticket=ticket.id))
     if can_rate(ticket):
-        builder.button(text=_("⭐ Rate"), callback_data=TicketCB(action="rate", ticket=ticket.id))
+        builder.button(text=_("⭐ Rate"), callback_data=TicketCB(action=TicketAction.RATE, ticket=ticket.id))
     if can_reopen(ticket, now, reopen_days):
-        builder.button(text=_("🔄 Reopen"), callback_data=TicketCB(action="reopen", ticket=ticket.id, value=position))
+        builder.button(text=_("🔄 Reopen"),
+                       callback_data=TicketCB(action=TicketAction.REOPEN, ticket=ticket.id, back=position))
     if can_write(ticket):
-        builder.button(text=_("🔒 Close"), callback_data=TicketCB(action="close", ticket=ticket.id))
+        builder.button(text=_("🔒 Close"), callback_data=TicketCB(action=TicketAction.CLOSE, ticket=ticket.id))
     show, page = position_of(position) or ("all", 0)
     builder.button(text=_("⬅️ Back to the list"), callback_data=ListCB(show=show, page=page))
     builder.adjust(1)
@@ -215,14 +217,14 @@ def writing_prompt(number: int) -> str:
 
 def done_button(number: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ Done"), callback_data=TicketCB(action="done", ticket=number))
+    builder.button(text=_("✅ Done"), callback_data=TicketCB(action=TicketAction.DONE, ticket=number))
     return builder.as_markup()
 
 
 def close_confirmation(number: int) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("🔒 Yes, close it"), callback_data=TicketCB(action="close", ticket=number, value=1))
-    builder.button(text=_("↩️ No, keep it open"), callback_data=TicketCB(action="keep", ticket=number))
+    builder.button(text=_("🔒 Yes, close it"), callback_data=TicketCB(action=TicketAction.CLOSE_SURE, ticket=number))
+    builder.button(text=_("↩️ No, keep it open"), callback_data=TicketCB(action=TicketAction.KEEP, ticket=number))
     builder.adjust(1)
     return _("Close request #{number}? Do it when the problem is solved.").format(number=number), builder.as_markup()
 
@@ -230,7 +232,7 @@ def close_confirmation(number: int) -> tuple[str, InlineKeyboardMarkup]:
 def stars(number: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for score in range(1, 6):
-        builder.button(text="⭐" * score, callback_data=TicketCB(action="rate", ticket=number, value=score))
+        builder.button(text="⭐" * score, callback_data=StarsCB(ticket=number, stars=score))
     builder.adjust(1)
     return builder.as_markup()
 
@@ -243,12 +245,12 @@ def rate_prompt(number: int) -> str:
 
 def skip_button(number: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("⏭ Skip"), callback_data=TicketCB(action="skip", ticket=number))
+    builder.button(text=_("⏭ Skip"), callback_data=TicketCB(action=TicketAction.SKIP, ticket=number))
     return builder.as_markup()
 
 
-def without(markup: InlineKeyboardMarkup | None, action: str) -> InlineKeyboardMarkup | None:
-    """`markup` without its TicketCB buttons of `action` (None when nothing is left).
+def without_stars(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    """`markup` without its stars (None when nothing is left).
 
     Stars may stand under a relayed answer next to «Reply» and «Close»: rating drops only the stars.
     """
@@ -256,14 +258,7 @@ def without(markup: InlineKeyboardMarkup | None, action: str) -> InlineKeyboardM
         return None
     rows = []
     for row in markup.inline_keyboard:
-        kept = [button for button in row if not _is_action(button.callback_data, action)]
+        kept = [button for button in row if not (button.callback_data or "").startswith(f"{StarsCB.__prefix__}:")]
         if kept:
             rows.append(kept)
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
-
-
-def _is_action(data: str | None, action: str) -> bool:
-    try:
-        return data is not None and TicketCB.unpack(data).action == action
-    except (TypeError, ValueError):
-        return False

@@ -25,7 +25,7 @@ from aiogram.exceptions import ClientDecodeError, TelegramNetworkError, Telegram
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
-from frontdesk.metrics import Metrics
+from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

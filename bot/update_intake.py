@@ -20,7 +20,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from pydantic import ValidationError
 
-from frontdesk.metrics import Metrics
+from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from desk.settings import FormConfig
 from desk.visible import shows_nothing
-from frontdesk.config import FormConfig
 
 CRITICALITIES = ("low", "normal", "high", "critical")
 ATTACHMENT_KINDS = ("photo", "document", "video", "voice", "audio", "animation", "video_note")

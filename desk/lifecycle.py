@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk import outbox, reminders
 from desk.outbox import DESK, customer_key
-from frontdesk.config import SchedulerConfig
+from desk.settings import SchedulerConfig
 from storage.models import Attachment, OutboxMessage, Ticket, TicketMessage
 
 STATES = ("new", "open", "waiting", "resolved", "closed")

@@ -21,8 +21,8 @@ from desk import (
     tickets as ticket_store,  # a module reference: desk.tickets plans reminders too
 )
 from desk.forms import CRITICALITIES
+from desk.settings import SchedulerConfig
 from desk.sla import SLA
-from frontdesk.config import SchedulerConfig
 from storage.models import Reminder, Ticket
 
 log = logging.getLogger(__name__)

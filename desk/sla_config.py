@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from pydantic import Field, ValidationInfo, field_validator
 
-from frontdesk.section import Section
+from desk.section import Section
 
 Criticality = Literal["low", "normal", "high", "critical"]
 CRITICALITIES: tuple[Criticality, ...] = ("low", "normal", "high", "critical")

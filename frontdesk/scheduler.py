@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.metrics import Metrics
 from desk import privacy, reminders
 from desk.clock import Clock
+from desk.settings import SchedulerConfig
 from desk.sla import SLA
-from frontdesk.config import SchedulerConfig
-from frontdesk.metrics import Metrics
 from storage import updates as processed_updates
 
 log = logging.getLogger(__name__)

@@ -10,10 +10,10 @@ from aiogram.filters.callback_data import CallbackData
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.callbacks import CardCB, FormCB, LangCB, ListCB, MenuCB, QuestionCB, TicketCB
+from bot.callbacks import CardCB, FormCB, LangCB, ListCB, MenuCB, QuestionCB, StarsCB, TicketAction, TicketCB
 from desk.numbers import ROW_ID_MAX
 
-FACTORIES: list[type[CallbackData]] = [CardCB, FormCB, LangCB, ListCB, MenuCB, QuestionCB, TicketCB]
+FACTORIES: list[type[CallbackData]] = [CardCB, FormCB, LangCB, ListCB, MenuCB, QuestionCB, StarsCB, TicketCB]
 PIECES = st.sampled_from(["t", "c", "f", "q", "l", "m", "lang", "view", "rate", "take", "1", "-1", "999999999999",
                           "", "x" * 70, "0", "submit", "1.5", "None", "true"])
 # Telegram carries at most 64 bytes of callback data.
@@ -36,11 +36,20 @@ def test_any_callback_data_parses_or_is_refused(data):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(["view", "reply", "close", "rate"]), st.integers(0, ROW_ID_MAX), st.integers(0, 10))
-def test_ticket_buttons_round_trip(action, ticket, value):
-    packed = TicketCB(action=action, ticket=ticket, value=value).pack()
+@given(st.sampled_from(list(TicketAction)), st.integers(0, ROW_ID_MAX), st.integers(0, 3000))
+def test_ticket_buttons_round_trip(action, ticket, back):
+    packed = TicketCB(action=action, ticket=ticket, back=back).pack()
     assert len(packed.encode()) <= 64
-    assert TicketCB.unpack(packed) == TicketCB(action=action, ticket=ticket, value=value)
+    assert TicketCB.unpack(packed) == TicketCB(action=action, ticket=ticket, back=back)
+    stars = StarsCB(ticket=ticket, stars=back % 5 + 1)
+    assert StarsCB.unpack(stars.pack()) == stars
+
+
+def test_an_unknown_action_does_not_parse():
+    for factory, data in [(TicketCB, "t:explode:1:0"), (CardCB, "c:explode:1"), (FormCB, "f:explode::x"),
+                          (MenuCB, "m:explode"), (QuestionCB, "q:explode:1:0")]:
+        with pytest.raises(ValueError):
+            factory.unpack(data)
 
 
 @settings(max_examples=200, deadline=None)

@@ -20,6 +20,7 @@ from bot import desk_view
 from bot.attachments import incoming_of
 from bot.callbacks import CardCB
 from bot.outbox_worker import OutboxWorker
+from bot.settings import BotConfig
 from desk import lifecycle
 from desk.clock import Clock
 from desk.desk_chat import DeskChat
@@ -27,7 +28,6 @@ from desk.lifecycle import Actor, Incoming, Refused
 from desk.numbers import NotANumber, parse_id
 from desk.sla import SLA
 from desk.tickets import by_desk_message, by_topic, get_ticket
-from frontdesk.config import Config
 from kb.base import KnowledgeBase
 from kb.html_split import split_html
 from kb.render import markdown_to_html
@@ -70,7 +70,7 @@ def _agent(message_or_query) -> Actor:
     return Actor(user.id, user.first_name or user.username or str(user.id))
 
 
-async def agent_message(message: Message, sessionmaker: async_sessionmaker[AsyncSession], config: Config,
+async def agent_message(message: Message, sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig,
                         clock: Clock, worker: OutboxWorker) -> None:
     """An agent writes about a ticket: a note (prefix or /note) stays here, anything else is relayed."""
     text = message.text or message.caption or ""
@@ -102,7 +102,7 @@ async def agent_message(message: Message, sessionmaker: async_sessionmaker[Async
 
 
 async def faq_command(message: Message, command: CommandObject, sessionmaker: async_sessionmaker[AsyncSession],
-                      config: Config, clock: Clock, worker: OutboxWorker, kb: KnowledgeBase) -> None:
+                      config: BotConfig, clock: Clock, worker: OutboxWorker, kb: KnowledgeBase) -> None:
     """`/faq ID` in a ticket's thread: send that FAQ entry's answer to the customer as support's."""
     entry_id = (command.args or "").strip()
     entry = kb.get(entry_id) if entry_id else None
@@ -130,7 +130,7 @@ async def faq_command(message: Message, command: CommandObject, sessionmaker: as
 
 
 async def card_button(query: CallbackQuery, callback_data: CardCB, sessionmaker: async_sessionmaker[AsyncSession],
-                      clock: Clock, worker: OutboxWorker, config: Config) -> None:
+                      clock: Clock, worker: OutboxWorker, config: BotConfig) -> None:
     agent = _agent(query)
     now = clock.now()
     actions = {
@@ -169,7 +169,7 @@ async def queue_command(message: Message, sessionmaker: async_sessionmaker[Async
 
 
 async def ticket_command(message: Message, command: CommandObject, sessionmaker: async_sessionmaker[AsyncSession],
-                         clock: Clock, config: Config, sla: SLA) -> None:
+                         clock: Clock, config: BotConfig, sla: SLA) -> None:
     written = (command.args or "").strip()
     try:
         number = parse_id(written)

@@ -10,14 +10,14 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import form_view
-from bot.callbacks import FormCB
+from bot.callbacks import FormAction, FormCB
 from bot.filters import NOT_A_COMMAND
 from bot.handlers.pm_form import _current_form, _draft, show_step
+from bot.settings import BotConfig
 from bot.states import Form
 from desk import coupons
 from desk.clock import Clock
 from desk.forms import PREVIEW
-from frontdesk.config import Config
 
 
 async def coupon_button(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
@@ -33,7 +33,7 @@ async def coupon_button(query: CallbackQuery, callback_data: FormCB, state: FSMC
     )
 
 
-async def coupon_entered(message: Message, state: FSMContext, config: Config, language: str,
+async def coupon_entered(message: Message, state: FSMContext, config: BotConfig, language: str,
                          sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
     draft = await _draft(state)
     async with sessionmaker() as session:
@@ -48,7 +48,7 @@ async def coupon_entered(message: Message, state: FSMContext, config: Config, la
     ).format(left=checked.coupon.uses_left))
 
 
-async def coupon_not_text(message: Message, state: FSMContext, config: Config, language: str) -> None:
+async def coupon_not_text(message: Message, state: FSMContext, config: BotConfig, language: str) -> None:
     await show_step(message, state, config, language, await _draft(state), PREVIEW,
                     notice=_("Please send the coupon code as text."))
 
@@ -56,7 +56,7 @@ async def coupon_not_text(message: Message, state: FSMContext, config: Config, l
 def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_coupon")
-    router.callback_query.register(coupon_button, Form.preview, FormCB.filter(F.action == "coupon"))
+    router.callback_query.register(coupon_button, Form.preview, FormCB.filter(F.action == FormAction.COUPON))
     router.message.register(coupon_entered, Form.coupon, F.text, NOT_A_COMMAND)
     router.message.register(coupon_not_text, Form.coupon, NOT_A_COMMAND)
     return router

@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import form_view, kb_view, keyboards
 from bot.attachments import attachment_of
-from bot.callbacks import FormCB, MenuCB
+from bot.callbacks import FormAction, FormCB, MenuAction, MenuCB
 from bot.edits import edit_markup
 from bot.filters import NOT_A_COMMAND
+from bot.metrics import Metrics
 from bot.outbox_worker import OutboxWorker
+from bot.settings import BotConfig
 from bot.states import Form
 from desk import coupons, forms
 from desk.clock import Clock
@@ -27,8 +29,6 @@ from desk.forms import CRITICALITY, DETAILS, PREVIEW, TITLE, TYPE, Draft, FormIn
 from desk.searches import record_search, set_outcome
 from desk.sla import SLA
 from desk.tickets import find_by_form, open_ticket
-from frontdesk.config import Config
-from frontdesk.metrics import Metrics
 from kb.base import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ async def _save(state: FSMContext, draft: Draft, **extra) -> None:
     await state.update_data(draft=draft.to_data(), **extra)
 
 
-async def show_step(message: Message, state: FSMContext, config: Config, language: str, draft: Draft,
+async def show_step(message: Message, state: FSMContext, config: BotConfig, language: str, draft: Draft,
                     step: str, notice: str | None = None) -> None:
     """Move the form to `step` and ask for it (after `notice`, when the last answer did not fit)."""
     await state.set_state(Form.extra if step.startswith("extra.") else STATE_OF_STEP[step])
@@ -78,7 +78,7 @@ def _input_error(error: FormInputError) -> str:
 # --- starting ------------------------------------------------------------------------------
 
 
-async def start_form(message: Message, state: FSMContext, config: Config, language: str, *,
+async def start_form(message: Message, state: FSMContext, config: BotConfig, language: str, *,
                      title: str | None = None, search_id: int | None = None) -> None:
     """A new, empty form; with `title` (a question the FAQ did not answer) it starts at the type."""
     draft = Draft(search_id=search_id)
@@ -91,11 +91,11 @@ async def start_form(message: Message, state: FSMContext, config: Config, langua
     await show_step(message, state, config, language, draft, TYPE if draft.title else TITLE)
 
 
-async def new_command(message: Message, state: FSMContext, config: Config, language: str) -> None:
+async def new_command(message: Message, state: FSMContext, config: BotConfig, language: str) -> None:
     await start_form(message, state, config, language)
 
 
-async def new_button(query: CallbackQuery, state: FSMContext, config: Config, language: str) -> None:
+async def new_button(query: CallbackQuery, state: FSMContext, config: BotConfig, language: str) -> None:
     await query.answer()
     await start_form(query.message, state, config, language)
 
@@ -128,7 +128,7 @@ async def cancel_button(query: CallbackQuery, callback_data: FormCB, state: FSMC
 
 
 async def back_button(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                      sessionmaker: async_sessionmaker[AsyncSession], config: Config, language: str) -> None:
+                      sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str) -> None:
     draft = await _current_form(query, callback_data, state, sessionmaker)
     if draft is None:
         return
@@ -146,7 +146,7 @@ async def back_button(query: CallbackQuery, callback_data: FormCB, state: FSMCon
 # --- title ------------------------------------------------------------------------------------
 
 
-async def title_entered(message: Message, state: FSMContext, config: Config, language: str,
+async def title_entered(message: Message, state: FSMContext, config: BotConfig, language: str,
                         sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
                         kb: KnowledgeBase | None = None) -> None:
     draft = await _draft(state)
@@ -162,7 +162,7 @@ async def title_entered(message: Message, state: FSMContext, config: Config, lan
     await show_step(message, state, config, language, draft, following)
 
 
-async def _deflect(message: Message, state: FSMContext, config: Config, language: str, draft: Draft,
+async def _deflect(message: Message, state: FSMContext, config: BotConfig, language: str, draft: Draft,
                    text: str, resume: str, kb: KnowledgeBase | None,
                    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> bool:
     """If the FAQ answers `text` confidently (with an entry not offered yet in this form), show
@@ -182,21 +182,22 @@ async def _deflect(message: Message, state: FSMContext, config: Config, language
     await _save(state, draft, step=resume, deflect_search=search.id)
     await message.answer(_("Maybe this answers it?"))
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ This solved it"), callback_data=FormCB(action="solved", form=draft.form_id))
-    builder.button(text=_("📨 Still send my request"), callback_data=FormCB(action="go_on", form=draft.form_id))
+    builder.button(text=_("✅ This solved it"), callback_data=FormCB(action=FormAction.SOLVED, form=draft.form_id))
+    builder.button(text=_("📨 Still send my request"),
+                   callback_data=FormCB(action=FormAction.GO_ON, form=draft.form_id))
     builder.adjust(1)
     await kb_view.send_answer(message, entry, builder.as_markup())
     return True
 
 
 async def deflection_answered(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                              sessionmaker: async_sessionmaker[AsyncSession], config: Config,
+                              sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig,
                               language: str) -> None:
     draft = await _current_form(query, callback_data, state, sessionmaker)
     if draft is None:
         return
     data = await state.get_data()
-    solved = callback_data.action == "solved"
+    solved = callback_data.action == FormAction.SOLVED
     async with sessionmaker.begin() as session:
         await set_outcome(session, data.get("deflect_search", 0), query.from_user.id,
                           "helped" if solved else "not_helped")
@@ -222,12 +223,12 @@ async def title_not_text(message: Message) -> None:
 
 
 async def type_chosen(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                      sessionmaker: async_sessionmaker[AsyncSession], config: Config, language: str) -> None:
+                      sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str) -> None:
     draft = await _current_form(query, callback_data, state, sessionmaker)
     if draft is None:
         return
     try:
-        forms.choose_type(config.form, draft, callback_data.value)
+        forms.choose_type(config.form, draft, callback_data.choice)
     except FormInputError:
         await query.answer(_("This type is no longer offered; please choose another."), show_alert=True)
         return
@@ -235,7 +236,7 @@ async def type_chosen(query: CallbackQuery, callback_data: FormCB, state: FSMCon
     await show_step(query.message, state, config, language, draft, forms.next_step(config.form, draft, TYPE))
 
 
-async def type_not_button(message: Message, state: FSMContext, config: Config, language: str) -> None:
+async def type_not_button(message: Message, state: FSMContext, config: BotConfig, language: str) -> None:
     await show_step(message, state, config, language, await _draft(state), TYPE,
                     notice=_("Please choose the type with one of the buttons."))
 
@@ -243,13 +244,13 @@ async def type_not_button(message: Message, state: FSMContext, config: Config, l
 # --- the type's own steps -----------------------------------------------------------------------
 
 
-def _extra(config: Config, draft: Draft, step: str):
+def _extra(config: BotConfig, draft: Draft, step: str):
     chosen = config.form.type(draft.problem_type)
     key = step.split(".", 1)[1]
     return next((item for item in chosen.steps if item.key == key), None) if chosen else None
 
 
-async def extra_entered(message: Message, state: FSMContext, config: Config, language: str) -> None:
+async def extra_entered(message: Message, state: FSMContext, config: BotConfig, language: str) -> None:
     draft = await _draft(state)
     step = (await state.get_data()).get("step", "")
     form_step = _extra(config, draft, step)
@@ -265,7 +266,7 @@ async def extra_entered(message: Message, state: FSMContext, config: Config, lan
 
 
 async def extra_skipped(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                        sessionmaker: async_sessionmaker[AsyncSession], config: Config, language: str) -> None:
+                        sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str) -> None:
     draft = await _current_form(query, callback_data, state, sessionmaker)
     if draft is None:
         return
@@ -287,7 +288,7 @@ async def extra_not_text(message: Message) -> None:
 # --- details -----------------------------------------------------------------------------------
 
 
-async def details_message(message: Message, state: FSMContext, config: Config, language: str) -> None:
+async def details_message(message: Message, state: FSMContext, config: BotConfig, language: str) -> None:
     draft = await _draft(state)
     # Every answer here carries the step's buttons, so «Continue» is always at hand.
     markup = form_view.prompt(config.form, draft, DETAILS, language)[1]
@@ -328,7 +329,7 @@ async def details_message(message: Message, state: FSMContext, config: Config, l
 
 
 async def details_done(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                       sessionmaker: async_sessionmaker[AsyncSession], config: Config, language: str,
+                       sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str,
                        clock: Clock, kb: KnowledgeBase | None = None) -> None:
     draft = await _current_form(query, callback_data, state, sessionmaker)
     if draft is None:
@@ -348,19 +349,19 @@ async def details_done(query: CallbackQuery, callback_data: FormCB, state: FSMCo
 
 
 async def criticality_chosen(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                             sessionmaker: async_sessionmaker[AsyncSession], config: Config, language: str) -> None:
+                             sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str) -> None:
     draft = await _current_form(query, callback_data, state, sessionmaker)
     if draft is None:
         return
-    if callback_data.value not in forms.CRITICALITIES:
+    if callback_data.choice not in forms.CRITICALITIES:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
     await query.answer()
-    draft.criticality = callback_data.value
+    draft.criticality = callback_data.choice
     await show_step(query.message, state, config, language, draft, forms.next_step(config.form, draft, CRITICALITY))
 
 
-async def criticality_not_button(message: Message, state: FSMContext, config: Config, language: str) -> None:
+async def criticality_not_button(message: Message, state: FSMContext, config: BotConfig, language: str) -> None:
     await show_step(message, state, config, language, await _draft(state), CRITICALITY,
                     notice=_("Please choose the criticality with one of the buttons."))
 
@@ -369,25 +370,25 @@ async def criticality_not_button(message: Message, state: FSMContext, config: Co
 
 
 async def edit_field(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                     sessionmaker: async_sessionmaker[AsyncSession], config: Config, language: str) -> None:
+                     sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str) -> None:
     draft = await _current_form(query, callback_data, state, sessionmaker)
     if draft is None:
         return
-    if callback_data.value not in forms.steps(config.form, draft.problem_type)[:-1]:
+    if callback_data.choice not in forms.steps(config.form, draft.problem_type)[:-1]:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
     await query.answer()
     draft.editing = True
-    if callback_data.value == DETAILS:
+    if callback_data.choice == DETAILS:
         # Editing the details starts them over: the text and the files are sent again.
         draft.details = ""
         draft.attachments = []
         await state.update_data(acked_groups=[])
-    await show_step(query.message, state, config, language, draft, callback_data.value)
+    await show_step(query.message, state, config, language, draft, callback_data.choice)
 
 
 async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                 sessionmaker: async_sessionmaker[AsyncSession], config: Config, clock: Clock,
+                 sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, clock: Clock,
                  sla: SLA, language: str, worker: OutboxWorker | None = None,
                  metrics: Metrics | None = None) -> None:
     draft = await _current_form(query, callback_data, state, sessionmaker)
@@ -433,7 +434,7 @@ async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
     await query.message.answer(f"{text}\n\n{hours}" if hours else text, reply_markup=keyboards.main_menu())
 
 
-async def preview_not_button(message: Message, state: FSMContext, config: Config, language: str) -> None:
+async def preview_not_button(message: Message, state: FSMContext, config: BotConfig, language: str) -> None:
     await show_step(message, state, config, language, await _draft(state), PREVIEW,
                     notice=_("Please use the buttons: send the request, edit a field, or cancel."))
 
@@ -449,24 +450,26 @@ def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_form")
     router.message.register(new_command, Command("new"))
-    router.callback_query.register(new_button, MenuCB.filter(F.action == "new"))
-    router.callback_query.register(cancel_button, FormCB.filter(F.action == "cancel"))
-    router.callback_query.register(back_button, FormCB.filter(F.action == "back"))
+    router.callback_query.register(new_button, MenuCB.filter(F.action == MenuAction.NEW))
+    router.callback_query.register(cancel_button, FormCB.filter(F.action == FormAction.CANCEL))
+    router.callback_query.register(back_button, FormCB.filter(F.action == FormAction.BACK))
     router.message.register(title_entered, Form.title, F.text, NOT_A_COMMAND)
     router.message.register(title_not_text, Form.title, NOT_A_COMMAND)
-    router.callback_query.register(deflection_answered, Form.deflect, FormCB.filter(F.action.in_({"solved", "go_on"})))
+    router.callback_query.register(deflection_answered, Form.deflect,
+                                   FormCB.filter(F.action.in_({FormAction.SOLVED, FormAction.GO_ON})))
     router.message.register(deflect_not_button, Form.deflect, NOT_A_COMMAND)
-    router.callback_query.register(type_chosen, Form.type, FormCB.filter(F.action == "type"))
+    router.callback_query.register(type_chosen, Form.type, FormCB.filter(F.action == FormAction.TYPE))
     router.message.register(type_not_button, Form.type, NOT_A_COMMAND)
     router.message.register(extra_entered, Form.extra, F.text, NOT_A_COMMAND)
-    router.callback_query.register(extra_skipped, Form.extra, FormCB.filter(F.action == "skip"))
+    router.callback_query.register(extra_skipped, Form.extra, FormCB.filter(F.action == FormAction.SKIP))
     router.message.register(extra_not_text, Form.extra, NOT_A_COMMAND)
     router.message.register(details_message, Form.details, NOT_A_COMMAND)
-    router.callback_query.register(details_done, Form.details, FormCB.filter(F.action == "done"))
-    router.callback_query.register(criticality_chosen, Form.criticality, FormCB.filter(F.action == "crit"))
+    router.callback_query.register(details_done, Form.details, FormCB.filter(F.action == FormAction.DONE))
+    router.callback_query.register(criticality_chosen, Form.criticality,
+                                   FormCB.filter(F.action == FormAction.CRITICALITY))
     router.message.register(criticality_not_button, Form.criticality, NOT_A_COMMAND)
-    router.callback_query.register(edit_field, Form.preview, FormCB.filter(F.action == "edit"))
-    router.callback_query.register(submit, Form.preview, FormCB.filter(F.action == "submit"))
+    router.callback_query.register(edit_field, Form.preview, FormCB.filter(F.action == FormAction.EDIT))
+    router.callback_query.register(submit, Form.preview, FormCB.filter(F.action == FormAction.SUBMIT))
     router.message.register(preview_not_button, Form.preview, NOT_A_COMMAND)
     router.callback_query.register(stale_button, FormCB.filter())
     return router

@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.callbacks import ForgetCB
+from bot.callbacks import ForgetAction, ForgetCB
 from bot.edits import edit_text
 from bot.filters import IsAdmin
 from bot.outbox_worker import OutboxWorker
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 def _choice(yes: str, yes_action: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=yes, callback_data=ForgetCB(action=yes_action))
-    builder.button(text=_("✖️ Keep my data"), callback_data=ForgetCB(action="keep"))
+    builder.button(text=_("✖️ Keep my data"), callback_data=ForgetCB(action=ForgetAction.KEEP))
     builder.adjust(1)
     return builder.as_markup()
 
@@ -94,7 +94,7 @@ def build_router() -> Router:
     router = Router(name="pm_privacy")
     router.message.register(forget_me, Command("forgetme"))
     router.message.register(forget_command, Command("forget"), IsAdmin())
-    router.callback_query.register(first_yes, ForgetCB.filter(F.action == "sure"))
-    router.callback_query.register(second_yes, ForgetCB.filter(F.action == "erase"))
-    router.callback_query.register(keep, ForgetCB.filter(F.action == "keep"))
+    router.callback_query.register(first_yes, ForgetCB.filter(F.action == ForgetAction.SURE))
+    router.callback_query.register(second_yes, ForgetCB.filter(F.action == ForgetAction.ERASE))
+    router.callback_query.register(keep, ForgetCB.filter(F.action == ForgetAction.KEEP))
     return router

@@ -12,10 +12,12 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import kb_view
-from bot.callbacks import QuestionCB
+from bot.callbacks import QuestionAction, QuestionCB
 from bot.edits import edit_markup
 from bot.handlers.pm_form import start_form
+from bot.metrics import Metrics
 from bot.outbox_worker import OutboxWorker
+from bot.settings import BotConfig
 from bot.states import Ask
 from desk.clock import Clock
 from desk.customer_tickets import list_page
@@ -23,8 +25,6 @@ from desk.lifecycle import Actor, Incoming, Refused, customer_writes
 from desk.searches import own_search, record_search, set_outcome
 from desk.tickets import own_ticket
 from desk.visible import shows_nothing
-from frontdesk.config import Config
-from frontdesk.metrics import Metrics
 from kb.base import KnowledgeBase
 
 # Requests in progress offered for an unanswered question, newest activity first.
@@ -126,9 +126,9 @@ async def helped(query: CallbackQuery, callback_data: QuestionCB,
 
 
 async def wants_request(query: CallbackQuery, callback_data: QuestionCB, state: FSMContext,
-                        sessionmaker: async_sessionmaker[AsyncSession], config: Config, language: str) -> None:
+                        sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str) -> None:
     """"Did not help", "none of these" or "open a request": the form, titled with the question."""
-    outcome = "not_helped" if callback_data.action == "no" else None
+    outcome = "not_helped" if callback_data.action == QuestionAction.NO else None
     async with sessionmaker.begin() as session:
         search = await own_search(session, callback_data.search, query.from_user.id)
         if search is not None and outcome:
@@ -176,8 +176,9 @@ def build_router() -> Router:
     router.message.register(album_item, StateFilter(None, Ask.question), F.media_group_id)
     router.message.register(question, StateFilter(None, Ask.question), F.caption)
     router.message.register(not_text, StateFilter(None, Ask.question), ~F.text)
-    router.callback_query.register(picked, QuestionCB.filter(F.action == "pick"))
-    router.callback_query.register(helped, QuestionCB.filter(F.action == "yes"))
-    router.callback_query.register(wants_request, QuestionCB.filter(F.action.in_({"no", "ticket"})))
-    router.callback_query.register(append_to_ticket, QuestionCB.filter(F.action == "append"))
+    router.callback_query.register(picked, QuestionCB.filter(F.action == QuestionAction.PICK))
+    router.callback_query.register(helped, QuestionCB.filter(F.action == QuestionAction.YES))
+    router.callback_query.register(wants_request,
+                                   QuestionCB.filter(F.action.in_({QuestionAction.NO, QuestionAction.TICKET})))
+    router.callback_query.register(append_to_ticket, QuestionCB.filter(F.action == QuestionAction.APPEND))
     return router

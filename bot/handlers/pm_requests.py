@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import keyboards
 from bot import requests_view as view
 from bot.attachments import attachment_of, incoming_of
-from bot.callbacks import ListCB, MenuCB, TicketCB
+from bot.callbacks import ListCB, MenuAction, MenuCB, StarsCB, TicketAction, TicketCB
 from bot.edits import edit_markup, edit_text
 from bot.filters import NOT_A_COMMAND
+from bot.settings import BotConfig
 from bot.states import TicketChat
 from desk import lifecycle
 from desk.clock import Clock
@@ -27,7 +28,6 @@ from desk.lifecycle import Actor, Refused
 from desk.sla import SLA
 from desk.tickets import by_customer_message, own_ticket
 from desk.visible import shows_nothing
-from frontdesk.config import Config
 from storage.models import Ticket
 
 RATING_COMMENT_LIMIT = 1000
@@ -65,7 +65,7 @@ async def _refuse(query: CallbackQuery, error: Refused, number: int) -> None:
 # --- the list ----------------------------------------------------------------------------------
 
 
-async def _list(sessionmaker: async_sessionmaker[AsyncSession], config: Config, telegram_id: int,
+async def _list(sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, telegram_id: int,
                 show: str, page: int) -> tuple[str, InlineKeyboardMarkup]:
     async with sessionmaker() as session:
         found = await list_page(session, telegram_id, show, page, config.desk.page_size)
@@ -77,14 +77,14 @@ async def _leave_ticket_chat(state: FSMContext) -> None:
         await state.clear()
 
 
-async def requests_command(message: Message, state: FSMContext, config: Config,
+async def requests_command(message: Message, state: FSMContext, config: BotConfig,
                            sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     await _leave_ticket_chat(state)
     text, markup = await _list(sessionmaker, config, message.from_user.id, "all", 0)
     await message.answer(text, reply_markup=markup)
 
 
-async def requests_button(query: CallbackQuery, state: FSMContext, config: Config,
+async def requests_button(query: CallbackQuery, state: FSMContext, config: BotConfig,
                           sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     await _leave_ticket_chat(state)
     await query.answer()
@@ -92,7 +92,7 @@ async def requests_button(query: CallbackQuery, state: FSMContext, config: Confi
     await query.message.answer(text, reply_markup=markup)
 
 
-async def list_switched(query: CallbackQuery, callback_data: ListCB, config: Config,
+async def list_switched(query: CallbackQuery, callback_data: ListCB, config: BotConfig,
                         sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     """A filter, a page, or «Back to the list»: the same message shows the new list."""
     if callback_data.show not in FILTERS:
@@ -106,13 +106,13 @@ async def list_switched(query: CallbackQuery, callback_data: ListCB, config: Con
 # --- one ticket --------------------------------------------------------------------------------
 
 
-def _rendered(ticket: Ticket, config: Config, sla: SLA, clock: Clock, language: str,
+def _rendered(ticket: Ticket, config: BotConfig, sla: SLA, clock: Clock, language: str,
               position: int) -> tuple[str, InlineKeyboardMarkup]:
     text = view.ticket_text(ticket, config.desk, sla, language)
     return text, view.ticket_buttons(ticket, clock.now(), config.desk.reopen_days, position)
 
 
-async def _show_ticket(query: CallbackQuery, ticket: Ticket, config: Config, sla: SLA, clock: Clock,
+async def _show_ticket(query: CallbackQuery, ticket: Ticket, config: BotConfig, sla: SLA, clock: Clock,
                        language: str, position: int) -> None:
     """In place of the list it was opened from; as a new message when opened from elsewhere."""
     if view.position_of(position) is None:
@@ -124,7 +124,7 @@ async def _show_ticket(query: CallbackQuery, ticket: Ticket, config: Config, sla
         await query.message.answer(text, reply_markup=markup)
 
 
-async def ticket_opened(query: CallbackQuery, callback_data: TicketCB, config: Config, sla: SLA, clock: Clock,
+async def ticket_opened(query: CallbackQuery, callback_data: TicketCB, config: BotConfig, sla: SLA, clock: Clock,
                         language: str, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     try:
         ticket = await _apply(sessionmaker, callback_data.ticket, query.from_user.id)
@@ -132,7 +132,7 @@ async def ticket_opened(query: CallbackQuery, callback_data: TicketCB, config: C
         await _refuse(query, error, callback_data.ticket)
         return
     await query.answer()
-    await _show_ticket(query, ticket, config, sla, clock, language, callback_data.value)
+    await _show_ticket(query, ticket, config, sla, clock, language, callback_data.back)
 
 
 # --- writing to a ticket -----------------------------------------------------------------------
@@ -250,15 +250,13 @@ async def reply_to_ticket(message: Message, replied_ticket: int, state: FSMConte
 
 async def close_button(query: CallbackQuery, callback_data: TicketCB, clock: Clock,
                        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    """«Close» asks first (value 0); «Yes, close it» (value 1) closes."""
+    """«Close» asks first; «Yes, close it» (CLOSE_SURE) closes."""
     number = callback_data.ticket
-    if callback_data.value not in (0, 1):
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
+    sure = callback_data.action == TicketAction.CLOSE_SURE
     customer = Actor(query.from_user.id, query.from_user.full_name)
 
     async def close(session: AsyncSession, ticket: Ticket) -> None:
-        if callback_data.value:
+        if sure:
             await lifecycle.close(session, ticket, customer, clock.now(), by_customer=True)
         elif not can_write(ticket):
             raise Refused("closed")
@@ -268,7 +266,7 @@ async def close_button(query: CallbackQuery, callback_data: TicketCB, clock: Clo
     except Refused as error:
         await _refuse(query, error, number)
         return
-    if not callback_data.value:
+    if not sure:
         await query.answer()
         text, markup = view.close_confirmation(number)
         await query.message.answer(text, reply_markup=markup)
@@ -297,8 +295,18 @@ async def keep_button(query: CallbackQuery, callback_data: TicketCB,
 
 async def rate_button(query: CallbackQuery, callback_data: TicketCB, state: FSMContext, clock: Clock,
                       sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    """«Rate» (value 0) shows the stars; a star (1–5) rates, then a comment may follow."""
-    number, score = callback_data.ticket, callback_data.value
+    """«Rate» shows the stars."""
+    await _rate(query, callback_data.ticket, 0, state, clock, sessionmaker)
+
+
+async def star_button(query: CallbackQuery, callback_data: StarsCB, state: FSMContext, clock: Clock,
+                      sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """A star (1–5) rates; then a comment may follow."""
+    await _rate(query, callback_data.ticket, callback_data.stars, state, clock, sessionmaker)
+
+
+async def _rate(query: CallbackQuery, number: int, score: int, state: FSMContext, clock: Clock,
+                sessionmaker: async_sessionmaker[AsyncSession]) -> None:
 
     async def rate(session: AsyncSession, ticket: Ticket) -> None:
         if ticket.rating is not None:
@@ -319,7 +327,7 @@ async def rate_button(query: CallbackQuery, callback_data: TicketCB, state: FSMC
         return
     # The stars go; the message they stood under (a relayed answer, perhaps) stays as it was.
     if isinstance(query.message, Message):
-        await edit_markup(query.message, view.without(query.message.reply_markup, "rate"))
+        await edit_markup(query.message, view.without_stars(query.message.reply_markup))
     if await state.get_state() not in (None, TicketChat.writing.state, TicketChat.rating_comment.state):
         # In the middle of something else (a new request's form): no comment, nothing of it lost.
         await query.message.answer(_("Thank you for rating request #{number}!").format(number=number))
@@ -373,7 +381,7 @@ async def skip_button(query: CallbackQuery, callback_data: TicketCB, state: FSMC
 # --- reopening ---------------------------------------------------------------------------------
 
 
-async def reopen_button(query: CallbackQuery, callback_data: TicketCB, config: Config, sla: SLA, clock: Clock,
+async def reopen_button(query: CallbackQuery, callback_data: TicketCB, config: BotConfig, sla: SLA, clock: Clock,
                         language: str, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     number = callback_data.ticket
 
@@ -386,7 +394,7 @@ async def reopen_button(query: CallbackQuery, callback_data: TicketCB, config: C
         await _refuse(query, error, number)
         return
     await query.answer(_("Request #{number} is open again.").format(number=number))
-    await _show_ticket(query, ticket, config, sla, clock, language, callback_data.value)
+    await _show_ticket(query, ticket, config, sla, clock, language, callback_data.back)
 
 
 # --- anything else -----------------------------------------------------------------------------
@@ -401,16 +409,19 @@ def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_requests")
     router.message.register(requests_command, Command("requests"))
-    router.callback_query.register(requests_button, MenuCB.filter(F.action == "mine"))
+    router.callback_query.register(requests_button, MenuCB.filter(F.action == MenuAction.MINE))
     router.callback_query.register(list_switched, ListCB.filter())
-    router.callback_query.register(ticket_opened, TicketCB.filter(F.action == "view"))
-    router.callback_query.register(write_button, TicketCB.filter(F.action.in_({"write", "reply"})))
-    router.callback_query.register(writing_done, TicketCB.filter(F.action == "done"))
-    router.callback_query.register(close_button, TicketCB.filter(F.action == "close"))
-    router.callback_query.register(keep_button, TicketCB.filter(F.action == "keep"))
-    router.callback_query.register(rate_button, TicketCB.filter(F.action == "rate"))
-    router.callback_query.register(skip_button, TicketCB.filter(F.action == "skip"))
-    router.callback_query.register(reopen_button, TicketCB.filter(F.action == "reopen"))
+    router.callback_query.register(ticket_opened, TicketCB.filter(F.action == TicketAction.VIEW))
+    router.callback_query.register(write_button,
+                                   TicketCB.filter(F.action.in_({TicketAction.WRITE, TicketAction.REPLY})))
+    router.callback_query.register(writing_done, TicketCB.filter(F.action == TicketAction.DONE))
+    router.callback_query.register(close_button,
+                                   TicketCB.filter(F.action.in_({TicketAction.CLOSE, TicketAction.CLOSE_SURE})))
+    router.callback_query.register(keep_button, TicketCB.filter(F.action == TicketAction.KEEP))
+    router.callback_query.register(rate_button, TicketCB.filter(F.action == TicketAction.RATE))
+    router.callback_query.register(star_button, StarsCB.filter())
+    router.callback_query.register(skip_button, TicketCB.filter(F.action == TicketAction.SKIP))
+    router.callback_query.register(reopen_button, TicketCB.filter(F.action == TicketAction.REOPEN))
     router.callback_query.register(stale_button, F.data.startswith(("t:", "l:")))
     router.message.register(writing_message, TicketChat.writing, NOT_A_COMMAND)
     router.message.register(rating_comment_entered, TicketChat.rating_comment, F.text, NOT_A_COMMAND)

@@ -13,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards
-from bot.callbacks import LangCB, MenuCB
+from bot.callbacks import LangCB, MenuAction, MenuCB
 from bot.edits import edit_markup
 from bot.states import Ask
 from desk.customers import set_language
@@ -105,10 +105,10 @@ def build_router() -> Router:
     router = Router(name="pm_start")
     router.message.register(start, CommandStart())
     router.message.register(help_command, Command("help"))
-    router.callback_query.register(help_button, MenuCB.filter(F.action == "help"))
+    router.callback_query.register(help_button, MenuCB.filter(F.action == MenuAction.HELP))
     router.message.register(cancel, Command("cancel"))
-    router.callback_query.register(ask_button, MenuCB.filter(F.action == "ask"))
+    router.callback_query.register(ask_button, MenuCB.filter(F.action == MenuAction.ASK))
     router.message.register(language_command, Command("language"))
-    router.callback_query.register(language_button, MenuCB.filter(F.action == "lang"))
+    router.callback_query.register(language_button, MenuCB.filter(F.action == MenuAction.LANG))
     router.callback_query.register(language_chosen, LangCB.filter())
     return router

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import doctor
 from bot.filters import IsAdmin
+from bot.settings import BotConfig
 from desk import groups
 from desk.clock import Clock
-from frontdesk.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ async def whoami(message: Message) -> None:
     ).format(id=message.from_user.id))
 
 
-async def doctor_command(message: Message, bot: Bot, config: Config) -> None:
+async def doctor_command(message: Message, bot: Bot, config: BotConfig) -> None:
     """`/doctor` (admins): the same checks as `frontdesk doctor`."""
     checks = await doctor.diagnose(config, bot)
     failed = sum(1 for check in checks if check.status == doctor.FAIL)
@@ -55,7 +55,7 @@ async def _remember(event: ChatMemberUpdated, clock: Clock, sessionmaker: async_
                                                         event.new_chat_member.status, clock.now()))
 
 
-async def added_to_group(event: ChatMemberUpdated, bot: Bot, config: Config, clock: Clock,
+async def added_to_group(event: ChatMemberUpdated, bot: Bot, config: BotConfig, clock: Clock,
                          sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     """The bot was added to a group: remember it, and tell whoever added it the group's id and
     whether this group is ready to be the agents' desk."""

@@ -20,8 +20,8 @@ from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.metrics import Metrics
 from desk.customers import telegram_language
-from frontdesk.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from aiogram.types import TelegramObject, Update
 from aiogram.types.update import UpdateTypeLookupError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.metrics import Metrics
 from desk.clock import Clock
-from frontdesk.metrics import Metrics
 from storage import updates as processed
 from storage.updates import ProcessedMarks
 

@@ -3,7 +3,8 @@
 import tomllib
 from pathlib import Path
 
-from frontdesk.config import FormConfig, parse_config
+from desk.settings import FormConfig
+from frontdesk.config import parse_config
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 

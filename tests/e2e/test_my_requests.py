@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select, update
 from world import DESK_CHAT, make_config, settled
 
-from bot.callbacks import ListCB, TicketCB
+from bot.callbacks import ListCB, StarsCB, TicketCB
 from desk import lifecycle
 from desk.clock import SystemClock
 from desk.customers import Person
@@ -386,17 +386,19 @@ async def test_forged_buttons_for_another_customers_ticket_change_nothing(frontd
     listing = await t.send("/requests", expect="My requests: ")
     assert TicketCB(action="view", ticket=marys).pack() == f"t:view:{marys}:0"
 
-    for action, value in [("view", 0), ("view", 1), ("reply", 0), ("write", 0), ("close", 0), ("close", 1),
-                          ("rate", 0), ("rate", 5), ("reopen", 0), ("keep", 0)]:
-        press = await john.press_data(listing, TicketCB(action=action, ticket=marys, value=value).pack())
+    forged = [TicketCB(action=action, ticket=marys, back=back).pack()
+              for action, back in [("view", 0), ("view", 1), ("reply", 0), ("write", 0), ("close", 0),
+                                   ("close_sure", 0), ("rate", 0), ("reopen", 0), ("keep", 0)]]
+    for data in [*forged, StarsCB(ticket=marys, stars=5).pack()]:
+        press = await john.press_data(listing, data)
         answer = await press.answer()
-        assert answer.show_alert and answer.text == "This request was not found among yours.", action
+        assert answer.show_alert and answer.text == "This request was not found among yours.", data
     # Stale or malformed buttons of his own tickets: refused politely too.
     refusals = {
         TicketCB(action="write", ticket=johns).pack(): f"Request #{johns} is closed",
-        TicketCB(action="rate", ticket=johns, value=9).pack(): "from 1 to 5 stars",
+        StarsCB(ticket=johns, stars=9).pack(): "from 1 to 5 stars",
         f"t:view:{johns}:abc": "out of date",
-        TicketCB(action="explode", ticket=johns).pack(): "out of date",
+        f"t:explode:{johns}:0": "out of date",
         ListCB(show="everything").pack(): "out of date",
     }
     for data, expected in refusals.items():

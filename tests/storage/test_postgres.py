@@ -15,10 +15,10 @@ from desk import coupons, outbox, reminders
 from desk.clock import ManualClock
 from desk.customers import Person
 from desk.forms import Draft
+from desk.settings import SchedulerConfig
 from desk.sla import SLA
 from desk.sla_config import SLAConfig
 from desk.tickets import open_ticket
-from frontdesk.config import SchedulerConfig
 from storage import migrate
 from storage.database import create_engine, create_sessionmaker
 from storage.fsm import SQLAlchemyStorage
