@@ -16,7 +16,8 @@ from bot import keyboards
 from bot.callbacks import LangCB, MenuAction, MenuCB
 from bot.edits import edit_markup
 from bot.states import Ask
-from desk.customers import set_language
+from desk import intake
+from desk.lifecycle import Refused
 
 
 def greeting(first_name: str) -> str:
@@ -87,11 +88,11 @@ async def language_chosen(
     sessionmaker: async_sessionmaker[AsyncSession],
     i18n: I18n,
 ) -> None:
-    if callback_data.code not in keyboards.LANGUAGE_NAMES:
+    try:
+        await intake.choose_language(sessionmaker, query.from_user.id, callback_data.code)
+    except Refused:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
-    async with sessionmaker.begin() as session:
-        await set_language(session, query.from_user.id, callback_data.code)
     with i18n.use_locale(callback_data.code):
         await query.answer()
         await edit_markup(query.message, keyboards.language_menu(callback_data.code))
