@@ -7,14 +7,14 @@ from __future__ import annotations
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import form_view
 from bot.callbacks import FormCB
 from bot.settings import BotConfig
 from bot.states import Form
-from desk import forms, intake
+from desk import forms
 from desk.forms import CRITICALITY, DETAILS, PREVIEW, TITLE, TYPE, Draft, FormInputError
+from desk.intake import Intake
 
 STATE_OF_STEP = {
     TITLE: Form.title,
@@ -57,12 +57,12 @@ async def start_form(message: Message, state: FSMContext, config: BotConfig, lan
 
 
 async def current_form(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                       sessionmaker: async_sessionmaker[AsyncSession]) -> Draft | None:
+                       intake: Intake) -> Draft | None:
     """The draft this button belongs to, or None after telling the customer it is stale."""
     draft = await draft_of(state)
     if await state.get_state() is not None and callback_data.form == draft.form_id:
         return draft
-    number = await intake.sent_as(sessionmaker, callback_data.form, query.from_user.id)
+    number = await intake.sent_as(callback_data.form, query.from_user.id)
     if number is not None:
         await query.answer(_("This request was already sent as #{number}.").format(number=number), show_alert=True)
     else:

@@ -1,18 +1,19 @@
 """A customer's question to the FAQ: searched and recorded; an answer picked from suggestions;
 "helped" or "did not help"; the question turned into a request or added to one in progress.
 
-Each use case owns its transaction and returns what the bot shows, or raises `Refused`:
-"stale" for a button whose search (or ticket) is not this customer's or no longer there.
+Each use case owns its transaction and returns what the bot shows, or raises `Refused`. Refusal
+reasons: "stale" (a search or ticket not this customer's), "gone" (a suggestion that cannot be
+shown), "closed" (details: number, a ticket that takes no messages now).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from html import escape
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from desk.clock import Clock
 from desk.customer_tickets import list_page
 from desk.lifecycle import Actor, Incoming, Refused, customer_writes
 from desk.searches import own_search, record_search, set_outcome
@@ -42,23 +43,6 @@ class Asked:
     active: tuple[Ticket, ...] = ()
 
 
-async def ask(sessionmaker: async_sessionmaker[AsyncSession], kb: KnowledgeBase, telegram_id: int, text: str,
-              now: datetime) -> Asked:
-    """Search the FAQ for `text` and record the search (outcome "shown", or "none")."""
-    result = kb.search(text)
-    async with sessionmaker.begin() as session:
-        search = await record_search(session, telegram_id, result, now)
-    if result.decision == "answer":
-        entry = kb.get(result.matches[0].id)
-        return Asked(search.id, result.decision, (entry,) if entry else ())
-    if result.decision == "suggest":
-        entries = tuple(entry for match in result.matches[:MAX_SUGGESTIONS] if (entry := kb.get(match.id)))
-        return Asked(search.id, result.decision, entries)
-    async with sessionmaker() as session:
-        active = (await list_page(session, telegram_id, "open", 0, MAX_APPEND_CHOICES)).tickets
-    return Asked(search.id, result.decision, active=tuple(active))
-
-
 @dataclass(frozen=True)
 class Deflection:
     """An answer offered inside the request form, before the request is sent."""
@@ -67,59 +51,10 @@ class Deflection:
     entry: Entry
 
 
-async def deflect(sessionmaker: async_sessionmaker[AsyncSession], kb: KnowledgeBase, telegram_id: int, text: str,
-                  offered: list[str], now: datetime) -> Deflection | None:
-    """If the FAQ answers `text` confidently with an entry not in `offered` (those already shown in
-    this form), record the search (source "form") and return the answer; else None, nothing recorded."""
-    result = kb.search(text)
-    if result.decision != "answer" or result.matches[0].id in offered:
-        return None
-    entry = kb.get(result.matches[0].id)
-    if entry is None:
-        return None
-    async with sessionmaker.begin() as session:
-        search = await record_search(session, telegram_id, result, now, source="form")
-    return Deflection(search.id, entry)
-
-
-async def deflection_outcome(sessionmaker: async_sessionmaker[AsyncSession], search_id: int, telegram_id: int,
-                             solved: bool) -> None:
-    """The customer says whether the answer offered in the form solved it ("helped"/"not_helped");
-    a search not theirs is left alone."""
-    async with sessionmaker.begin() as session:
-        await set_outcome(session, search_id, telegram_id, "helped" if solved else "not_helped")
-
-
 @dataclass(frozen=True)
 class Picked:
     search_id: int
     entry: Entry
-
-
-async def pick(sessionmaker: async_sessionmaker[AsyncSession], kb: KnowledgeBase, search_id: int, position: int,
-               telegram_id: int) -> Picked:
-    """The customer picks suggestion number `position` (0-based): it becomes the search's entry.
-
-    Raises Refused("gone") when the search is not theirs, the position was never offered, or the
-    entry is no longer in the FAQ."""
-    entry_id = None
-    async with sessionmaker.begin() as session:
-        search = await own_search(session, search_id, telegram_id)
-        if search is not None and 0 <= position < len(search.offered):
-            entry_id = search.offered[position]
-            search.entry_id = entry_id
-    entry = kb.get(entry_id) if entry_id else None
-    if entry is None:
-        raise Refused("gone")
-    return Picked(search.id, entry)
-
-
-async def helped(sessionmaker: async_sessionmaker[AsyncSession], search_id: int, telegram_id: int) -> None:
-    """The answer helped. Raises Refused("stale") for a search not this customer's."""
-    async with sessionmaker.begin() as session:
-        search = await set_outcome(session, search_id, telegram_id, "helped")
-    if search is None:
-        raise Refused("stale")
 
 
 @dataclass(frozen=True)
@@ -130,36 +65,99 @@ class RequestStart:
     title: str
 
 
-async def wants_request(sessionmaker: async_sessionmaker[AsyncSession], search_id: int, telegram_id: int, *,
-                        not_helped: bool) -> RequestStart:
-    """The customer wants a request for their question ("did not help" marks the search
-    "not_helped"; "none of these" and "open a request" leave it). Raises Refused("stale")."""
-    async with sessionmaker.begin() as session:
-        search = await own_search(session, search_id, telegram_id)
-        if search is not None and not_helped:
-            search.outcome = "not_helped"
-    if search is None:
-        raise Refused("stale")
-    return RequestStart(search.id, search.query)
+class Questions:
+    """The FAQ question use cases, bound to the database, the clock and the FAQ."""
 
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, kb: KnowledgeBase) -> None:
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.kb = kb
 
-async def add_to_ticket(sessionmaker: async_sessionmaker[AsyncSession], search_id: int, number: int,
-                        customer: Actor, message_id: int, now: datetime) -> int:
-    """The question of search `search_id` goes to the customer's ticket `number` (relayed to the
-    desk like any message of theirs; `message_id` is the bot's message with the button, in their
-    chat). Returns the ticket's number.
+    async def ask(self, telegram_id: int, text: str) -> Asked:
+        """Search the FAQ for `text` and record the search (outcome "shown", or "none")."""
+        result = self.kb.search(text)
+        async with self.sessionmaker.begin() as session:
+            search = await record_search(session, telegram_id, result, self.clock.now())
+        if result.decision == "answer":
+            entry = self.kb.get(result.matches[0].id)
+            return Asked(search.id, result.decision, (entry,) if entry else ())
+        if result.decision == "suggest":
+            entries = tuple(entry for match in result.matches[:MAX_SUGGESTIONS] if (entry := self.kb.get(match.id)))
+            return Asked(search.id, result.decision, entries)
+        async with self.sessionmaker() as session:
+            active = (await list_page(session, telegram_id, "open", 0, MAX_APPEND_CHOICES)).tickets
+        return Asked(search.id, result.decision, active=tuple(active))
 
-    Raises Refused("stale") for a search or ticket not theirs, Refused("closed", number=N) when the
-    ticket takes no messages now."""
-    async with sessionmaker.begin() as session:
-        search = await own_search(session, search_id, customer.telegram_id)
-        ticket = await own_ticket(session, number, customer.telegram_id, for_update=True) if search else None
-        if ticket is None:
+    async def deflect(self, telegram_id: int, text: str, offered: list[str]) -> Deflection | None:
+        """If the FAQ answers `text` confidently with an entry not in `offered` (those already shown
+        in this form), record the search (source "form") and return the answer; else None, and
+        nothing is recorded."""
+        result = self.kb.search(text)
+        if result.decision != "answer" or result.matches[0].id in offered:
+            return None
+        entry = self.kb.get(result.matches[0].id)
+        if entry is None:
+            return None
+        async with self.sessionmaker.begin() as session:
+            search = await record_search(session, telegram_id, result, self.clock.now(), source="form")
+        return Deflection(search.id, entry)
+
+    async def deflection_outcome(self, search_id: int, telegram_id: int, solved: bool) -> None:
+        """The customer says whether the answer offered in the form solved it ("helped" or
+        "not_helped"); a search not theirs is left alone."""
+        async with self.sessionmaker.begin() as session:
+            await set_outcome(session, search_id, telegram_id, "helped" if solved else "not_helped")
+
+    async def pick(self, search_id: int, position: int, telegram_id: int) -> Picked:
+        """The customer picks suggestion number `position` (0-based): it becomes the search's entry.
+
+        Raises Refused("gone") when the search is not theirs, the position was never offered, or
+        the entry is no longer in the FAQ."""
+        entry_id = None
+        async with self.sessionmaker.begin() as session:
+            search = await own_search(session, search_id, telegram_id)
+            if search is not None and 0 <= position < len(search.offered):
+                entry_id = search.offered[position]
+                search.entry_id = entry_id
+        entry = self.kb.get(entry_id) if entry_id else None
+        if entry is None:
+            raise Refused("gone")
+        return Picked(search.id, entry)
+
+    async def helped(self, search_id: int, telegram_id: int) -> None:
+        """The answer helped. Raises Refused("stale") for a search not this customer's."""
+        async with self.sessionmaker.begin() as session:
+            search = await set_outcome(session, search_id, telegram_id, "helped")
+        if search is None:
             raise Refused("stale")
-        incoming = Incoming(chat_id=customer.telegram_id, message_id=message_id, text=search.query,
-                            html=escape(search.query))
-        try:
-            await customer_writes(session, ticket, customer, incoming, now)
-        except Refused:
-            raise Refused("closed", number=ticket.id) from None
-    return ticket.id
+
+    async def wants_request(self, search_id: int, telegram_id: int, *, not_helped: bool) -> RequestStart:
+        """The customer wants a request for their question ("did not help" marks the search
+        "not_helped"; "none of these" and "open a request" leave it). Raises Refused("stale")."""
+        async with self.sessionmaker.begin() as session:
+            search = await own_search(session, search_id, telegram_id)
+            if search is not None and not_helped:
+                search.outcome = "not_helped"
+        if search is None:
+            raise Refused("stale")
+        return RequestStart(search.id, search.query)
+
+    async def add_to_ticket(self, search_id: int, number: int, customer: Actor, message_id: int) -> int:
+        """The question of search `search_id` goes to the customer's ticket `number` (relayed to the
+        desk like any message of theirs; `message_id` is the bot's message with the button, in
+        their chat). Returns the ticket's number.
+
+        Raises Refused("stale") for a search or ticket not theirs, Refused("closed", number=N) when
+        the ticket takes no messages now."""
+        async with self.sessionmaker.begin() as session:
+            search = await own_search(session, search_id, customer.telegram_id)
+            ticket = await own_ticket(session, number, customer.telegram_id, for_update=True) if search else None
+            if ticket is None:
+                raise Refused("stale")
+            incoming = Incoming(chat_id=customer.telegram_id, message_id=message_id, text=search.query,
+                                html=escape(search.query))
+            try:
+                await customer_writes(session, ticket, customer, incoming, self.clock.now())
+            except Refused:
+                raise Refused("closed", number=ticket.id) from None
+        return ticket.id

@@ -7,23 +7,22 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import form_view
 from bot.callbacks import FormAction, FormCB
 from bot.filters import NOT_A_COMMAND
 from bot.form_steps import current_form, draft_of, show_step
+from bot.middlewares.intake_use_cases import IntakeUseCases
 from bot.settings import BotConfig
 from bot.states import Form
-from desk import intake
-from desk.clock import Clock
 from desk.forms import PREVIEW
+from desk.intake import Intake
 from desk.lifecycle import Refused
 
 
 async def coupon_button(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    draft = await current_form(query, callback_data, state, sessionmaker)
+                        intake: Intake) -> None:
+    draft = await current_form(query, callback_data, state, intake)
     if draft is None:
         return
     await query.answer()
@@ -35,10 +34,10 @@ async def coupon_button(query: CallbackQuery, callback_data: FormCB, state: FSMC
 
 
 async def coupon_entered(message: Message, state: FSMContext, config: BotConfig, language: str,
-                         sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+                         intake: Intake) -> None:
     draft = await draft_of(state)
     try:
-        accepted = await intake.check_coupon(sessionmaker, message.text or "", message.from_user.id, clock.now())
+        accepted = await intake.check_coupon(message.text or "", message.from_user.id)
     except Refused as refused:
         await show_step(message, state, config, language, draft, PREVIEW,
                         notice=form_view.coupon_problem(refused.reason))
@@ -57,6 +56,7 @@ async def coupon_not_text(message: Message, state: FSMContext, config: BotConfig
 def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_coupon")
+    IntakeUseCases().install(router)
     router.callback_query.register(coupon_button, Form.preview, FormCB.filter(F.action == FormAction.COUPON))
     router.message.register(coupon_entered, Form.coupon, F.text, NOT_A_COMMAND)
     router.message.register(coupon_not_text, Form.coupon, NOT_A_COMMAND)

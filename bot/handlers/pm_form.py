@@ -11,7 +11,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import form_view, kb_view, keyboards
 from bot.attachments import attachment_of
@@ -20,16 +19,17 @@ from bot.edits import edit_markup
 from bot.filters import NOT_A_COMMAND
 from bot.form_steps import current_form, draft_of, save, show_step, start_form
 from bot.metrics import Metrics
+from bot.middlewares.intake_use_cases import IntakeUseCases
 from bot.outbox_worker import OutboxWorker
 from bot.settings import BotConfig
 from bot.states import Form
-from desk import forms, intake, questions
-from desk.clock import Clock
+from desk import forms
 from desk.customers import Person
 from desk.forms import CRITICALITY, DETAILS, PREVIEW, TITLE, TYPE, Draft, FormInputError
+from desk.intake import Intake
 from desk.lifecycle import Refused
+from desk.questions import Questions
 from desk.sla import SLA
-from kb.base import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +66,8 @@ async def new_button(query: CallbackQuery, state: FSMContext, config: BotConfig,
 
 
 async def cancel_button(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    if await current_form(query, callback_data, state, sessionmaker) is None:
+                        intake: Intake) -> None:
+    if await current_form(query, callback_data, state, intake) is None:
         return
     await state.clear()
     await query.answer()
@@ -75,8 +75,8 @@ async def cancel_button(query: CallbackQuery, callback_data: FormCB, state: FSMC
 
 
 async def back_button(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                      sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str) -> None:
-    draft = await current_form(query, callback_data, state, sessionmaker)
+                      intake: Intake, config: BotConfig, language: str) -> None:
+    draft = await current_form(query, callback_data, state, intake)
     if draft is None:
         return
     await query.answer()
@@ -94,7 +94,7 @@ async def back_button(query: CallbackQuery, callback_data: FormCB, state: FSMCon
 
 
 async def title_entered(message: Message, state: FSMContext, config: BotConfig, language: str,
-                        sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, kb: KnowledgeBase) -> None:
+                        questions: Questions) -> None:
     draft = await draft_of(state)
     try:
         draft.title = forms.clean_text(message.text, config.form.title_max_length)
@@ -103,17 +103,16 @@ async def title_entered(message: Message, state: FSMContext, config: BotConfig, 
         return
     following = forms.next_step(config.form, draft, TITLE)
     if not draft.editing and await _deflect(message, state, config, language, draft, draft.title, following,
-                                             kb, sessionmaker, clock):
+                                             questions):
         return
     await show_step(message, state, config, language, draft, following)
 
 
 async def _deflect(message: Message, state: FSMContext, config: BotConfig, language: str, draft: Draft,
-                   text: str, resume: str, kb: KnowledgeBase,
-                   sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> bool:
+                   text: str, resume: str, questions: Questions) -> bool:
     """If the FAQ answers `text` confidently (with an entry not offered yet in this form), show
     the answer with "this solved it" / "still send my request" and return True."""
-    offered = await questions.deflect(sessionmaker, kb, message.chat.id, text, draft.deflected, clock.now())
+    offered = await questions.deflect(message.chat.id, text, draft.deflected)
     if offered is None:
         return False
     draft.deflected.append(offered.entry.id)
@@ -130,14 +129,14 @@ async def _deflect(message: Message, state: FSMContext, config: BotConfig, langu
 
 
 async def deflection_answered(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                              sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig,
+                              intake: Intake, questions: Questions, config: BotConfig,
                               language: str) -> None:
-    draft = await current_form(query, callback_data, state, sessionmaker)
+    draft = await current_form(query, callback_data, state, intake)
     if draft is None:
         return
     data = await state.get_data()
     solved = callback_data.action == FormAction.SOLVED
-    await questions.deflection_outcome(sessionmaker, data.get("deflect_search", 0), query.from_user.id, solved)
+    await questions.deflection_outcome(data.get("deflect_search", 0), query.from_user.id, solved)
     await query.answer()
     await edit_markup(query.message, None)
     if solved:
@@ -160,8 +159,8 @@ async def title_not_text(message: Message) -> None:
 
 
 async def type_chosen(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                      sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str) -> None:
-    draft = await current_form(query, callback_data, state, sessionmaker)
+                      intake: Intake, config: BotConfig, language: str) -> None:
+    draft = await current_form(query, callback_data, state, intake)
     if draft is None:
         return
     try:
@@ -203,8 +202,8 @@ async def extra_entered(message: Message, state: FSMContext, config: BotConfig, 
 
 
 async def extra_skipped(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                        sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str) -> None:
-    draft = await current_form(query, callback_data, state, sessionmaker)
+                        intake: Intake, config: BotConfig, language: str) -> None:
+    draft = await current_form(query, callback_data, state, intake)
     if draft is None:
         return
     step = (await state.get_data()).get("step", "")
@@ -266,9 +265,8 @@ async def details_message(message: Message, state: FSMContext, config: BotConfig
 
 
 async def details_done(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                       sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str,
-                       clock: Clock, kb: KnowledgeBase) -> None:
-    draft = await current_form(query, callback_data, state, sessionmaker)
+                       intake: Intake, questions: Questions, config: BotConfig, language: str) -> None:
+    draft = await current_form(query, callback_data, state, intake)
     if draft is None:
         return
     if not draft.details:
@@ -277,7 +275,7 @@ async def details_done(query: CallbackQuery, callback_data: FormCB, state: FSMCo
     await query.answer()
     following = forms.next_step(config.form, draft, DETAILS)
     if not draft.editing and await _deflect(query.message, state, config, language, draft,
-                                             f"{draft.title}\n{draft.details}", following, kb, sessionmaker, clock):
+                                             f"{draft.title}\n{draft.details}", following, questions):
         return
     await show_step(query.message, state, config, language, draft, following)
 
@@ -286,8 +284,8 @@ async def details_done(query: CallbackQuery, callback_data: FormCB, state: FSMCo
 
 
 async def criticality_chosen(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                             sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str) -> None:
-    draft = await current_form(query, callback_data, state, sessionmaker)
+                             intake: Intake, config: BotConfig, language: str) -> None:
+    draft = await current_form(query, callback_data, state, intake)
     if draft is None:
         return
     if callback_data.choice not in forms.CRITICALITIES:
@@ -307,8 +305,8 @@ async def criticality_not_button(message: Message, state: FSMContext, config: Bo
 
 
 async def edit_field(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                     sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str) -> None:
-    draft = await current_form(query, callback_data, state, sessionmaker)
+                     intake: Intake, config: BotConfig, language: str) -> None:
+    draft = await current_form(query, callback_data, state, intake)
     if draft is None:
         return
     if callback_data.choice not in forms.steps(config.form, draft.problem_type)[:-1]:
@@ -325,15 +323,15 @@ async def edit_field(query: CallbackQuery, callback_data: FormCB, state: FSMCont
 
 
 async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                 sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, clock: Clock,
-                 sla: SLA, language: str, worker: OutboxWorker, metrics: Metrics) -> None:
-    draft = await current_form(query, callback_data, state, sessionmaker)
+                 intake: Intake, config: BotConfig, sla: SLA, language: str, worker: OutboxWorker,
+                 metrics: Metrics) -> None:
+    draft = await current_form(query, callback_data, state, intake)
     if draft is None:
         return
     user = query.from_user
     person = Person(user.id, user.first_name, user.username, user.language_code)
     try:
-        sent = await intake.submit_form(sessionmaker, config.form, person, draft, sla=sla, clock=clock)
+        sent = await intake.submit(person, draft)
     except Refused as refused:
         if refused.reason == "incomplete":
             await query.answer(_("Some fields are still empty."), show_alert=True)
@@ -365,15 +363,16 @@ async def preview_not_button(message: Message, state: FSMContext, config: BotCon
 
 
 async def stale_button(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                       sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+                       intake: Intake) -> None:
     """A form button that fits no step now: already sent, cancelled, or pressed twice."""
-    if await current_form(query, callback_data, state, sessionmaker) is not None:
+    if await current_form(query, callback_data, state, intake) is not None:
         await query.answer(_("This button is out of date."), show_alert=True)
 
 
 def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_form")
+    IntakeUseCases().install(router)
     router.message.register(new_command, Command("new"))
     router.callback_query.register(new_button, MenuCB.filter(F.action == MenuAction.NEW))
     router.callback_query.register(cancel_button, FormCB.filter(F.action == FormAction.CANCEL))

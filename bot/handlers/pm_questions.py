@@ -7,39 +7,35 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import kb_view
 from bot.callbacks import QuestionAction, QuestionCB
 from bot.edits import edit_markup
 from bot.form_steps import start_form
 from bot.metrics import Metrics
+from bot.middlewares.intake_use_cases import IntakeUseCases
 from bot.outbox_worker import OutboxWorker
 from bot.settings import BotConfig
 from bot.states import Ask
-from desk import questions
-from desk.clock import Clock
 from desk.lifecycle import Actor, Refused
+from desk.questions import Questions
 from desk.visible import shows_nothing
-from kb.base import KnowledgeBase
 
 # Albums whose answer is remembered (their items arrive one by one, in order).
 ALBUMS_REMEMBERED = 10
 
 
-async def question(message: Message, state: FSMContext, kb: KnowledgeBase,
-                   sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, metrics: Metrics) -> None:
+async def question(message: Message, state: FSMContext, questions: Questions, metrics: Metrics) -> None:
     """A text, or a file with a caption: the text or the caption is the question."""
     await state.set_state(None)
     text = message.text or message.caption
     if shows_nothing(text):
         await not_text(message)
         return
-    await _search(message, text, kb, sessionmaker, clock, metrics)
+    await _search(message, text, questions, metrics)
 
 
-async def album_item(message: Message, state: FSMContext, kb: KnowledgeBase,
-                     sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, metrics: Metrics) -> None:
+async def album_item(message: Message, state: FSMContext, questions: Questions, metrics: Metrics) -> None:
     """An album is one message: its caption is searched once; without one, one "text, please"."""
     await state.set_state(None)
     group = message.media_group_id
@@ -51,15 +47,14 @@ async def album_item(message: Message, state: FSMContext, kb: KnowledgeBase,
     kept = dict(list(answered.items())[-(ALBUMS_REMEMBERED - 1):])
     await state.update_data(album_answers={**kept, group: "searched" if captioned else "noticed"})
     if captioned:
-        await _search(message, message.caption, kb, sessionmaker, clock, metrics)
+        await _search(message, message.caption, questions, metrics)
     else:
         await not_text(message)
 
 
-async def _search(message: Message, text: str, kb: KnowledgeBase, sessionmaker: async_sessionmaker[AsyncSession],
-                  clock: Clock, metrics: Metrics) -> None:
+async def _search(message: Message, text: str, questions: Questions, metrics: Metrics) -> None:
     """Search the FAQ for `text` and answer, suggest, or offer a request."""
-    asked = await questions.ask(sessionmaker, kb, message.from_user.id, text, clock.now())
+    asked = await questions.ask(message.from_user.id, text)
     metrics.searches.labels(asked.decision).inc()
     if asked.decision == "answer":
         await kb_view.send_answer(message, asked.entries[0], kb_view.feedback_buttons(asked.search_id))
@@ -86,10 +81,9 @@ async def not_text(message: Message) -> None:
     ))
 
 
-async def picked(query: CallbackQuery, callback_data: QuestionCB, kb: KnowledgeBase,
-                 sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def picked(query: CallbackQuery, callback_data: QuestionCB, questions: Questions) -> None:
     try:
-        chosen = await questions.pick(sessionmaker, kb, callback_data.search, callback_data.pick, query.from_user.id)
+        chosen = await questions.pick(callback_data.search, callback_data.pick, query.from_user.id)
     except Refused:
         await query.answer(_("This answer is no longer available."), show_alert=True)
         return
@@ -97,10 +91,9 @@ async def picked(query: CallbackQuery, callback_data: QuestionCB, kb: KnowledgeB
     await kb_view.send_answer(query.message, chosen.entry, kb_view.feedback_buttons(chosen.search_id))
 
 
-async def helped(query: CallbackQuery, callback_data: QuestionCB,
-                 sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def helped(query: CallbackQuery, callback_data: QuestionCB, questions: Questions) -> None:
     try:
-        await questions.helped(sessionmaker, callback_data.search, query.from_user.id)
+        await questions.helped(callback_data.search, query.from_user.id)
     except Refused:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
@@ -109,10 +102,10 @@ async def helped(query: CallbackQuery, callback_data: QuestionCB,
 
 
 async def wants_request(query: CallbackQuery, callback_data: QuestionCB, state: FSMContext,
-                        sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str) -> None:
+                        questions: Questions, config: BotConfig, language: str) -> None:
     """"Did not help", "none of these" or "open a request": the form, titled with the question."""
     try:
-        wanted = await questions.wants_request(sessionmaker, callback_data.search, query.from_user.id,
+        wanted = await questions.wants_request(callback_data.search, query.from_user.id,
                                                not_helped=callback_data.action == QuestionAction.NO)
     except Refused:
         await query.answer(_("This button is out of date."), show_alert=True)
@@ -123,13 +116,12 @@ async def wants_request(query: CallbackQuery, callback_data: QuestionCB, state: 
 
 
 async def append_to_ticket(query: CallbackQuery, callback_data: QuestionCB,
-                           sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, worker: OutboxWorker) -> None:
+                           questions: Questions, worker: OutboxWorker) -> None:
     """"Add to request #N": the unanswered question goes to the customer's own ticket."""
     user = query.from_user
     try:
-        number = await questions.add_to_ticket(sessionmaker, callback_data.search, callback_data.pick,
-                                               Actor(user.id, user.first_name), query.message.message_id,
-                                               clock.now())
+        number = await questions.add_to_ticket(callback_data.search, callback_data.pick,
+                                               Actor(user.id, user.first_name), query.message.message_id)
     except Refused as refused:
         if refused.reason == "stale":
             await query.answer(_("This button is out of date."), show_alert=True)
@@ -146,6 +138,7 @@ async def append_to_ticket(query: CallbackQuery, callback_data: QuestionCB,
 def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_questions")
+    IntakeUseCases().install(router)
     router.message.register(question, StateFilter(None, Ask.question), F.text & ~F.text.startswith("/"))
     # In any state: a command is never content (of a question, a form step or a message to a ticket).
     router.message.register(unknown_command, F.text.startswith("/"))

@@ -10,13 +10,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards
 from bot.callbacks import LangCB, MenuAction, MenuCB
 from bot.edits import edit_markup
+from bot.middlewares.intake_use_cases import IntakeUseCases
 from bot.states import Ask
-from desk import intake
+from desk.intake import Intake
 from desk.lifecycle import Refused
 
 
@@ -85,11 +85,11 @@ async def language_button(query: CallbackQuery, language: str) -> None:
 async def language_chosen(
     query: CallbackQuery,
     callback_data: LangCB,
-    sessionmaker: async_sessionmaker[AsyncSession],
+    intake: Intake,
     i18n: I18n,
 ) -> None:
     try:
-        await intake.choose_language(sessionmaker, query.from_user.id, callback_data.code)
+        await intake.choose_language(query.from_user.id, callback_data.code)
     except Refused:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
@@ -104,6 +104,7 @@ async def language_chosen(
 def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_start")
+    IntakeUseCases().install(router)
     router.message.register(start, CommandStart())
     router.message.register(help_command, Command("help"))
     router.callback_query.register(help_button, MenuCB.filter(F.action == MenuAction.HELP))

@@ -10,6 +10,7 @@ import pytest
 from desk_moments import WORKING_HOURS
 
 from desk.clock import ManualClock
+from desk.intake import Intake
 from desk.sla import SLA
 from frontdesk.config import Config, parse_config
 from storage import migrate
@@ -39,3 +40,8 @@ def sla(config: Config) -> SLA:
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(WORKING_HOURS)
+
+
+@pytest.fixture
+def intake(sessions: Sessions, clock: ManualClock, sla: SLA, config: Config) -> Intake:
+    return Intake(sessions, clock, sla, config.form)

@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from desk import intake, questions
 from desk.customers import Person
 from desk.forms import Draft
+from desk.intake import Intake
 from desk.lifecycle import Actor, Refused, close
+from desk.questions import Questions
 from desk.tickets import get_ticket
 from kb.entries import Entry
 from kb.matcher import Match, SearchResult
@@ -39,19 +40,23 @@ class FakeKnowledgeBase:
         return self._by_id.get(entry_id)
 
 
+def asking(sessions, clock) -> Questions:
+    """The question use cases over the FAQ the test does not look at."""
+    return Questions(sessions, clock, FakeKnowledgeBase())
+
+
 async def stored(sessions, search_id: int) -> Search:
     async with sessions() as session:
         return await session.get(Search, search_id)
 
 
-async def a_ticket(sessions, config, sla, clock, person: Person = ANNA, title: str = "Printer") -> int:
+async def a_ticket(intake: Intake, person: Person = ANNA, title: str = "Printer") -> int:
     draft = Draft(title=title, problem_type="question", details="It is silent.", criticality="normal")
-    return (await intake.submit_form(sessions, config.form, person, draft, sla=sla, clock=clock)).ticket.id
+    return (await intake.submit(person, draft)).ticket.id
 
 
 async def test_an_answered_question_is_recorded_as_shown(sessions, clock):
-    asked = await questions.ask(sessions, FakeKnowledgeBase("answer"), ANNA.telegram_id, "forgot password",
-                                clock.now())
+    asked = await Questions(sessions, clock, FakeKnowledgeBase("answer")).ask(ANNA.telegram_id, "forgot password")
 
     assert (asked.decision, asked.entries) == ("answer", (RESET,))
     search = await stored(sessions, asked.search_id)
@@ -62,19 +67,19 @@ async def test_an_answered_question_is_recorded_as_shown(sessions, clock):
 async def test_an_unsure_question_offers_three_suggestions(sessions, clock):
     kb = FakeKnowledgeBase("suggest", (RESET, INVOICE, REFUND, Entry("en-more", ("More?",), "More.")))
 
-    asked = await questions.ask(sessions, kb, ANNA.telegram_id, "account", clock.now())
+    asked = await Questions(sessions, clock, kb).ask(ANNA.telegram_id, "account")
 
     assert asked.entries == (RESET, INVOICE, REFUND)
     assert (await stored(sessions, asked.search_id)).offered == ["en-reset", "en-invoice", "en-refund"]
 
 
-async def test_an_unanswered_question_offers_the_two_requests_in_progress(sessions, config, sla, clock):
-    await a_ticket(sessions, config, sla, clock, title="First")
-    second = await a_ticket(sessions, config, sla, clock, title="Second")
-    third = await a_ticket(sessions, config, sla, clock, title="Third")
-    await a_ticket(sessions, config, sla, clock, person=BORIS, title="Boris's")
+async def test_an_unanswered_question_offers_the_two_requests_in_progress(sessions, intake, clock):
+    await a_ticket(intake, title="First")
+    second = await a_ticket(intake, title="Second")
+    third = await a_ticket(intake, title="Third")
+    await a_ticket(intake, person=BORIS, title="Boris's")
 
-    asked = await questions.ask(sessions, FakeKnowledgeBase("none"), ANNA.telegram_id, "something odd", clock.now())
+    asked = await Questions(sessions, clock, FakeKnowledgeBase("none")).ask(ANNA.telegram_id, "something odd")
 
     assert asked.entries == ()
     assert sorted(ticket.id for ticket in asked.active) == [second, third]
@@ -83,9 +88,9 @@ async def test_an_unanswered_question_offers_the_two_requests_in_progress(sessio
 
 async def test_a_picked_suggestion_becomes_the_searchs_answer(sessions, clock):
     kb = FakeKnowledgeBase("suggest")
-    asked = await questions.ask(sessions, kb, ANNA.telegram_id, "account", clock.now())
+    asked = await Questions(sessions, clock, kb).ask(ANNA.telegram_id, "account")
 
-    picked = await questions.pick(sessions, kb, asked.search_id, 1, ANNA.telegram_id)
+    picked = await Questions(sessions, clock, kb).pick(asked.search_id, 1, ANNA.telegram_id)
 
     assert picked.entry == INVOICE
     assert (await stored(sessions, asked.search_id)).entry_id == "en-invoice"
@@ -94,49 +99,51 @@ async def test_a_picked_suggestion_becomes_the_searchs_answer(sessions, clock):
 @pytest.mark.parametrize("who, position", [(BORIS, 0), (ANNA, 3), (ANNA, -1)])
 async def test_a_suggestion_never_offered_to_the_customer_cannot_be_picked(sessions, clock, who, position):
     kb = FakeKnowledgeBase("suggest")
-    asked = await questions.ask(sessions, kb, ANNA.telegram_id, "account", clock.now())
+    asked = await Questions(sessions, clock, kb).ask(ANNA.telegram_id, "account")
 
     with pytest.raises(Refused) as refused:
-        await questions.pick(sessions, kb, asked.search_id, position, who.telegram_id)
+        await Questions(sessions, clock, kb).pick(asked.search_id, position, who.telegram_id)
 
     assert refused.value.reason == "gone"
     assert (await stored(sessions, asked.search_id)).entry_id == "en-reset"
 
 
 async def test_a_suggestion_removed_from_the_faq_meanwhile_is_gone(sessions, clock):
-    asked = await questions.ask(sessions, FakeKnowledgeBase("suggest"), ANNA.telegram_id, "account", clock.now())
+    asked = await Questions(sessions, clock, FakeKnowledgeBase("suggest")).ask(ANNA.telegram_id, "account")
+
+    shrunk = Questions(sessions, clock, FakeKnowledgeBase("suggest", (RESET,)))
 
     with pytest.raises(Refused):
-        await questions.pick(sessions, FakeKnowledgeBase("suggest", (RESET,)), asked.search_id, 2, ANNA.telegram_id)
+        await shrunk.pick(asked.search_id, 2, ANNA.telegram_id)
 
 
 async def test_helped_is_recorded_only_for_the_customers_own_search(sessions, clock):
-    asked = await questions.ask(sessions, FakeKnowledgeBase(), ANNA.telegram_id, "forgot password", clock.now())
+    asked = await Questions(sessions, clock, FakeKnowledgeBase()).ask(ANNA.telegram_id, "forgot password")
 
     with pytest.raises(Refused) as refused:
-        await questions.helped(sessions, asked.search_id, BORIS.telegram_id)
+        await asking(sessions, clock).helped(asked.search_id, BORIS.telegram_id)
     assert refused.value.reason == "stale"
     assert (await stored(sessions, asked.search_id)).outcome == "shown"
 
-    await questions.helped(sessions, asked.search_id, ANNA.telegram_id)
+    await asking(sessions, clock).helped(asked.search_id, ANNA.telegram_id)
     assert (await stored(sessions, asked.search_id)).outcome == "helped"
 
 
 @pytest.mark.parametrize("not_helped, outcome", [(True, "not_helped"), (False, "shown")])
 async def test_wanting_a_request_gives_the_question_as_its_title(sessions, clock, not_helped, outcome):
-    asked = await questions.ask(sessions, FakeKnowledgeBase(), ANNA.telegram_id, "forgot password", clock.now())
+    asked = await Questions(sessions, clock, FakeKnowledgeBase()).ask(ANNA.telegram_id, "forgot password")
 
-    wanted = await questions.wants_request(sessions, asked.search_id, ANNA.telegram_id, not_helped=not_helped)
+    wanted = await asking(sessions, clock).wants_request(asked.search_id, ANNA.telegram_id, not_helped=not_helped)
 
     assert (wanted.search_id, wanted.title) == (asked.search_id, "forgot password")
     assert (await stored(sessions, asked.search_id)).outcome == outcome
 
 
 async def test_another_customers_search_gives_no_request(sessions, clock):
-    asked = await questions.ask(sessions, FakeKnowledgeBase(), ANNA.telegram_id, "forgot password", clock.now())
+    asked = await Questions(sessions, clock, FakeKnowledgeBase()).ask(ANNA.telegram_id, "forgot password")
 
     with pytest.raises(Refused) as refused:
-        await questions.wants_request(sessions, asked.search_id, BORIS.telegram_id, not_helped=True)
+        await asking(sessions, clock).wants_request(asked.search_id, BORIS.telegram_id, not_helped=True)
 
     assert refused.value.reason == "stale"
     assert (await stored(sessions, asked.search_id)).outcome == "shown"
@@ -145,8 +152,8 @@ async def test_another_customers_search_gives_no_request(sessions, clock):
 async def test_the_form_offers_an_answer_once_and_records_it_as_from_the_form(sessions, clock):
     kb = FakeKnowledgeBase("answer")
 
-    offered = await questions.deflect(sessions, kb, ANNA.telegram_id, "forgot password", [], clock.now())
-    again = await questions.deflect(sessions, kb, ANNA.telegram_id, "forgot password", [RESET.id], clock.now())
+    offered = await Questions(sessions, clock, kb).deflect(ANNA.telegram_id, "forgot password", [])
+    again = await Questions(sessions, clock, kb).deflect(ANNA.telegram_id, "forgot password", [RESET.id])
 
     assert offered.entry == RESET
     assert again is None
@@ -156,29 +163,26 @@ async def test_the_form_offers_an_answer_once_and_records_it_as_from_the_form(se
 
 @pytest.mark.parametrize("decision", ["suggest", "none"])
 async def test_the_form_offers_only_a_confident_answer_and_records_nothing_else(sessions, clock, decision):
-    assert await questions.deflect(sessions, FakeKnowledgeBase(decision), ANNA.telegram_id, "hm", [],
-                                   clock.now()) is None
+    assert await Questions(sessions, clock, FakeKnowledgeBase(decision)).deflect(ANNA.telegram_id, "hm", []) is None
     async with sessions() as session:
         assert (await session.execute(select(Search))).first() is None
 
 
 @pytest.mark.parametrize("solved, outcome", [(True, "helped"), (False, "not_helped")])
 async def test_the_answer_offered_in_the_form_is_marked_by_the_customer(sessions, clock, solved, outcome):
-    offered = await questions.deflect(sessions, FakeKnowledgeBase(), ANNA.telegram_id, "password", [], clock.now())
+    offered = await Questions(sessions, clock, FakeKnowledgeBase()).deflect(ANNA.telegram_id, "password", [])
 
-    await questions.deflection_outcome(sessions, offered.search_id, BORIS.telegram_id, not solved)
-    await questions.deflection_outcome(sessions, offered.search_id, ANNA.telegram_id, solved)
+    await asking(sessions, clock).deflection_outcome(offered.search_id, BORIS.telegram_id, not solved)
+    await asking(sessions, clock).deflection_outcome(offered.search_id, ANNA.telegram_id, solved)
 
     assert (await stored(sessions, offered.search_id)).outcome == outcome
 
 
-async def test_an_unanswered_question_is_added_to_the_customers_request(sessions, config, sla, clock):
-    number = await a_ticket(sessions, config, sla, clock)
-    asked = await questions.ask(sessions, FakeKnowledgeBase("none"), ANNA.telegram_id, "a <b>new</b> detail",
-                                clock.now())
+async def test_an_unanswered_question_is_added_to_the_customers_request(sessions, intake, clock):
+    number = await a_ticket(intake)
+    asked = await Questions(sessions, clock, FakeKnowledgeBase("none")).ask(ANNA.telegram_id, "a <b>new</b> detail")
 
-    added = await questions.add_to_ticket(sessions, asked.search_id, number, Actor(ANNA.telegram_id, "Anna"), 77,
-                                          clock.now())
+    added = await asking(sessions, clock).add_to_ticket(asked.search_id, number, Actor(ANNA.telegram_id, "Anna"), 77)
 
     assert added == number
     async with sessions() as session:
@@ -190,27 +194,25 @@ async def test_an_unanswered_question_is_added_to_the_customers_request(sessions
     assert relayed.payload["message_id"] == 77
 
 
-async def test_a_question_is_not_added_to_another_customers_request(sessions, config, sla, clock):
-    borises = await a_ticket(sessions, config, sla, clock, person=BORIS)
-    asked = await questions.ask(sessions, FakeKnowledgeBase("none"), ANNA.telegram_id, "detail", clock.now())
+async def test_a_question_is_not_added_to_another_customers_request(sessions, intake, clock):
+    borises = await a_ticket(intake, person=BORIS)
+    asked = await Questions(sessions, clock, FakeKnowledgeBase("none")).ask(ANNA.telegram_id, "detail")
 
     with pytest.raises(Refused) as refused:
-        await questions.add_to_ticket(sessions, asked.search_id, borises, Actor(ANNA.telegram_id, "Anna"), 77,
-                                      clock.now())
+        await asking(sessions, clock).add_to_ticket(asked.search_id, borises, Actor(ANNA.telegram_id, "Anna"), 77)
 
     assert refused.value.reason == "stale"
 
 
-async def test_a_question_is_not_added_to_a_closed_request(sessions, config, sla, clock):
-    number = await a_ticket(sessions, config, sla, clock)
+async def test_a_question_is_not_added_to_a_closed_request(sessions, intake, clock):
+    number = await a_ticket(intake)
     async with sessions.begin() as session:
         await close(session, await get_ticket(session, number), Actor(ANNA.telegram_id, "Anna"), clock.now(),
                     by_customer=True)
-    asked = await questions.ask(sessions, FakeKnowledgeBase("none"), ANNA.telegram_id, "detail", clock.now())
+    asked = await Questions(sessions, clock, FakeKnowledgeBase("none")).ask(ANNA.telegram_id, "detail")
 
     with pytest.raises(Refused) as refused:
-        await questions.add_to_ticket(sessions, asked.search_id, number, Actor(ANNA.telegram_id, "Anna"), 77,
-                                      clock.now())
+        await asking(sessions, clock).add_to_ticket(asked.search_id, number, Actor(ANNA.telegram_id, "Anna"), 77)
 
     assert (refused.value.reason, refused.value.details) == ("closed", {"number": number})
     async with sessions() as session:
