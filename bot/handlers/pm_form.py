@@ -10,7 +10,6 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import form_view, kb_view, keyboards
 from bot.attachments import attachment_of
@@ -102,14 +101,13 @@ async def title_entered(message: Message, state: FSMContext, config: BotConfig, 
         await message.answer(_input_error(error))
         return
     following = forms.next_step(config.form, draft, TITLE)
-    if not draft.editing and await _deflect(message, state, config, language, draft, draft.title, following,
-                                             questions):
+    if not draft.editing and await _deflect(message, state, draft, draft.title, following, questions):
         return
     await show_step(message, state, config, language, draft, following)
 
 
-async def _deflect(message: Message, state: FSMContext, config: BotConfig, language: str, draft: Draft,
-                   text: str, resume: str, questions: Questions) -> bool:
+async def _deflect(message: Message, state: FSMContext, draft: Draft, text: str, resume: str,
+                   questions: Questions) -> bool:
     """If the FAQ answers `text` confidently (with an entry not offered yet in this form), show
     the answer with "this solved it" / "still send my request" and return True."""
     offered = await questions.deflect(message.chat.id, text, draft.deflected)
@@ -119,12 +117,7 @@ async def _deflect(message: Message, state: FSMContext, config: BotConfig, langu
     await state.set_state(Form.deflect)
     await save(state, draft, step=resume, deflect_search=offered.search_id)
     await message.answer(_("Maybe this answers it?"))
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ This solved it"), callback_data=FormCB(action=FormAction.SOLVED, form=draft.form_id))
-    builder.button(text=_("📨 Still send my request"),
-                   callback_data=FormCB(action=FormAction.GO_ON, form=draft.form_id))
-    builder.adjust(1)
-    await kb_view.send_answer(message, offered.entry, builder.as_markup())
+    await kb_view.send_answer(message, offered.entry, kb_view.deflection_buttons(draft.form_id))
     return True
 
 
@@ -274,8 +267,8 @@ async def details_done(query: CallbackQuery, callback_data: FormCB, state: FSMCo
         return
     await query.answer()
     following = forms.next_step(config.form, draft, DETAILS)
-    if not draft.editing and await _deflect(query.message, state, config, language, draft,
-                                             f"{draft.title}\n{draft.details}", following, questions):
+    if not draft.editing and await _deflect(query.message, state, draft, f"{draft.title}\n{draft.details}",
+                                             following, questions):
         return
     await show_step(query.message, state, config, language, draft, following)
 
