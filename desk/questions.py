@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk.clock import Clock
 from desk.customer_tickets import list_page
-from desk.lifecycle import Actor, Incoming, Refused, customer_writes
+from desk.lifecycle import Actor, Incoming, Policy, Refused, customer_writes
 from desk.searches import own_search, record_search, set_outcome
 from desk.tickets import own_ticket
 from kb.base import KnowledgeBase
@@ -66,12 +66,15 @@ class RequestStart:
 
 
 class Questions:
-    """The FAQ question use cases, bound to the database, the clock and the FAQ."""
+    """The FAQ question use cases, bound to the database, the clock, the FAQ and the desk's rules
+    for a ticket written to."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, kb: KnowledgeBase) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, kb: KnowledgeBase,
+                 policy: Policy) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.kb = kb
+        self.policy = policy
 
     async def ask(self, telegram_id: int, text: str) -> Asked:
         """Search the FAQ for `text` and record the search (outcome "shown", or "none")."""
@@ -157,7 +160,7 @@ class Questions:
             incoming = Incoming(chat_id=customer.telegram_id, message_id=message_id, text=search.query,
                                 html=escape(search.query))
             try:
-                await customer_writes(session, ticket, customer, incoming, self.clock.now())
+                await customer_writes(session, ticket, customer, incoming, self.clock.now(), self.policy)
             except Refused:
                 raise Refused("closed", number=ticket.id) from None
         return ticket.id

@@ -19,7 +19,6 @@ from bot.filters import NOT_A_COMMAND
 from bot.form_steps import current_form, draft_of, save, show_step, start_form
 from bot.metrics import Metrics
 from bot.middlewares.intake_use_cases import IntakeUseCases
-from bot.outbox_worker import OutboxWorker
 from bot.settings import BotConfig
 from bot.states import Form
 from desk import forms
@@ -316,8 +315,7 @@ async def edit_field(query: CallbackQuery, callback_data: FormCB, state: FSMCont
 
 
 async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                 intake: Intake, config: BotConfig, sla: SLA, language: str, worker: OutboxWorker,
-                 metrics: Metrics) -> None:
+                 intake: Intake, config: BotConfig, sla: SLA, language: str, metrics: Metrics) -> None:
     draft = await current_form(query, callback_data, state, intake)
     if draft is None:
         return
@@ -338,7 +336,6 @@ async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
         return
     await state.clear()
     await query.answer()
-    worker.wake()
     if sent.created:
         metrics.tickets.labels(sent.ticket.criticality).inc()
     log.info("ticket #%s opened by %s (created=%s)", sent.ticket.id, user.id, sent.created)

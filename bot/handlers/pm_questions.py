@@ -14,7 +14,6 @@ from bot.edits import edit_markup
 from bot.form_steps import start_form
 from bot.metrics import Metrics
 from bot.middlewares.intake_use_cases import IntakeUseCases
-from bot.outbox_worker import OutboxWorker
 from bot.settings import BotConfig
 from bot.states import Ask
 from desk.lifecycle import Actor, Refused
@@ -116,7 +115,7 @@ async def wants_request(query: CallbackQuery, callback_data: QuestionCB, state: 
 
 
 async def append_to_ticket(query: CallbackQuery, callback_data: QuestionCB,
-                           questions: Questions, worker: OutboxWorker) -> None:
+                           questions: Questions) -> None:
     """"Add to request #N": the unanswered question goes to the customer's own ticket."""
     user = query.from_user
     try:
@@ -129,7 +128,6 @@ async def append_to_ticket(query: CallbackQuery, callback_data: QuestionCB,
             await query.answer(_("Request #{number} is closed.").format(number=refused.details["number"]),
                                show_alert=True)
         return
-    worker.wake()
     await query.answer()
     await edit_markup(query.message, None)
     await query.message.answer(_("Added to request #{number}.").format(number=number))

@@ -29,7 +29,7 @@ class IntakeUseCases(BaseMiddleware):
         if "intake" not in data:
             data["intake"] = Intake(data["sessionmaker"], data["clock"], data["sla"], data["config"].form)
         if "questions" not in data:
-            data["questions"] = Questions(data["sessionmaker"], data["clock"], data["kb"])
+            data["questions"] = Questions(data["sessionmaker"], data["clock"], data["kb"], data["policy"])
         return await handler(event, data)
 
     def install(self, router: Router) -> None:

@@ -11,6 +11,7 @@ from desk_moments import WORKING_HOURS
 
 from desk.clock import ManualClock
 from desk.intake import Intake
+from desk.lifecycle import Policy
 from desk.sla import SLA
 from frontdesk.config import Config, parse_config
 from storage import migrate
@@ -45,3 +46,8 @@ def clock() -> ManualClock:
 @pytest.fixture
 def intake(sessions: Sessions, clock: ManualClock, sla: SLA, config: Config) -> Intake:
     return Intake(sessions, clock, sla, config.form)
+
+
+@pytest.fixture
+def policy(config: Config, sla: SLA) -> Policy:
+    return Policy(sla, config.scheduler, config.desk.reopen_days)
