@@ -114,8 +114,7 @@ async def wants_request(query: CallbackQuery, callback_data: QuestionCB, state: 
     await start_form(query.message, state, config, language, title=wanted.title, search_id=wanted.search_id)
 
 
-async def append_to_ticket(query: CallbackQuery, callback_data: QuestionCB,
-                           questions: Questions) -> None:
+async def append_to_ticket(query: CallbackQuery, callback_data: QuestionCB, questions: Questions) -> None:
     """"Add to request #N": the unanswered question goes to the customer's own ticket."""
     user = query.from_user
     try:
