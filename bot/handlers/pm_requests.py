@@ -201,21 +201,25 @@ async def reply_to_ticket(message: Message, replied_ticket: int, state: FSMConte
 
 
 async def close_button(query: CallbackQuery, callback_data: TicketCB, conversation: Conversation) -> None:
-    """«Close» asks first; «Yes, close it» (CLOSE_SURE) closes."""
+    """«Close» asks first."""
     number = callback_data.ticket
     try:
-        if callback_data.action != TicketAction.CLOSE_SURE:
-            await conversation.ask_to_close(query.from_user.id, number)
-            closed = None
-        else:
-            closed = await conversation.close(Actor(query.from_user.id, query.from_user.full_name), number)
+        await conversation.ask_to_close(query.from_user.id, number)
     except Refused as error:
         await _refuse(query, error, number)
         return
-    if closed is None:
-        await query.answer()
-        text, markup = view.close_confirmation(number)
-        await query.message.answer(text, reply_markup=markup)
+    await query.answer()
+    text, markup = view.close_confirmation(number)
+    await query.message.answer(text, reply_markup=markup)
+
+
+async def close_sure_button(query: CallbackQuery, callback_data: TicketCB, conversation: Conversation) -> None:
+    """«Yes, close it» closes, and offers the stars when the ticket may be rated."""
+    number = callback_data.ticket
+    try:
+        closed = await conversation.close(Actor(query.from_user.id, query.from_user.full_name), number)
+    except Refused as error:
+        await _refuse(query, error, number)
         return
     await query.answer(_("Request #{number} is closed.").format(number=number))
     text = _("Request #{number} is closed. Thank you for writing to us!").format(number=number)
@@ -342,8 +346,8 @@ def build_router() -> Router:
     router.callback_query.register(write_button,
                                    TicketCB.filter(F.action.in_({TicketAction.WRITE, TicketAction.REPLY})))
     router.callback_query.register(writing_done, TicketCB.filter(F.action == TicketAction.DONE))
-    router.callback_query.register(close_button,
-                                   TicketCB.filter(F.action.in_({TicketAction.CLOSE, TicketAction.CLOSE_SURE})))
+    router.callback_query.register(close_button, TicketCB.filter(F.action == TicketAction.CLOSE))
+    router.callback_query.register(close_sure_button, TicketCB.filter(F.action == TicketAction.CLOSE_SURE))
     router.callback_query.register(keep_button, TicketCB.filter(F.action == TicketAction.KEEP))
     router.callback_query.register(rate_button, TicketCB.filter(F.action == TicketAction.RATE))
     router.callback_query.register(star_button, StarsCB.filter())
