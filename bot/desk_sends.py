@@ -15,11 +15,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import card_view, report_view
+from bot import card_view, desk_view, report_view
 from bot.callbacks import StarsCB, TicketAction, TicketCB
 from bot.settings import BotConfig
 from bot.telegram_text import CAPTION_LIMIT, shown_length
-from desk import analytics, outbox
+from desk import analytics, lifecycle, outbox
 from desk.clock import Clock
 from desk.customers import customer_language
 from desk.desk_chat import DeskChat
@@ -228,7 +228,11 @@ class DeskSends:
         if event == "closed_by_customer":
             return _("🔒 The customer closed #{number}.").format(number=number)
         if event == "reopened":
-            return _("🔄 The customer reopened #{number}.").format(number=number)
+            due = lifecycle.reply_due(ticket)
+            if ticket.reply_clock_since is None or due is None:
+                return _("🔄 The customer reopened #{number}.").format(number=number)
+            return _("🔄 The customer reopened #{number}. An answer is due {when}.").format(
+                number=number, when=card_view.local_time(due, self.sla, self.config.desk.language))
         if event == "rated":
             return _("⭐ The customer rated #{number}: {score}/5.").format(number=number, score=payload.get("score"))
         if event == "rating_comment":
@@ -249,7 +253,7 @@ class DeskSends:
 
     def _sla_text(self, event: str, ticket: Ticket, late: bool) -> str:
         first = event.startswith("fr_")
-        due = ticket.first_response_due if first else ticket.resolution_due
+        due = lifecycle.reply_due(ticket) if first else ticket.resolution_due
         when = card_view.local_time(due, self.sla, self.config.desk.language) if due else "—"
         number, title = ticket.id, escape(ticket.title[:60])
         if event.endswith("_reminder"):
@@ -267,8 +271,6 @@ class DeskSends:
         return text
 
     async def _digest(self, row: OutboxMessage, ticket: Ticket | None) -> None:
-        from bot import desk_view
-
         async with self.sessionmaker() as session:
             queue = await desk_view.queue_text(session, self.clock.now())
             stats = await desk_view.stats_text(session)
@@ -284,11 +286,14 @@ class DeskSends:
         async with self.sessionmaker() as session:
             built = await analytics.build(session, week, zone, self.clock.now())
         charts = await asyncio.to_thread(report_view.charts, built)  # drawing takes a moment: not on the loop
-        funnel, met = built.funnel, [plan.share_met for plan in built.first_response if plan.share_met is not None]
+        funnel = built.funnel
+        # Over every judged ticket of the week, whatever its plan (not an average of the plans' shares).
+        met = sum(plan.met for plan in built.first_response)
+        judged = met + sum(plan.missed for plan in built.first_response)
         text = _("📊 <b>Weekly report</b> {start} – {end}: {tickets} tickets; first response in time: {met}; "
                  "deflection: {deflection}; satisfaction: {csat}.").format(
             start=built.start, end=built.end, tickets=built.tickets,
-            met=report_view.share(sum(met) / len(met) if met else None),
+            met=report_view.share(met / judged if judged else None),
             deflection=report_view.share(funnel.deflection), csat=report_view.share(built.csat))
         album = [InputMediaPhoto(media=BufferedInputFile(png, f"report-{index}.png"),
                                  caption=text if index == 0 else None)

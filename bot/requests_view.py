@@ -14,6 +14,7 @@ from bot.form_view import criticality_label, local_time
 from bot.telegram_text import MESSAGE_LIMIT, shown_length
 from desk.conversation import TicketShown
 from desk.customer_tickets import CLOSED, FILTERS, WAITING_FOR_CUSTOMER, Page, discussion, indicator
+from desk.lifecycle import State
 from desk.settings import DeskConfig
 from desk.sla import SLA
 from storage.models import Ticket, TicketMessage
@@ -31,11 +32,11 @@ def dot(ticket: Ticket) -> str:
 
 def state_label(state: str) -> str:
     return {
-        "new": _("new"),
-        "open": _("in progress"),
-        "waiting": _("waiting for your answer"),
-        "resolved": _("resolved"),
-        "closed": _("closed"),
+        State.NEW: _("new"),
+        State.OPEN: _("in progress"),
+        State.WAITING: _("waiting for your answer"),
+        State.RESOLVED: _("resolved"),
+        State.CLOSED: _("closed"),
     }.get(state, state)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from desk import lifecycle
 from desk.clock import Clock
 from desk.customer_tickets import FILTERS, Page, can_rate, can_reopen, can_write, list_page
-from desk.lifecycle import Actor, Incoming, Refused
+from desk.lifecycle import Actor, Incoming, Policy, Refused
 from desk.tickets import by_customer_message, own_ticket
 from storage.models import Ticket
 
@@ -45,17 +45,14 @@ class Closed:
 
 
 class Conversation:
-    """The customer's use cases on their tickets, over one database and one clock.
+    """The customer's use cases on their tickets, over one database, one clock and the desk's
+    `policy` (reply clocks, reopening window); `page_size`: tickets per page of the list."""
 
-    `reopen_days`: how long after closing a ticket may be reopened; `page_size`: tickets per page
-    of the list.
-    """
-
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, *, reopen_days: int,
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, policy: Policy, *,
                  page_size: int) -> None:
         self._sessionmaker = sessionmaker
         self._clock = clock
-        self._reopen_days = reopen_days
+        self._policy = policy
         self._page_size = page_size
 
     # --- reading ---------------------------------------------------------------------------------
@@ -103,7 +100,7 @@ class Conversation:
         """
         async with self._sessionmaker.begin() as session:
             ticket = await self._own(session, customer.telegram_id, number, for_update=True)
-            await lifecycle.customer_writes(session, ticket, customer, incoming, self._clock.now())
+            await lifecycle.customer_writes(session, ticket, customer, incoming, self._clock.now(), self._policy)
 
     # --- closing ---------------------------------------------------------------------------------
 
@@ -152,13 +149,14 @@ class Conversation:
     # --- reopening -------------------------------------------------------------------------------
 
     async def reopen(self, telegram_id: int, number: int) -> TicketShown:
-        """The customer reopens ticket `number`, closed at most `reopen_days` days ago.
+        """The customer reopens ticket `number`, closed at most `policy.reopen_days` days ago; a new
+        reply clock starts.
 
         Refused("not_closed"), or ("too_late", days=) after the window.
         """
         async with self._sessionmaker.begin() as session:
             ticket = await self._own(session, telegram_id, number, for_update=True)
-            await lifecycle.reopen(session, ticket, self._clock.now(), self._reopen_days)
+            await lifecycle.reopen(session, ticket, self._clock.now(), self._policy)
         return self._shown(ticket, self._clock.now())
 
     # --- the rules -------------------------------------------------------------------------------
@@ -176,4 +174,5 @@ class Conversation:
             raise Refused("already_rated")
 
     def _shown(self, ticket: Ticket, now: datetime) -> TicketShown:
-        return TicketShown(ticket, can_write(ticket), can_rate(ticket), can_reopen(ticket, now, self._reopen_days))
+        return TicketShown(ticket, can_write(ticket), can_rate(ticket),
+                           can_reopen(ticket, now, self._policy.reopen_days))

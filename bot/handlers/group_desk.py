@@ -24,7 +24,7 @@ from bot.settings import BotConfig
 from desk import lifecycle
 from desk.clock import Clock
 from desk.desk_chat import DeskChat
-from desk.lifecycle import Actor, Incoming, Refused
+from desk.lifecycle import Actor, Incoming, Policy, Refused
 from desk.numbers import NotANumber, parse_id
 from desk.sla import SLA
 from desk.tickets import by_desk_message, by_topic, get_ticket
@@ -130,7 +130,7 @@ async def faq_command(message: Message, command: CommandObject, sessionmaker: as
 
 
 async def card_button(query: CallbackQuery, callback_data: CardCB, sessionmaker: async_sessionmaker[AsyncSession],
-                      clock: Clock, worker: OutboxWorker, config: BotConfig) -> None:
+                      clock: Clock, worker: OutboxWorker, policy: Policy) -> None:
     agent = _agent(query)
     now = clock.now()
     actions = {
@@ -138,8 +138,8 @@ async def card_button(query: CallbackQuery, callback_data: CardCB, sessionmaker:
         "release": lambda session, ticket: lifecycle.release(session, ticket, agent, now),
         "priority": lambda session, ticket: lifecycle.toggle_priority(session, ticket, now),
         "escalate": lambda session, ticket: lifecycle.escalate(session, ticket, agent, now),
-        "waiting": lambda session, ticket: lifecycle.set_waiting(session, ticket, now, config.scheduler),
-        "resolve": lambda session, ticket: lifecycle.resolve(session, ticket, now, config.scheduler),
+        "waiting": lambda session, ticket: lifecycle.set_waiting(session, ticket, now, policy),
+        "resolve": lambda session, ticket: lifecycle.resolve(session, ticket, now, policy),
         "close": lambda session, ticket: lifecycle.close(session, ticket, agent, now, by_customer=False),
     }
     action = actions.get(callback_data.action)

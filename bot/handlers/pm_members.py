@@ -10,22 +10,19 @@ from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
 
 from bot.middlewares.use_cases import CustomerUseCases
-from bot.outbox_worker import OutboxWorker
 from desk.membership import Membership
 
 log = logging.getLogger(__name__)
 
 
-async def blocked(event: ChatMemberUpdated, membership: Membership, worker: OutboxWorker) -> None:
+async def blocked(event: ChatMemberUpdated, membership: Membership) -> None:
     await membership.blocked(event.from_user.id)
     log.info("customer %s blocked the bot", event.from_user.id)
-    worker.wake()
 
 
-async def unblocked(event: ChatMemberUpdated, membership: Membership, worker: OutboxWorker) -> None:
+async def unblocked(event: ChatMemberUpdated, membership: Membership) -> None:
     await membership.unblocked(event.from_user.id)
     log.info("customer %s unblocked the bot", event.from_user.id)
-    worker.wake()
 
 
 def build_router() -> Router:

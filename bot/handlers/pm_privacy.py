@@ -17,7 +17,6 @@ from bot.callbacks import ForgetAction, ForgetCB
 from bot.edits import edit_text
 from bot.filters import IsAdmin
 from bot.middlewares.use_cases import CustomerUseCases
-from bot.outbox_worker import OutboxWorker
 from desk.numbers import BIGINT_MAX, NotANumber, parse_id
 from desk.privacy import Privacy
 
@@ -47,9 +46,8 @@ async def first_yes(query: CallbackQuery) -> None:
                                      "brought back."), _choice(_("🗑 Erase everything now"), "erase"))
 
 
-async def second_yes(query: CallbackQuery, state: FSMContext, privacy: Privacy, worker: OutboxWorker) -> None:
+async def second_yes(query: CallbackQuery, state: FSMContext, privacy: Privacy) -> None:
     done = await privacy.forget(query.from_user.id)
-    worker.wake()  # the cards are redrawn without the customer's name and title
     await state.clear()  # also where the conversation state lives outside the database (Redis)
     log.info("customer %s erased their data (%s)", query.from_user.id, "erased" if done else "nothing stored")
     await query.answer()
@@ -57,7 +55,7 @@ async def second_yes(query: CallbackQuery, state: FSMContext, privacy: Privacy, 
 
 
 async def forget_command(message: Message, command: CommandObject, bot: Bot, fsm_storage: BaseStorage,
-                         privacy: Privacy, worker: OutboxWorker) -> None:
+                         privacy: Privacy) -> None:
     """`/forget TELEGRAM_ID` (admins): `frontdesk forget` inside the running bot, which also drops
     the conversation state this process holds for that person (a form in progress)."""
     try:
@@ -71,7 +69,6 @@ async def forget_command(message: Message, command: CommandObject, bot: Bot, fsm
     key = StorageKey(bot_id=bot.id, chat_id=telegram_id, user_id=telegram_id)
     await fsm_storage.set_state(key, None)
     await fsm_storage.set_data(key, {})
-    worker.wake()
     if done is None:
         await message.answer(_("No customer with id {id} has written to the bot yet.").format(id=telegram_id))
         return

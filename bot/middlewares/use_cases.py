@@ -1,5 +1,5 @@
 """Hands the customer's use cases to the handlers, built from the workflow data the dispatcher
-already carries (the database, the clock, the desk's settings), so the handlers see no sessions."""
+already carries (the database, the clock, the desk's policy and settings), so the handlers see no sessions."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ class CustomerUseCases(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        sessions, clock, desk = data["sessionmaker"], data["clock"], data["config"].desk
-        data["conversation"] = Conversation(sessions, clock, reopen_days=desk.reopen_days, page_size=desk.page_size)
+        sessions, clock = data["sessionmaker"], data["clock"]
+        data["conversation"] = Conversation(sessions, clock, data["policy"], page_size=data["config"].desk.page_size)
         data["privacy"] = Privacy(sessions, clock)
         data["membership"] = Membership(sessions, clock)
         return await handler(event, data)

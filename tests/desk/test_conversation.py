@@ -9,14 +9,16 @@ import pytest
 from desk_world import ANNA, JOHN, Desk
 
 from desk.conversation import RATING_COMMENT_LIMIT, Conversation
-from desk.lifecycle import Actor, Refused
+from desk.lifecycle import Actor, Policy, Refused
+from desk.settings import SchedulerConfig
 
 REOPEN_DAYS = 7
 
 
 @pytest.fixture
 def conversation(desk: Desk) -> Conversation:
-    return Conversation(desk.sessions, desk.clock, reopen_days=REOPEN_DAYS, page_size=5)
+    policy = Policy(desk.sla, SchedulerConfig(digest_time="", report_time=""), reopen_days=REOPEN_DAYS)
+    return Conversation(desk.sessions, desk.clock, policy, page_size=5)
 
 
 def as_actor(person) -> Actor:
