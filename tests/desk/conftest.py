@@ -1,53 +1,52 @@
-"""Fixtures of the use-case tests: a migrated SQLite database in a temporary file, the desk's
-default configuration, and a clock the tests move. No Telegram and no emulator."""
+"""Fixtures of the desk's use-case tests: a migrated SQLite file in a temporary folder."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
+from datetime import UTC, datetime
 
 import pytest
-from desk_moments import WORKING_HOURS
+from desk_world import Desk
 
 from desk.clock import ManualClock
 from desk.intake import Intake
 from desk.lifecycle import Policy
+from desk.settings import DeskConfig, FormConfig, SchedulerConfig
 from desk.sla import SLA
-from frontdesk.config import Config, parse_config
+from desk.sla_config import SLAConfig
 from storage import migrate
 from storage.database import Sessions, create_engine, create_sessionmaker
 
 
 @pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'desk.sqlite3'}")
-    await migrate.upgrade(engine)
+async def desk(tmp_path) -> AsyncIterator[Desk]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'frontdesk.db'}")
     try:
-        yield create_sessionmaker(engine)
+        await migrate.upgrade(engine)
+        yield Desk(create_sessionmaker(engine), ManualClock(datetime(2026, 3, 10, 9, 0, tzinfo=UTC)),
+                   SLA(SLAConfig()))
     finally:
         await engine.dispose()
 
 
 @pytest.fixture
-def config() -> Config:
-    return parse_config({}, source="test", require_token=False)
+def sessions(desk: Desk) -> Sessions:
+    """The desk's database: plain sessions read, `begin()` writes."""
+    return desk.sessions
 
 
 @pytest.fixture
-def sla(config: Config) -> SLA:
-    return SLA(config.sla)
+def clock(desk: Desk) -> ManualClock:
+    """The desk's clock (a Tuesday, 12:00 in Moscow: support is open)."""
+    return desk.clock
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(WORKING_HOURS)
+def policy(desk: Desk) -> Policy:
+    return Policy(desk.sla, SchedulerConfig(), DeskConfig().reopen_days)
 
 
 @pytest.fixture
-def intake(sessions: Sessions, clock: ManualClock, sla: SLA, config: Config) -> Intake:
-    return Intake(sessions, clock, sla, config.form)
-
-
-@pytest.fixture
-def policy(config: Config, sla: SLA) -> Policy:
-    return Policy(sla, config.scheduler, config.desk.reopen_days)
+def intake(desk: Desk) -> Intake:
+    """The intake with the default request form."""
+    return Intake(desk.sessions, desk.clock, desk.sla, FormConfig())

@@ -5,10 +5,9 @@ FAQ search the form came from marked with the ticket."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from desk_moments import NIGHT
 from sqlalchemy import func, select
 
 from desk import coupons
@@ -20,6 +19,8 @@ from desk.searches import record_search
 from kb.matcher import SearchResult
 from storage.models import Coupon, Customer, OutboxMessage, Search, Ticket
 
+# The desk's Tuesday, 23:00 in Moscow: support is closed.
+NIGHT = datetime(2026, 3, 10, 20, 0, tzinfo=UTC)
 ANNA = Person(4_200_001, "Anna", "anna", "ru")
 BORIS = Person(4_200_002, "Boris", "boris", "en")
 
@@ -45,12 +46,12 @@ async def uses_left(sessions, code: str) -> int:
         return await session.scalar(select(Coupon.uses_left).where(Coupon.code == code))
 
 
-async def test_a_filled_form_opens_a_ticket_and_queues_its_card(sessions, intake, config):
+async def test_a_filled_form_opens_a_ticket_and_queues_its_card(sessions, intake):
     sent = await intake.submit(ANNA, filled())
 
     assert sent.created
     assert (sent.ticket.title, sent.ticket.criticality, sent.ticket.state) == ("The printer is silent", "high", "new")
-    assert sent.ticket.plan == config.sla.default_plan
+    assert sent.ticket.plan == intake.sla.config.default_plan
     assert not sent.support_closed
     async with sessions() as session:
         kinds = (await session.execute(select(OutboxMessage.kind))).scalars().all()
