@@ -140,6 +140,9 @@ def ticket_text(ticket: Ticket, desk: DeskConfig, sla: SLA, language: str) -> st
         _("Criticality: {value}").format(value=criticality_label(ticket.criticality)),
         _("Created: {when}").format(when=local_time(ticket.created_at, sla, language)),
     ])
+    if ticket.state != State.CLOSED and ticket.reply_clock_since is not None and ticket.reply_due is not None:
+        # Reopened: the new reply clock's due time.
+        header += "\n" + _("Support will answer by {when}.").format(when=local_time(ticket.reply_due, sla, language))
     if ticket.rating:
         header += "\n" + _("Your rating: {stars}").format(stars="⭐" * ticket.rating)
     messages = discussion(ticket)
