@@ -8,7 +8,6 @@ a handler reads the update, calls one use case and answers.
 from __future__ import annotations
 
 import logging
-import re
 from html import escape
 
 from aiogram import F, Router
@@ -19,7 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import desk_view
 from bot.attachments import incoming_of
 from bot.callbacks import CardCB
-from bot.card_view import card_text
+from bot.card_view import card_text, number_on_card
 from bot.middlewares.use_cases import UseCasesMiddleware
 from bot.outbox_worker import OutboxWorker
 from bot.settings import BotConfig
@@ -32,7 +31,6 @@ from desk.sla import SLA
 from kb.html_split import split_html
 
 log = logging.getLogger(__name__)
-CARD_NUMBER = re.compile(r"^🎫 #(\d+) ")
 
 
 def refusal(error: Refused) -> str:
@@ -51,10 +49,7 @@ def _place(message: Message) -> Place:
     reply = message.reply_to_message
     if reply is None or (reply.forum_topic_created and message.is_topic_message):
         return Place(message.chat.id, message.message_id, thread_id)
-    card_number = None
-    if reply.from_user and reply.from_user.is_bot:
-        found = CARD_NUMBER.match(reply.text or "")
-        card_number = int(found.group(1)) if found else None
+    card_number = number_on_card(reply.text or "") if reply.from_user and reply.from_user.is_bot else None
     return Place(message.chat.id, message.message_id, thread_id, reply.message_id, card_number)
 
 
