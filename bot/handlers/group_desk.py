@@ -19,7 +19,7 @@ from bot import desk_view
 from bot.attachments import incoming_of
 from bot.callbacks import CardCB
 from bot.card_view import card_text, number_on_card
-from bot.middlewares.use_cases import UseCasesMiddleware
+from bot.middlewares.agent_use_cases import UseCasesMiddleware
 from bot.outbox_worker import OutboxWorker
 from bot.settings import BotConfig
 from desk.agent_actions import AgentDesk, Place

@@ -8,7 +8,7 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.middlewares.use_cases import UseCasesMiddleware
+from bot.middlewares.agent_use_cases import UseCasesMiddleware
 from bot.outbox_worker import OutboxWorker
 from desk.agent_actions import AgentDesk
 from desk.desk_chat import DeskChat

@@ -10,7 +10,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.filters import IsAdmin
-from bot.middlewares.use_cases import UseCasesMiddleware
+from bot.middlewares.agent_use_cases import UseCasesMiddleware
 from desk.admin import Administration
 from desk.lifecycle import Refused
 from desk.numbers import BIGINT_MAX, NotANumber, parse_id

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import doctor
 from bot.filters import IsAdmin
-from bot.middlewares.use_cases import UseCasesMiddleware
+from bot.middlewares.agent_use_cases import UseCasesMiddleware
 from bot.settings import BotConfig
 from desk.admin import Administration
 from desk.clock import Clock
