@@ -19,7 +19,7 @@ from bot import desk_view
 from bot.attachments import incoming_of
 from bot.callbacks import CardCB
 from bot.card_view import card_text, number_on_card
-from bot.middlewares.agent_use_cases import UseCasesMiddleware
+from bot.middlewares.agent_use_cases import AgentUseCasesMiddleware
 from bot.outbox_worker import OutboxWorker
 from bot.settings import BotConfig
 from desk.agent_actions import AgentDesk, Place
@@ -146,8 +146,8 @@ def build_router(desk_chat: DeskChat) -> Router:
     in_desk = F.chat.func(lambda chat: desk_chat.is_desk(chat.id))
     router.message.filter(in_desk)
     router.callback_query.filter(F.message.chat.func(lambda chat: desk_chat.is_desk(chat.id)))
-    router.message.middleware(UseCasesMiddleware())
-    router.callback_query.middleware(UseCasesMiddleware())
+    router.message.middleware(AgentUseCasesMiddleware())
+    router.callback_query.middleware(AgentUseCasesMiddleware())
     router.message.register(group_migrated, F.migrate_to_chat_id)
     router.message.register(queue_command, Command("queue"))
     router.message.register(ticket_command, Command("ticket"))

@@ -17,7 +17,7 @@ from desk.admin import Administration
 from desk.agent_actions import AgentDesk
 
 
-class UseCasesMiddleware(BaseMiddleware):
+class AgentUseCasesMiddleware(BaseMiddleware):
     async def __call__(
         self,
         handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
