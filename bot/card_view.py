@@ -101,6 +101,9 @@ def _head(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime) -> str:
         lines.append(_due_line(_("First response due"), ticket.first_response_due, ticket.first_response_at,
                                sla, language, now))
         lines.append(_due_line(_("Resolution due"), ticket.resolution_due, ticket.resolved_at, sla, language, now))
+        if ticket.reply_clock_since is not None and ticket.reply_due is not None:
+            # Reopened (or written to after it was resolved): support owes an answer again.
+            lines.append(_due_line(_("Answer due since reopening"), ticket.reply_due, None, sla, language, now))
     counts: dict[str, int] = {}
     for message in ticket.messages[:1]:
         for attachment in message.attachments:

@@ -15,11 +15,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import card_view, report_view
+from bot import card_view, desk_view, report_view
 from bot.callbacks import StarsCB, TicketAction, TicketCB
 from bot.settings import BotConfig
 from bot.telegram_text import CAPTION_LIMIT, shown_length
-from desk import analytics, outbox
+from desk import analytics, lifecycle, outbox
 from desk.clock import Clock
 from desk.customers import customer_language, set_blocked
 from desk.desk_chat import DeskChat
@@ -227,7 +227,11 @@ class DeskSends:
         if event == "closed_by_customer":
             return _("🔒 The customer closed #{number}.").format(number=number)
         if event == "reopened":
-            return _("🔄 The customer reopened #{number}.").format(number=number)
+            due = lifecycle.reply_due(ticket)
+            if ticket.reply_clock_since is None or due is None:
+                return _("🔄 The customer reopened #{number}.").format(number=number)
+            return _("🔄 The customer reopened #{number}. An answer is due {when}.").format(
+                number=number, when=card_view.local_time(due, self.sla, self.config.desk.language))
         if event == "rated":
             return _("⭐ The customer rated #{number}: {score}/5.").format(number=number, score=payload.get("score"))
         if event == "rating_comment":
@@ -248,7 +252,7 @@ class DeskSends:
 
     def _sla_text(self, event: str, ticket: Ticket, late: bool) -> str:
         first = event.startswith("fr_")
-        due = ticket.first_response_due if first else ticket.resolution_due
+        due = lifecycle.reply_due(ticket) if first else ticket.resolution_due
         when = card_view.local_time(due, self.sla, self.config.desk.language) if due else "—"
         number, title = ticket.id, escape(ticket.title[:60])
         if event.endswith("_reminder"):
@@ -266,8 +270,6 @@ class DeskSends:
         return text
 
     async def _digest(self, row: OutboxMessage, ticket: Ticket | None) -> None:
-        from bot import desk_view
-
         async with self.sessionmaker() as session:
             queue = await desk_view.queue_text(session, self.clock.now())
             stats = await desk_view.stats_text(session)

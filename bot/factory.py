@@ -24,6 +24,7 @@ from bot.settings import BotConfig
 from bot.update_intake import TolerantSession
 from desk.clock import Clock
 from desk.desk_chat import DeskChat
+from desk.lifecycle import Policy
 from desk.sla import SLA
 from kb.base import KnowledgeBase
 
@@ -75,6 +76,7 @@ def build_dispatcher(
         desk_chat=desk_chat,
         worker=worker,
         metrics=metrics,
+        policy=Policy(sla, config.scheduler, config.desk.reopen_days),
     )
     ThrottleMiddleware(config.telegram.flood_limit, config.telegram.flood_window, i18n,
                        config.i18n.default_language, metrics).install(dispatcher)

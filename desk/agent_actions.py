@@ -20,9 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from desk import lifecycle, outbox, reports
 from desk.clock import Clock
 from desk.desk_chat import DeskChat
-from desk.lifecycle import Actor, Incoming, Refused
-from desk.settings import DeskConfig, SchedulerConfig
-from desk.sla import SLA
+from desk.lifecycle import Actor, Incoming, Policy, Refused
+from desk.settings import DeskConfig
 from desk.tickets import by_desk_message, by_topic, get_ticket
 from kb.base import KnowledgeBase
 from kb.render import markdown_to_html
@@ -98,7 +97,7 @@ class Changed:
     state: str
 
 
-Change = Callable[[AsyncSession, Ticket, Actor, datetime, SchedulerConfig], Awaitable[None]]
+Change = Callable[[AsyncSession, Ticket, Actor, datetime, Policy], Awaitable[None]]
 
 #: What each card button does, by the button's action (the values of the bot's CardAction).
 CHANGES: dict[str, Change] = {
@@ -106,23 +105,23 @@ CHANGES: dict[str, Change] = {
     "release": lambda session, ticket, agent, now, _: lifecycle.release(session, ticket, agent, now),
     "priority": lambda session, ticket, agent, now, _: lifecycle.toggle_priority(session, ticket, now),
     "escalate": lambda session, ticket, agent, now, _: lifecycle.escalate(session, ticket, agent, now),
-    "waiting": lambda session, ticket, agent, now, silence: lifecycle.set_waiting(session, ticket, now, silence),
-    "resolve": lambda session, ticket, agent, now, silence: lifecycle.resolve(session, ticket, now, silence),
+    "waiting": lambda session, ticket, agent, now, policy: lifecycle.set_waiting(session, ticket, now, policy),
+    "resolve": lambda session, ticket, agent, now, policy: lifecycle.resolve(session, ticket, now, policy),
     "close": lambda session, ticket, agent, now, _: lifecycle.close(session, ticket, agent, now, by_customer=False),
 }
 
 
 class AgentDesk:
-    """The agents' use cases: the database, the clock, the desk's settings, the FAQ, the SLA and
-    the life cycle's silence settings they need, given once."""
+    """The agents' use cases: the database, the clock, the desk's settings, the life cycle's policy,
+    the FAQ and the agents' group they need, given once. Whatever they queue in the outbox goes out
+    when their transaction commits (the worker is woken after the commit)."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, desk: DeskConfig,
-                 silence: SchedulerConfig, sla: SLA, kb: KnowledgeBase, desk_chat: DeskChat) -> None:
+                 policy: Policy, kb: KnowledgeBase, desk_chat: DeskChat) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.desk = desk
-        self.silence = silence
-        self.sla = sla
+        self.policy = policy
         self.kb = kb
         self.desk_chat = desk_chat
 
@@ -176,7 +175,7 @@ class AgentDesk:
             ticket = await get_ticket(session, number, for_update=True)
             if ticket is None or ticket.card_chat_id != chat_id:
                 raise Refused("no_ticket")
-            await apply(session, ticket, agent, now, self.silence)
+            await apply(session, ticket, agent, now, self.policy)
             return Changed(ticket.id, ticket.state)
 
     async def queue(self) -> list[Ticket]:
@@ -203,7 +202,7 @@ class AgentDesk:
         """`/report`: the weekly report's album for the seven days up to now (today included, days
         in the SLA calendar's zone), queued in the outbox like the scheduled one."""
         now = self.clock.now()
-        tomorrow = now.astimezone(self.sla.calendar.tz).date() + timedelta(days=1)
+        tomorrow = now.astimezone(self.policy.sla.calendar.tz).date() + timedelta(days=1)
         async with self.sessionmaker.begin() as session:
             outbox.enqueue(session, "weekly_report", outbox.DESK, now, payload={"until": tomorrow.isoformat()})
 

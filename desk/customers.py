@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from desk import lifecycle, outbox
 from desk.clock import Clock
-from storage.models import Customer
+from storage.models import Customer, Ticket
 
 LANGUAGES = ("ru", "en")
 
@@ -91,9 +92,6 @@ async def set_language(session: AsyncSession, telegram_id: int, language: str) -
 async def set_blocked(session: AsyncSession, telegram_id: int, blocked: bool, now) -> None:
     """Remember that the customer blocked (or unblocked) the bot; the agents see it on the cards
     of the customer's active tickets. Their tickets are kept either way."""
-    from desk import lifecycle, outbox
-    from storage.models import Ticket
-
     customer = await find_customer(session, telegram_id)
     if customer is None or customer.blocked_bot == blocked:
         return

@@ -1,14 +1,23 @@
 """A ticket's life: agents take, escalate, answer and close it; the customer writes, closes,
 rates and reopens it. Each change writes what must be sent to the outbox in the same transaction.
 
-States: new → open (taken or answered) ⇄ waiting (for the customer) → resolved → closed;
-a closed ticket can be reopened within `desk.reopen_days`.
+The states and the moves between them are one table (`MOVES`); every change of state goes through
+`_move`, which also plans or cancels the reminders the new state needs:
+
+    new ──take/answer──▶ open ◀──customer writes── waiting, resolved
+    any active ──wait──▶ waiting     any active ──resolve──▶ resolved     any active ──close──▶ closed
+    closed ──reopen (within desk.reopen_days)──▶ open
+
+Reopening, and the customer writing to a resolved ticket ("un-resolving" it), start a new reply
+clock by the ticket's plan from that moment: its due time is on the card, in the customer's notice,
+and drives the same reminders and breach escalation as the first response.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,11 +25,51 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from desk import outbox, reminders
 from desk.outbox import DESK, customer_key
 from desk.settings import SchedulerConfig
+from desk.sla import SLA
 from storage.models import Attachment, OutboxMessage, Ticket, TicketMessage
 
-STATES = ("new", "open", "waiting", "resolved", "closed")
-ACTIVE = ("new", "open", "waiting", "resolved")
+
+class State(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    WAITING = "waiting"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Move(StrEnum):
+    TAKE = "take"
+    ANSWER = "answer"
+    CUSTOMER_WRITES = "customer_writes"
+    WAIT = "wait"
+    RESOLVE = "resolve"
+    CLOSE = "close"
+    REOPEN = "reopen"
+
+
+STATES = tuple(State)
+ACTIVE = (State.NEW, State.OPEN, State.WAITING, State.RESOLVED)
 MAX_LEVEL = 3
+
+#: (state, move) → the state it leads to. A pair that is not here is refused.
+MOVES: dict[tuple[State, Move], State] = {
+    (State.NEW, Move.TAKE): State.OPEN,
+    (State.NEW, Move.ANSWER): State.OPEN,
+    (State.NEW, Move.CUSTOMER_WRITES): State.NEW,
+    (State.OPEN, Move.TAKE): State.OPEN,
+    (State.OPEN, Move.ANSWER): State.OPEN,
+    (State.OPEN, Move.CUSTOMER_WRITES): State.OPEN,
+    (State.WAITING, Move.TAKE): State.WAITING,
+    (State.WAITING, Move.ANSWER): State.WAITING,
+    (State.WAITING, Move.CUSTOMER_WRITES): State.OPEN,
+    (State.RESOLVED, Move.TAKE): State.RESOLVED,
+    (State.RESOLVED, Move.ANSWER): State.RESOLVED,
+    (State.RESOLVED, Move.CUSTOMER_WRITES): State.OPEN,
+    **{(state, Move.WAIT): State.WAITING for state in ACTIVE},
+    **{(state, Move.RESOLVE): State.RESOLVED for state in ACTIVE},
+    **{(state, Move.CLOSE): State.CLOSED for state in ACTIVE},
+    (State.CLOSED, Move.REOPEN): State.OPEN,
+}
 
 
 class Refused(Exception):
@@ -38,6 +87,70 @@ class Actor:
 
     telegram_id: int
     name: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The desk's rules a move may need: the SLA (reply clocks), the scheduler's silence timings and
+    how long a closed ticket may be reopened."""
+
+    sla: SLA
+    scheduler: SchedulerConfig
+    reopen_days: int
+
+
+def reply_due(ticket: Ticket) -> datetime | None:
+    """When support must answer by now: the reopened clock's due, else the first response's."""
+    return ticket.reply_due if ticket.reply_clock_since is not None else ticket.first_response_due
+
+
+def owes_reply(ticket: Ticket) -> bool:
+    """Whether support has yet to answer since the current reply clock started."""
+    if ticket.reply_clock_since is not None:
+        return ticket.reply_due is not None
+    return ticket.first_response_at is None
+
+
+async def _move(session: AsyncSession, ticket: Ticket, move: Move, now: datetime, policy: Policy | None) -> State:
+    """Take the ticket from its state by `move` (see MOVES), with the reminders the move needs planned
+    or cancelled. Taking and answering change no reminder here (an answer stops the reply clock)."""
+    before = State(ticket.state)
+    after = MOVES.get((before, move))
+    if after is None:
+        raise Refused("not_closed" if move is Move.REOPEN else "closed")
+    ticket.state = after
+    _touch(ticket, now)
+    if move is Move.CLOSE:
+        ticket.closed_at = now
+        await reminders.cancel(session, ticket.id, reminders.FIRST_RESPONSE + reminders.RESOLUTION
+                               + reminders.CUSTOMER_SILENCE)
+    elif move is Move.RESOLVE:
+        ticket.resolved_at = now
+        await reminders.cancel(session, ticket.id, reminders.RESOLUTION)
+        await reminders.plan_silence(session, ticket, _needs(policy).scheduler, now)
+    elif move is Move.WAIT:
+        await reminders.plan_silence(session, ticket, _needs(policy).scheduler, now)
+    elif move in (Move.CUSTOMER_WRITES, Move.REOPEN):
+        await reminders.cancel(session, ticket.id, reminders.CUSTOMER_SILENCE)
+        if before in (State.RESOLVED, State.CLOSED):
+            ticket.closed_at = None
+            ticket.resolved_at = None
+            await _start_reply_clock(session, ticket, now, _needs(policy).sla)
+    return after
+
+
+def _needs(policy: Policy | None) -> Policy:
+    if policy is None:
+        raise TypeError("this move needs the desk's policy")
+    return policy
+
+
+async def _start_reply_clock(session: AsyncSession, ticket: Ticket, now: datetime, sla: SLA) -> None:
+    """Support owes an answer again, by the ticket's plan from now; its reminders replace any old ones."""
+    await reminders.cancel(session, ticket.id, reminders.FIRST_RESPONSE)
+    ticket.reply_clock_since = now
+    ticket.reply_due = sla.first_response_due(now, ticket.plan)
+    await reminders.plan_reply(session, ticket, sla, now)
 
 
 def _touch(ticket: Ticket, now: datetime) -> None:
@@ -69,7 +182,7 @@ def _desk_event(session: AsyncSession, ticket: Ticket, event: str, now: datetime
 
 
 def _active(ticket: Ticket) -> None:
-    if ticket.state == "closed":
+    if ticket.state == State.CLOSED:
         raise Refused("closed")
 
 
@@ -79,10 +192,10 @@ async def take(session: AsyncSession, ticket: Ticket, agent: Actor, now: datetim
         raise Refused("taken_by", name=ticket.assignee_name)
     ticket.assignee_id = agent.telegram_id
     ticket.assignee_name = agent.name
-    if ticket.state == "new":
-        ticket.state = "open"
+    before = ticket.state
+    await _move(session, ticket, Move.TAKE, now, None)
+    if before == State.NEW:
         _notify(session, ticket, "taken", now)
-    _touch(ticket, now)
     await refresh_card(session, ticket, now)
 
 
@@ -114,33 +227,21 @@ async def escalate(session: AsyncSession, ticket: Ticket, agent: Actor, now: dat
     await refresh_card(session, ticket, now)
 
 
-async def set_waiting(session: AsyncSession, ticket: Ticket, now: datetime, silence: SchedulerConfig) -> None:
-    _active(ticket)
-    ticket.state = "waiting"
-    _touch(ticket, now)
-    await reminders.plan_silence(session, ticket, silence, now)
+async def set_waiting(session: AsyncSession, ticket: Ticket, now: datetime, policy: Policy) -> None:
+    """The ball is in the customer's court: they are reminded, then the ticket closes by itself."""
+    await _move(session, ticket, Move.WAIT, now, policy)
     _notify(session, ticket, "waiting", now)
     await refresh_card(session, ticket, now)
 
 
-async def resolve(session: AsyncSession, ticket: Ticket, now: datetime, silence: SchedulerConfig) -> None:
-    _active(ticket)
-    ticket.state = "resolved"
-    ticket.resolved_at = now
-    _touch(ticket, now)
-    await reminders.cancel(session, ticket.id, reminders.RESOLUTION)
-    await reminders.plan_silence(session, ticket, silence, now)
+async def resolve(session: AsyncSession, ticket: Ticket, now: datetime, policy: Policy) -> None:
+    await _move(session, ticket, Move.RESOLVE, now, policy)
     _notify(session, ticket, "resolved", now)
     await refresh_card(session, ticket, now)
 
 
 async def close(session: AsyncSession, ticket: Ticket, actor: Actor, now: datetime, *, by_customer: bool) -> None:
-    _active(ticket)
-    ticket.state = "closed"
-    ticket.closed_at = now
-    _touch(ticket, now)
-    await reminders.cancel(session, ticket.id, reminders.FIRST_RESPONSE + reminders.RESOLUTION
-                           + reminders.CUSTOMER_SILENCE)
+    await _move(session, ticket, Move.CLOSE, now, None)
     if by_customer:
         _desk_event(session, ticket, "closed_by_customer", now)
     else:
@@ -148,18 +249,27 @@ async def close(session: AsyncSession, ticket: Ticket, actor: Actor, now: dateti
     await refresh_card(session, ticket, now)
 
 
-async def reopen(session: AsyncSession, ticket: Ticket, now: datetime, reopen_days: int) -> None:
-    if ticket.state != "closed":
-        raise Refused("not_closed")
-    if ticket.closed_at is None or now - ticket.closed_at > timedelta(days=reopen_days):
-        raise Refused("too_late", days=reopen_days)
-    ticket.state = "open"
-    ticket.closed_at = None
-    ticket.resolved_at = None
-    ticket.last_message_from = "customer"
-    _touch(ticket, now)
-    _desk_event(session, ticket, "reopened", now)
+async def close_quietly(session: AsyncSession, ticket: Ticket, now: datetime) -> None:
+    """Close without telling anybody (the customer asked to be forgotten); closed already is fine."""
+    if ticket.state != State.CLOSED:
+        await _move(session, ticket, Move.CLOSE, now, None)
     await refresh_card(session, ticket, now)
+
+
+async def reopen(session: AsyncSession, ticket: Ticket, now: datetime, policy: Policy) -> None:
+    """The customer reopens a closed ticket (within `reopen_days`); a new reply clock starts."""
+    if ticket.state != State.CLOSED:
+        raise Refused("not_closed")
+    if ticket.closed_at is None or now - ticket.closed_at > timedelta(days=policy.reopen_days):
+        raise Refused("too_late", days=policy.reopen_days)
+    await _move(session, ticket, Move.REOPEN, now, policy)
+    ticket.last_message_from = "customer"
+    _desk_event(session, ticket, "reopened", now, due=_iso(ticket.reply_due))
+    await refresh_card(session, ticket, now)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 async def rate(session: AsyncSession, ticket: Ticket, score: int, now: datetime) -> None:
@@ -209,8 +319,10 @@ def _message(ticket: Ticket, kind: str, actor: Actor, incoming: Incoming, now: d
 
 
 async def customer_writes(session: AsyncSession, ticket: Ticket, customer: Actor, incoming: Incoming,
-                          now: datetime) -> TicketMessage:
-    """The customer adds to the discussion; it is relayed to the ticket's thread in the group."""
+                          now: datetime, policy: Policy) -> TicketMessage:
+    """The customer adds to the discussion; it is relayed to the ticket's thread in the group.
+
+    Writing to a resolved ticket opens it again, with a new reply clock (see `_move`)."""
     _active(ticket)
     message = _message(ticket, "customer", customer, incoming, now)
     message.customer_message_id = incoming.message_id
@@ -218,11 +330,7 @@ async def customer_writes(session: AsyncSession, ticket: Ticket, customer: Actor
     await session.flush()
     ticket.last_message_from = "customer"
     ticket.last_activity_at = now
-    if ticket.state in ("waiting", "resolved"):
-        ticket.state = "open"
-        ticket.resolved_at = None
-    await reminders.cancel(session, ticket.id, reminders.CUSTOMER_SILENCE)
-    _touch(ticket, now)
+    await _move(session, ticket, Move.CUSTOMER_WRITES, now, policy)
     outbox.enqueue(session, "to_desk", DESK, now, ticket_id=ticket.id, ticket_message_id=message.id,
                    payload={"from_chat_id": incoming.chat_id, "message_id": incoming.message_id,
                             "html": incoming.html, "has_media": bool(incoming.attachments)})
@@ -233,19 +341,19 @@ async def customer_writes(session: AsyncSession, ticket: Ticket, customer: Actor
 async def support_writes(session: AsyncSession, ticket: Ticket, agent: Actor, incoming: Incoming,
                          now: datetime, *, signature: str) -> TicketMessage:
     """An agent answers; the answer is relayed to the customer with reply/close/rate buttons."""
-    if ticket.state == "closed":
-        raise Refused("closed")
+    _active(ticket)
     message = _message(ticket, "support", agent, incoming, now)
     message.desk_message_id = incoming.message_id
     session.add(message)
     await session.flush()
     ticket.last_message_from = "support"
     ticket.last_activity_at = now
+    if owes_reply(ticket):
+        await reminders.cancel(session, ticket.id, reminders.FIRST_RESPONSE)
     if ticket.first_response_at is None:
         ticket.first_response_at = now
-        await reminders.cancel(session, ticket.id, reminders.FIRST_RESPONSE)
-    if ticket.state == "new":
-        ticket.state = "open"
+    ticket.reply_due = None
+    await _move(session, ticket, Move.ANSWER, now, None)
     if ticket.assignee_id is None:
         ticket.assignee_id = agent.telegram_id
         ticket.assignee_name = agent.name

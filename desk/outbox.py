@@ -3,15 +3,34 @@ transaction as the change that caused it, and sent by the worker afterwards (at 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
+from storage.database import Sessions
 from storage.models import OutboxMessage
 
 DESK = "desk"
+# Set in a session's info when it queued a row: its commit wakes the worker.
+_QUEUED = "frontdesk_outbox_queued"
+
+
+def wake_after_commit(sessionmaker: Sessions, wake: Callable[[], None]) -> None:
+    """Call `wake()` after each commit that queued something to send, so it goes out at once
+    (use cases never wake the sender themselves, and nothing is woken for a rolled-back row)."""
+
+    def committed(session: Session) -> None:
+        if session.info.pop(_QUEUED, False):
+            wake()
+
+    def rolled_back(session: Session) -> None:
+        session.info.pop(_QUEUED, None)
+
+    sessionmaker.after_commit(committed, after_rollback=rolled_back)
 
 
 def customer_key(telegram_id: int) -> str:
@@ -29,7 +48,8 @@ def enqueue(
     payload: dict[str, Any] | None = None,
     priority: int = 0,
 ) -> OutboxMessage:
-    """Add a row to send; it goes out after the caller's transaction commits."""
+    """Add a row to send; it goes out after the caller's transaction commits (see `wake_after_commit`)."""
+    session.info[_QUEUED] = True
     row = OutboxMessage(
         kind=kind,
         chat_key=chat_key,

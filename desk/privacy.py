@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from desk import outbox, reminders
-from desk.lifecycle import refresh_card
+from desk import outbox
+from desk.lifecycle import close_quietly
 from storage.models import Attachment, Coupon, Customer, FSMRecord, OutboxMessage, Search, Ticket, TicketMessage
 
 FORGOTTEN_TITLE = "(forgotten)"
@@ -69,11 +69,7 @@ async def forget_customer(session: AsyncSession, telegram_id: int, now: datetime
     await _scrub_outbox(session, telegram_id, pseudonym, ticket_ids)
     await _drop_conversation_state(session, telegram_id)
     for ticket in (await session.execute(select(Ticket).where(Ticket.id.in_(ticket_ids)))).scalars():
-        if ticket.state != "closed":
-            ticket.state, ticket.closed_at, ticket.updated_at = "closed", now, now
-        await reminders.cancel(session, ticket.id, reminders.FIRST_RESPONSE + reminders.RESOLUTION
-                               + reminders.CUSTOMER_SILENCE)
-        await refresh_card(session, ticket, now)
+        await close_quietly(session, ticket, now)
     return Forgotten(pseudonym=pseudonym, tickets=len(ticket_ids), messages=all_messages, files=files,
                      searches=searches)
 

@@ -1,4 +1,4 @@
-"""The scheduler's work as data: reminders are rows with a due time; a sweep sends what is due.
+"""The scheduler's work as data: reminders are rows with a due time (`desk.sweep` does what is due).
 
 Kinds, per ticket: `fr_reminder` / `fr_breach` (first response), `res_reminder` / `res_breach`
 (resolution), `customer_reminder`, `autoclose_notice`, `autoclose`; and `digest` (daily, none).
@@ -10,22 +10,15 @@ by the first sweep after it comes back.
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from desk import outbox
-from desk import (
-    tickets as ticket_store,  # a module reference: desk.tickets plans reminders too
-)
 from desk.forms import CRITICALITIES
 from desk.settings import SchedulerConfig
 from desk.sla import SLA
 from storage.models import Reminder, Ticket
-
-log = logging.getLogger(__name__)
 
 FIRST_RESPONSE = ("fr_reminder", "fr_breach")
 RESOLUTION = ("res_reminder", "res_breach")
@@ -68,6 +61,14 @@ async def plan_ticket(session: AsyncSession, ticket: Ticket, sla: SLA, now: date
         await _schedule(session, "res_reminder", sla.reminder_at(opened, ticket.resolution_due, ticket.plan),
                         now, ticket=ticket)
         await _schedule(session, "res_breach", ticket.resolution_due, now, ticket=ticket)
+
+
+async def plan_reply(session: AsyncSession, ticket: Ticket, sla: SLA, now: datetime) -> None:
+    """The reminders of a reply clock started again (a reopened or un-resolved ticket)."""
+    since, due = ticket.reply_clock_since, ticket.reply_due
+    if since is not None and due is not None:
+        await _schedule(session, "fr_reminder", sla.reminder_at(since, due, ticket.plan), now, ticket=ticket)
+        await _schedule(session, "fr_breach", due, now, ticket=ticket)
 
 
 async def plan_silence(session: AsyncSession, ticket: Ticket, config: SchedulerConfig, now: datetime) -> None:
@@ -154,71 +155,3 @@ async def claim(session: AsyncSession, reminder_id: int, now: datetime) -> Remin
     if result.rowcount != 1:
         return None
     return await session.get(Reminder, reminder_id)
-
-
-async def sweep(sessionmaker: async_sessionmaker[AsyncSession], sla: SLA, config: SchedulerConfig,
-                now: datetime) -> int:
-    """Do every reminder due by `now`, each in its own transaction; returns how many were done."""
-    done = 0
-    async with sessionmaker.begin() as session:
-        await plan_digest(session, sla, config.digest_time, now)
-        await plan_weekly_report(session, sla, config, now)
-    async with sessionmaker() as session:
-        ids = await due(session, now)
-    for reminder_id in ids:
-        async with sessionmaker.begin() as session:
-            reminder = await claim(session, reminder_id, now)
-            if reminder is None:
-                continue
-            await _act(session, reminder, sla, config, now)
-            done += 1
-    return done
-
-
-async def _act(session: AsyncSession, reminder: Reminder, sla: SLA, config: SchedulerConfig, now: datetime) -> None:
-    if reminder.kind == "digest":
-        outbox.enqueue(session, "digest", outbox.DESK, now, payload={"at": reminder.due_at.isoformat()})
-        await plan_digest(session, sla, config.digest_time, now)
-        return
-    if reminder.kind == "weekly_report":
-        # The seven whole days before the report's day (in the desk's zone).
-        day = reminder.due_at.astimezone(sla.calendar.tz).date()
-        outbox.enqueue(session, "weekly_report", outbox.DESK, now, payload={"until": day.isoformat()})
-        await plan_weekly_report(session, sla, config, now)
-        return
-    ticket = await ticket_store.get_ticket(session, reminder.ticket_id)
-    if ticket is None or ticket.state == "closed":
-        return
-    late = now - reminder.due_at > timedelta(minutes=5)
-    payload = {"event": reminder.kind, "late": late}
-    if reminder.kind in FIRST_RESPONSE:
-        if ticket.first_response_at is not None:
-            return
-        outbox.enqueue(session, "desk_event", outbox.DESK, now, ticket_id=ticket.id, payload=payload,
-                       priority=reminder.priority)
-    elif reminder.kind in RESOLUTION:
-        if ticket.state == "resolved":
-            return
-        outbox.enqueue(session, "desk_event", outbox.DESK, now, ticket_id=ticket.id, payload=payload,
-                       priority=reminder.priority)
-    elif reminder.kind in ("customer_reminder", "autoclose_notice"):
-        if ticket.state not in ("waiting", "resolved"):
-            return
-        closing = (await session.execute(
-            select(Reminder.due_at).where(Reminder.ticket_id == ticket.id, Reminder.kind == "autoclose",
-                                          Reminder.state == "pending").order_by(Reminder.due_at)
-        )).scalars().first()
-        hours = (closing - now).total_seconds() / 3600 if closing else config.autoclose_hours
-        outbox.enqueue(session, "notify", outbox.customer_key(ticket.customer.telegram_id), now,
-                       ticket_id=ticket.id, payload={**payload, "hours_left": max(round(hours), 1)})
-    elif reminder.kind == "autoclose":
-        if ticket.state not in ("waiting", "resolved"):
-            return
-        from desk import (
-            lifecycle,  # the life cycle schedules reminders: import it where it is used
-        )
-
-        await lifecycle.close(session, ticket, lifecycle.Actor(0, "Frontdesk"), now, by_customer=False)
-        outbox.enqueue(session, "desk_event", outbox.DESK, now, ticket_id=ticket.id,
-                       payload={"event": "autoclosed", "hours": config.autoclose_hours})
-    log.info("reminder %s for ticket #%s done%s", reminder.kind, ticket.id, " (late)" if late else "")

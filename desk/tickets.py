@@ -13,6 +13,7 @@ from desk.clock import Clock
 from desk.coupons import SPECIAL_PLAN
 from desk.customers import Person, touch_customer
 from desk.forms import CRITICALITIES, Draft
+from desk.lifecycle import State
 from desk.outbox import DESK
 from desk.sla import SLA
 from storage.models import Attachment, Customer, Ticket, TicketMessage
@@ -48,7 +49,7 @@ async def open_ticket(
         fields=dict(draft.fields),
         details=draft.details,
         criticality=draft.criticality,
-        state="new",
+        state=State.NEW,
         plan=plan,
         coupon_code=draft.coupon if plan == SPECIAL_PLAN else None,
         first_response_due=sla.first_response_due(now, plan),

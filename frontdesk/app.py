@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import User
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import doctor
@@ -20,6 +21,7 @@ from bot.i18n import build_i18n
 from bot.metrics import Metrics
 from bot.metrics import serve as metrics_server
 from bot.outbox_worker import OutboxWorker
+from bot.update_intake import TolerantRequestHandler
 from desk import outbox
 from desk.clock import Clock, SystemClock
 from desk.desk_chat import DeskChat
@@ -147,7 +149,9 @@ class Frontdesk:
                 await outbox.release_all_sending(session)
         self.worker = OutboxWorker(self.bot, sessionmaker, self.clock, self.config, sla, i18n, self.desk_chat,
                                    self.metrics)
-        self.scheduler = Scheduler(sessionmaker, sla, self.config.scheduler, self.clock, on_done=self.worker.wake,
+        # Whatever a transaction queued goes out as soon as it commits.
+        outbox.wake_after_commit(sessionmaker, self.worker.wake)
+        self.scheduler = Scheduler(sessionmaker, sla, self.config.scheduler, self.clock,
                                    retention_days=self.config.retention.closed_days,
                                    metrics=self.metrics)
         fsm_storage, isolation = self._fsm_storage(sessionmaker)
@@ -196,10 +200,6 @@ class Frontdesk:
         answer (not in the background), so an update this process could not handle is sent again
         by Telegram; redeliveries are recognised by their update id. Several processes may serve
         one URL behind a load balancer; stopping one leaves the webhook in place for the others."""
-        from aiohttp import web
-
-        from bot.update_intake import TolerantRequestHandler
-
         telegram = self.config.telegram
         secret = telegram.webhook_secret.get_secret_value()
         path = urlsplit(telegram.webhook_url).path or "/"

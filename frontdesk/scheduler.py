@@ -9,14 +9,13 @@ that the sweep claims atomically (desk.reminders).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.metrics import Metrics
-from desk import privacy, reminders
+from desk import privacy, sweep
 from desk.clock import Clock
 from desk.settings import SchedulerConfig
 from desk.sla import SLA
@@ -28,7 +27,7 @@ UPDATE_MEMORY = timedelta(days=2)
 
 class Scheduler:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], sla: SLA, config: SchedulerConfig,
-                 clock: Clock, on_done: Callable[[], None] | None = None, metrics: Metrics | None = None,
+                 clock: Clock, metrics: Metrics | None = None,
                  retention_days: int = 0) -> None:
         self.metrics = metrics
         self.retention_days = retention_days
@@ -36,13 +35,12 @@ class Scheduler:
         self.sla = sla
         self.config = config
         self.clock = clock
-        self.on_done = on_done
         self._scheduler: AsyncIOScheduler | None = None
 
     async def sweep(self) -> int:
         """Do everything that has fallen due by now (also what fell due while the bot was down)."""
         try:
-            done = await reminders.sweep(self.sessionmaker, self.sla, self.config, self.clock.now())
+            done = await sweep.sweep(self.sessionmaker, self.sla, self.config, self.clock.now())
             async with self.sessionmaker.begin() as session:
                 # Telegram keeps an undelivered update for 24 hours: older ids cannot come again.
                 await processed_updates.forget_before(session, self.clock.now() - UPDATE_MEMORY)
@@ -57,8 +55,6 @@ class Scheduler:
             return 0
         if done and self.metrics is not None:
             self.metrics.reminders.inc(done)
-        if done and self.on_done is not None:
-            self.on_done()
         return done
 
     def start(self) -> None:

@@ -11,7 +11,7 @@ behind it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 
 class DatabaseError(Exception):
@@ -80,15 +81,37 @@ READ = "frontdesk_read"
 
 
 class Sessions(async_sessionmaker[AsyncSession]):
-    """Plain sessions read, `begin()` sessions write (see the module's docstring)."""
+    """Plain sessions read, `begin()` sessions write (see the module's docstring).
+
+    `after_commit(callback)` calls `callback(session)` after each commit of one of these sessions
+    (the outbox uses it to wake its worker when a transaction queued something to send)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        super().__init__(engine, expire_on_commit=False)
+        # A session class of our own, so commit listeners hear only this maker's sessions.
+        session_class = type("FrontdeskSession", (Session,), {})
+        super().__init__(engine, expire_on_commit=False, sync_session_class=session_class)
+        self._committed: list[Callable[[Session], None]] = []
+        self._rolled_back: list[Callable[[Session], None]] = []
+        event.listen(session_class, "after_commit", lambda session: self._tell(self._committed, session))
+        event.listen(session_class, "after_soft_rollback",
+                     lambda session, _transaction: self._tell(self._rolled_back, session))
         self._writer = engine
         self._sqlite = engine.dialect.name == "sqlite"
         self._reader = engine.execution_options(**{READ: True}) if self._sqlite else engine
         self._write_lock = asyncio.Lock()
         self._writer_task: asyncio.Task | None = None
+
+    def after_commit(self, callback: Callable[[Session], None], *,
+                     after_rollback: Callable[[Session], None] | None = None) -> None:
+        """Call `callback(session)` after every commit (and `after_rollback` after every rollback)."""
+        self._committed.append(callback)
+        if after_rollback is not None:
+            self._rolled_back.append(after_rollback)
+
+    @staticmethod
+    def _tell(callbacks: list[Callable[[Session], None]], session: Session) -> None:
+        for callback in callbacks:
+            callback(session)
 
     def __call__(self, **local_kw) -> AsyncSession:
         local_kw.setdefault("bind", self._reader)

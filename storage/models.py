@@ -101,6 +101,10 @@ class Ticket(Base):
     first_response_due: Mapped[datetime | None] = mapped_column(index=True)
     resolution_due: Mapped[datetime | None] = mapped_column(index=True)
     first_response_at: Mapped[datetime | None]
+    # A reopened (or un-resolved) ticket starts a new reply clock: when it started, and when support
+    # must answer by (None once answered). The first response above stays as it was, for the reports.
+    reply_clock_since: Mapped[datetime | None]
+    reply_due: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]

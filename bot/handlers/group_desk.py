@@ -20,7 +20,6 @@ from bot.attachments import incoming_of
 from bot.callbacks import CardCB
 from bot.card_view import card_text, number_on_card
 from bot.middlewares.agent_use_cases import AgentUseCasesMiddleware
-from bot.outbox_worker import OutboxWorker
 from bot.settings import BotConfig
 from desk.agent_actions import AgentDesk, Place
 from desk.clock import Clock
@@ -58,18 +57,15 @@ def _agent(message_or_query) -> Actor:
     return Actor(user.id, user.first_name or user.username or str(user.id))
 
 
-async def agent_message(message: Message, agent_desk: AgentDesk, worker: OutboxWorker) -> None:
+async def agent_message(message: Message, agent_desk: AgentDesk) -> None:
     """An agent writes about a ticket: a note (prefix or /note) stays here, anything else is relayed."""
     try:
-        written = await agent_desk.write(_place(message), _agent(message), incoming_of(message))
+        await agent_desk.write(_place(message), _agent(message), incoming_of(message))
     except Refused as refused:
         await message.reply(refusal(refused) + " " + _("The message was not sent to the customer."))
-        return
-    if written is not None:
-        worker.wake()
 
 
-async def faq_command(message: Message, command: CommandObject, agent_desk: AgentDesk, worker: OutboxWorker) -> None:
+async def faq_command(message: Message, command: CommandObject, agent_desk: AgentDesk) -> None:
     """`/faq ID` in a ticket's thread: send that FAQ entry's answer to the customer as support's."""
     try:
         sent = await agent_desk.send_faq(_place(message), _agent(message), (command.args or "").strip())
@@ -82,12 +78,10 @@ async def faq_command(message: Message, command: CommandObject, agent_desk: Agen
         else:
             await message.reply(refusal(error))
         return
-    worker.wake()
     await message.reply(_("The FAQ answer «{title}» is on its way to the customer.").format(title=escape(sent.title)))
 
 
-async def card_button(query: CallbackQuery, callback_data: CardCB, agent_desk: AgentDesk,
-                      worker: OutboxWorker) -> None:
+async def card_button(query: CallbackQuery, callback_data: CardCB, agent_desk: AgentDesk) -> None:
     try:
         await agent_desk.press(query.message.chat.id, callback_data.ticket, callback_data.action, _agent(query))
     except Refused as error:
@@ -98,7 +92,6 @@ async def card_button(query: CallbackQuery, callback_data: CardCB, agent_desk: A
         await query.answer(problem, show_alert=True)
         return
     await query.answer(_("Done."))
-    worker.wake()
 
 
 async def queue_command(message: Message, agent_desk: AgentDesk, clock: Clock) -> None:

@@ -9,14 +9,12 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.middlewares.agent_use_cases import AgentUseCasesMiddleware
-from bot.outbox_worker import OutboxWorker
 from desk.agent_actions import AgentDesk
 from desk.desk_chat import DeskChat
 
 
-async def report_command(message: Message, agent_desk: AgentDesk, worker: OutboxWorker) -> None:
+async def report_command(message: Message, agent_desk: AgentDesk) -> None:
     await agent_desk.order_report()
-    worker.wake()
     await message.answer(_("📊 The report of the last seven days is on its way."))
 
 

@@ -21,7 +21,7 @@ from bot.settings import BotConfig
 from bot.states import Ask
 from desk.clock import Clock
 from desk.customer_tickets import list_page
-from desk.lifecycle import Actor, Incoming, Refused, customer_writes
+from desk.lifecycle import Actor, Incoming, Policy, Refused, customer_writes
 from desk.searches import own_search, record_search, set_outcome
 from desk.tickets import own_ticket
 from desk.visible import shows_nothing
@@ -142,7 +142,8 @@ async def wants_request(query: CallbackQuery, callback_data: QuestionCB, state: 
 
 
 async def append_to_ticket(query: CallbackQuery, callback_data: QuestionCB,
-                           sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, worker: OutboxWorker) -> None:
+                           sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, worker: OutboxWorker,
+                           policy: Policy) -> None:
     """"Add to request #N": the unanswered question goes to the customer's own ticket."""
     user = query.from_user
     problem = None
@@ -155,7 +156,8 @@ async def append_to_ticket(query: CallbackQuery, callback_data: QuestionCB,
             incoming = Incoming(chat_id=user.id, message_id=query.message.message_id, text=search.query,
                                 html=escape(search.query))
             try:
-                await customer_writes(session, ticket, Actor(user.id, user.first_name), incoming, clock.now())
+                await customer_writes(session, ticket, Actor(user.id, user.first_name), incoming, clock.now(),
+                                     policy)
             except Refused:
                 problem = _("Request #{number} is closed.").format(number=ticket.id)
     if problem is not None:

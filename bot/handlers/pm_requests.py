@@ -24,7 +24,7 @@ from bot.states import TicketChat
 from desk import lifecycle
 from desk.clock import Clock
 from desk.customer_tickets import FILTERS, can_rate, can_write, list_page
-from desk.lifecycle import Actor, Refused
+from desk.lifecycle import Actor, Policy, Refused
 from desk.sla import SLA
 from desk.tickets import by_customer_message, own_ticket
 from desk.visible import shows_nothing
@@ -156,13 +156,13 @@ async def write_button(query: CallbackQuery, callback_data: TicketCB, state: FSM
 
 
 async def _add_message(message: Message, number: int, sessionmaker: async_sessionmaker[AsyncSession],
-                       clock: Clock) -> Refused | None:
+                       clock: Clock, policy: Policy) -> Refused | None:
     """The message into ticket `number`'s discussion; the refusal if it cannot go there."""
     customer = Actor(message.from_user.id, message.from_user.full_name)
     incoming = incoming_of(message)
 
     async def write(session: AsyncSession, ticket: Ticket) -> None:
-        await lifecycle.customer_writes(session, ticket, customer, incoming, clock.now())
+        await lifecycle.customer_writes(session, ticket, customer, incoming, clock.now(), policy)
 
     try:
         await _apply(sessionmaker, number, message.from_user.id, write)
@@ -183,7 +183,7 @@ async def _first_of_album(message: Message, state: FSMContext) -> bool:
     return True
 
 
-async def writing_message(message: Message, state: FSMContext, clock: Clock,
+async def writing_message(message: Message, state: FSMContext, clock: Clock, policy: Policy,
                           sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     number = int((await state.get_data()).get("ticket", 0))
     if attachment_of(message) is None and shows_nothing(message.text):
@@ -191,7 +191,7 @@ async def writing_message(message: Message, state: FSMContext, clock: Clock,
             "This cannot be added to a request. Send text, photos, documents, videos or voice messages."
         ), reply_markup=view.done_button(number))
         return
-    refused = await _add_message(message, number, sessionmaker, clock)
+    refused = await _add_message(message, number, sessionmaker, clock, policy)
     if refused is not None:
         await state.clear()
         await message.answer(view.refusal(refused.reason, number, refused.details), reply_markup=keyboards.main_menu())
@@ -229,7 +229,7 @@ async def replied_ticket(message: Message, sessionmaker: async_sessionmaker[Asyn
     return {"replied_ticket": ticket.id} if ticket is not None else False
 
 
-async def reply_to_ticket(message: Message, replied_ticket: int, state: FSMContext, clock: Clock,
+async def reply_to_ticket(message: Message, replied_ticket: int, state: FSMContext, clock: Clock, policy: Policy,
                           sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     """A reply to a ticket's message goes to that ticket, even outside the writing mode."""
     if attachment_of(message) is None and shows_nothing(message.text):
@@ -237,7 +237,7 @@ async def reply_to_ticket(message: Message, replied_ticket: int, state: FSMConte
             "This cannot be added to a request. Send text, photos, documents, videos or voice messages."
         ))
         return
-    refused = await _add_message(message, replied_ticket, sessionmaker, clock)
+    refused = await _add_message(message, replied_ticket, sessionmaker, clock, policy)
     if refused is not None:
         await message.answer(view.refusal(refused.reason, replied_ticket, refused.details))
         return
@@ -382,11 +382,12 @@ async def skip_button(query: CallbackQuery, callback_data: TicketCB, state: FSMC
 
 
 async def reopen_button(query: CallbackQuery, callback_data: TicketCB, config: BotConfig, sla: SLA, clock: Clock,
+                        policy: Policy,
                         language: str, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     number = callback_data.ticket
 
     async def reopen(session: AsyncSession, ticket: Ticket) -> None:
-        await lifecycle.reopen(session, ticket, clock.now(), config.desk.reopen_days)
+        await lifecycle.reopen(session, ticket, clock.now(), policy)
 
     try:
         ticket = await _apply(sessionmaker, number, query.from_user.id, reopen)

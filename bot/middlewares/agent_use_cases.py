@@ -26,8 +26,8 @@ class AgentUseCasesMiddleware(BaseMiddleware):
     ) -> Any:
         config = data["config"]
         if "agent_desk" not in data:
-            data["agent_desk"] = AgentDesk(data["sessionmaker"], data["clock"], config.desk, config.scheduler,
-                                           data["sla"], data["kb"], data["desk_chat"])
+            data["agent_desk"] = AgentDesk(data["sessionmaker"], data["clock"], config.desk, data["policy"],
+                                           data["kb"], data["desk_chat"])
         if "administration" not in data:
             data["administration"] = Administration(data["sessionmaker"], data["sla"], data["kb"])
         return await handler(event, data)

@@ -17,7 +17,7 @@ from desk import coupons, lifecycle
 from desk.clock import ManualClock, SystemClock
 from desk.customers import Person
 from desk.forms import AttachmentDraft, Draft
-from desk.lifecycle import Actor, Incoming
+from desk.lifecycle import Actor, Incoming, Policy
 from desk.privacy import ERASED_TITLE
 from desk.searches import record_search
 from desk.sla import SLA
@@ -67,7 +67,7 @@ async def seed(url: str) -> None:
             await lifecycle.customer_writes(session, ticket, Actor(ANNA, "Анна Секретова"),
                                             incoming(ANNA, 11, "SECRET-MESSAGE", [("document", "FILE-SECRET-2",
                                                                                   "UNIQUE-SECRET-2", "a.pdf", None)]),
-                                            now)
+                                            now, Policy(sla, config.scheduler, config.desk.reopen_days))
             await lifecycle.support_writes(session, ticket, AGENT, incoming(-100, 12, "Анна Секретова, SECRET-ANSWER"),
                                            now, signature="Support")
             await lifecycle.note(session, ticket, AGENT, incoming(-100, 13, "SECRET-NOTE"), now)

@@ -12,7 +12,7 @@ from bot.callbacks import CardAction
 from desk.agent_actions import CHANGES, AgentDesk, Place, signature
 from desk.clock import ManualClock
 from desk.desk_chat import DeskChat
-from desk.lifecycle import Actor, Incoming, Refused
+from desk.lifecycle import Actor, Incoming, Policy, Refused
 from desk.settings import DeskConfig, SchedulerConfig
 from desk.sla import SLA
 from desk.sla_config import SLAConfig
@@ -56,8 +56,9 @@ def kb(tmp_path):
 
 
 def desk_of(sessions, kb, **settings) -> AgentDesk:
-    return AgentDesk(sessions, ManualClock(NOW), DeskConfig(agent_chat_id=GROUP, **settings), SchedulerConfig(),
-                     SLA(SLAConfig()), kb, DeskChat(GROUP))
+    desk = DeskConfig(agent_chat_id=GROUP, **settings)
+    return AgentDesk(sessions, ManualClock(NOW), desk, Policy(SLA(SLAConfig()), SchedulerConfig(), desk.reopen_days),
+                     kb, DeskChat(GROUP))
 
 
 @pytest.fixture

@@ -17,8 +17,10 @@ from desk import lifecycle
 from desk.clock import SystemClock
 from desk.customers import Person
 from desk.forms import Draft
-from desk.lifecycle import Actor, Incoming
+from desk.lifecycle import Actor, Incoming, Policy
+from desk.settings import SchedulerConfig
 from desk.sla import SLA
+from desk.sla_config import SLAConfig
 from desk.tickets import get_ticket, open_ticket
 from storage.models import OutboxMessage, Ticket, TicketMessage
 
@@ -64,6 +66,10 @@ async def support_answers(db, number: int, text: str) -> TicketMessage:
                                               signature="Support")
 
 
+# The desk's default rules, for the steps a test takes straight in the database.
+POLICY = Policy(SLA(SLAConfig()), SchedulerConfig(), reopen_days=7)
+
+
 async def agent_notes(db, number: int, text: str) -> None:
     async with db.begin() as session:
         ticket = await get_ticket(session, number)
@@ -77,7 +83,8 @@ async def customer_wrote(db, number: int, person, text: str, files: int = 0) -> 
         ticket = await get_ticket(session, number)
         incoming = Incoming(chat_id=person.id, message_id=next(desk_message_ids), text=text, html=escape(text),
                             attachments=attachments)
-        await lifecycle.customer_writes(session, ticket, Actor(person.id, "John"), incoming, SystemClock().now())
+        await lifecycle.customer_writes(session, ticket, Actor(person.id, "John"), incoming, SystemClock().now(),
+                                        POLICY)
 
 
 async def agent_closes(db, number: int) -> None:

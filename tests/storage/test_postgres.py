@@ -11,7 +11,7 @@ from services import drop_postgres_database, fresh_postgres_database
 from sqlalchemy import func, select
 from test_migrations import _diff, _tables
 
-from desk import coupons, outbox, reminders
+from desk import coupons, outbox, sweep
 from desk.clock import ManualClock
 from desk.customers import Person
 from desk.forms import Draft
@@ -78,7 +78,7 @@ async def test_two_sweepers_on_postgres_do_each_reminder_once(pg_url):
             await _ticket(makers[0], sla, clock, title=f"t{index}")
         clock.advance(timedelta(days=10))
         config = SchedulerConfig(digest_time="")
-        done = await asyncio.gather(*(reminders.sweep(maker, sla, config, clock.now()) for maker in makers))
+        done = await asyncio.gather(*(sweep.sweep(maker, sla, config, clock.now()) for maker in makers))
         async with makers[0]() as session:
             sent = (await session.execute(select(func.count(Reminder.id)).where(Reminder.state == "sent"))).scalar_one()
             events = (await session.execute(select(func.count(OutboxMessage.id)).where(
