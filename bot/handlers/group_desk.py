@@ -82,6 +82,7 @@ async def faq_command(message: Message, command: CommandObject, agent_desk: Agen
 
 
 async def card_button(query: CallbackQuery, callback_data: CardCB, agent_desk: AgentDesk) -> None:
+    """A button on a ticket's card: the change, or why not, as the button's answer."""
     try:
         await agent_desk.press(query.message.chat.id, callback_data.ticket, callback_data.action, _agent(query))
     except Refused as error:
