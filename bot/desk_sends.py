@@ -21,9 +21,10 @@ from bot.settings import BotConfig
 from bot.telegram_text import CAPTION_LIMIT, shown_length
 from desk import analytics, lifecycle, outbox
 from desk.clock import Clock
-from desk.customers import customer_language, set_blocked
+from desk.customers import customer_language
 from desk.desk_chat import DeskChat
 from desk.export import Period
+from desk.membership import set_blocked
 from desk.sla import SLA
 from desk.tickets import get_ticket
 from kb.html_split import split_html
