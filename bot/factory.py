@@ -22,6 +22,8 @@ from bot.outbox_worker import OutboxWorker
 from bot.sending import HEADROOM, Pacer, Rate, SendingMiddleware
 from bot.settings import BotConfig
 from bot.update_intake import TolerantSession
+from desk.admin import Administration
+from desk.agent_actions import AgentDesk
 from desk.clock import Clock
 from desk.conversation import Conversation
 from desk.desk_chat import DeskChat
@@ -85,6 +87,8 @@ def build_dispatcher(
         conversation=Conversation(sessionmaker, clock, policy, page_size=config.desk.page_size),
         privacy=Privacy(sessionmaker, clock),
         membership=Membership(sessionmaker, clock),
+        agent_desk=AgentDesk(sessionmaker, clock, config.desk, policy, kb, desk_chat),
+        administration=Administration(sessionmaker, sla, kb),
     )
     ThrottleMiddleware(config.telegram.flood_limit, config.telegram.flood_window, i18n,
                        config.i18n.default_language, metrics).install(dispatcher)

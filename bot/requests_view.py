@@ -12,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import ListCB, MenuAction, MenuCB, StarsCB, TicketAction, TicketCB
 from bot.form_view import criticality_label, local_time
 from bot.telegram_text import MESSAGE_LIMIT, shown_length
+from desk.agent_actions import signature
 from desk.conversation import TicketShown
 from desk.customer_tickets import CLOSED, FILTERS, WAITING_FOR_CUSTOMER, Page, discussion, indicator
 from desk.lifecycle import State
@@ -121,8 +122,7 @@ def ticket_list(page: Page, show: str) -> tuple[str, InlineKeyboardMarkup]:
 def _author(message: TicketMessage, desk: DeskConfig) -> str:
     if message.author_kind == "customer":
         return _("👤 You")
-    name = message.author_name if desk.agent_signature == "first_name" and message.author_name else desk.team_name
-    return "🎧 " + escape(name)
+    return "🎧 " + escape(signature(desk, message.author_name))
 
 
 def _entry(message: TicketMessage, desk: DeskConfig, sla: SLA, language: str) -> str:

@@ -19,7 +19,6 @@ from bot import desk_view
 from bot.attachments import incoming_of
 from bot.callbacks import CardCB
 from bot.card_view import card_text, number_on_card
-from bot.middlewares.agent_use_cases import AgentUseCasesMiddleware
 from bot.settings import BotConfig
 from desk.agent_actions import AgentDesk, Place
 from desk.clock import Clock
@@ -140,8 +139,6 @@ def build_router(desk_chat: DeskChat) -> Router:
     in_desk = F.chat.func(lambda chat: desk_chat.is_desk(chat.id))
     router.message.filter(in_desk)
     router.callback_query.filter(F.message.chat.func(lambda chat: desk_chat.is_desk(chat.id)))
-    router.message.middleware(AgentUseCasesMiddleware())
-    router.callback_query.middleware(AgentUseCasesMiddleware())
     router.message.register(group_migrated, F.migrate_to_chat_id)
     router.message.register(queue_command, Command("queue"))
     router.message.register(ticket_command, Command("ticket"))

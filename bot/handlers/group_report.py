@@ -8,7 +8,6 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.middlewares.agent_use_cases import AgentUseCasesMiddleware
 from desk.agent_actions import AgentDesk
 from desk.desk_chat import DeskChat
 
@@ -22,6 +21,5 @@ def build_router(desk_chat: DeskChat) -> Router:
     """A new router with this module's handlers, for the agent group only."""
     router = Router(name="group_report")
     router.message.filter(F.chat.func(lambda chat: desk_chat.is_desk(chat.id)))
-    router.message.middleware(AgentUseCasesMiddleware())
     router.message.register(report_command, Command("report"))
     return router

@@ -10,7 +10,6 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.filters import IsAdmin
-from bot.middlewares.agent_use_cases import AgentUseCasesMiddleware
 from desk.admin import Administration
 from desk.lifecycle import Refused
 from desk.numbers import BIGINT_MAX, NotANumber, parse_id
@@ -59,7 +58,6 @@ def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_admin")
     router.message.filter(IsAdmin())
-    router.message.middleware(AgentUseCasesMiddleware())
     router.message.register(reload_kb, Command("reload_kb"))
     router.message.register(set_plan, Command("setplan"))
     return router

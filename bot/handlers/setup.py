@@ -15,7 +15,6 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import doctor
 from bot.filters import IsAdmin
-from bot.middlewares.agent_use_cases import AgentUseCasesMiddleware
 from bot.settings import BotConfig
 from desk.admin import Administration
 from desk.clock import Clock
@@ -84,7 +83,6 @@ async def removed_from_group(event: ChatMemberUpdated, clock: Clock, administrat
 def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="setup")
-    router.my_chat_member.middleware(AgentUseCasesMiddleware())
     router.message.register(whoami, Command("whoami"), F.chat.type == ChatType.PRIVATE)
     router.message.register(doctor_command, Command("doctor"), F.chat.type == ChatType.PRIVATE, IsAdmin())
     in_groups = F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})
