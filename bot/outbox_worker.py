@@ -80,6 +80,7 @@ class OutboxWorker:
         #: The rows this worker is sending (claimed by it): their claims are renewed.
         self._held: set[int] = set()
         self._claiming = True
+        self._failing = False
         # Held while rows are claimed and their sends started, so `finish` sees every send.
         self._claim_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
@@ -109,10 +110,17 @@ class OutboxWorker:
                         self.metrics.backlog.set(len(heads) + len(self._busy))
                         if heads:
                             await self._start(heads)
+                    if self._failing:
+                        log.warning("the outbox worker reads the outbox again")
+                        self._failing = False
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    log.exception("the outbox worker could not read the outbox; trying again")
+                    # Once per outage (the database away for a while), not at every tick.
+                    if not self._failing:
+                        log.exception("the outbox worker could not read the outbox; trying again every %gs",
+                                      self.tick)
+                    self._failing = True
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.tick)
         finally:

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import re
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -38,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
 
     run = with_config(commands.add_parser(
         "run", help="run the bot (long polling, or a webhook server with telegram.mode = \"webhook\")"))
+    run.add_argument("--listen", default=None, metavar="HOST:PORT",
+                     help="webhook mode: listen here instead of telegram.webhook_listen (one port per process)")
     run.add_argument("--set-webhook", action="store_true",
                      help="webhook mode: register the webhook at start (default: `frontdesk webhook set` does, once)")
 
@@ -516,6 +519,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             config.sla, plan=args.plan or config.sla.default_plan, criticality=args.criticality,
             opened=args.opened, as_json=args.json, out=sys.stdout,
         )
+    if args.command == "run" and args.listen is not None:
+        if not re.fullmatch(r"[^:\s]+:\d{1,5}", args.listen):
+            return _fail(f"--listen: expected HOST:PORT, got {args.listen!r}", EXIT_CONFIG)
+        config = config.model_copy(update={"telegram": config.telegram.model_copy(
+            update={"webhook_listen": args.listen})})
     _configure_logging(config.log.level)
     from frontdesk.app import StartupError
     from storage.database import DatabaseError

@@ -99,7 +99,7 @@ async def test_healthz_answers_200_while_the_process_can_serve(webhook_desk):
 
 
 def config_file(emu, folder: Path, port: int, *, mode: str = "webhook", token: str = TOKEN,
-                api_base: str | None = None, extra: str = "") -> Path:
+                api_base: str | None = None, listen: str | None = None, extra: str = "") -> Path:
     (folder / "faq").mkdir(exist_ok=True)
     path = folder / "config.toml"
     path.write_text(f"""
@@ -109,7 +109,7 @@ api_base = "{api_base or emu.base_url}"
 mode = "{mode}"
 webhook_url = "http://127.0.0.1:{port}/telegram"
 webhook_secret = "{SECRET}"
-webhook_listen = "127.0.0.1:{port}"
+webhook_listen = "{listen or f'127.0.0.1:{port}'}"
 private_per_second = 100.0
 group_per_minute = 6000.0
 {extra}
@@ -252,13 +252,16 @@ async def _status(url: str, wanted: int) -> bool:
 
 async def test_sigterm_drains_the_update_in_hand_then_exits_0(emu, john, tmp_path):
     port = free_port()
-    config = config_file(emu, tmp_path, port, extra="drain_seconds = 20")
+    # The shared config names no port of this process: the instance gets it from --listen (as with
+    # the systemd template unit frontdesk@PORT).
+    config = config_file(emu, tmp_path, port, listen="127.0.0.1:1", extra="drain_seconds = 20")
     code, _, err = await frontdesk("webhook", "set", "--config", str(config), cwd=tmp_path)
     assert code == 0, err
     log = tmp_path / "frontdesk.log"
     with log.open("wb") as stderr:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "frontdesk.cli", "run", "--config", str(config), cwd=tmp_path,
+            sys.executable, "-m", "frontdesk.cli", "run", "--config", str(config), "--listen", f"127.0.0.1:{port}",
+            cwd=tmp_path,
             stdout=asyncio.subprocess.DEVNULL, stderr=stderr)
     health = f"http://127.0.0.1:{port}/healthz"
     url = f"http://127.0.0.1:{port}/telegram"
