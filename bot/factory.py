@@ -22,9 +22,14 @@ from bot.outbox_worker import OutboxWorker
 from bot.sending import HEADROOM, Pacer, Rate, SendingMiddleware
 from bot.settings import BotConfig
 from bot.update_intake import TolerantSession
+from desk.admin import Administration
+from desk.agent_actions import AgentDesk
 from desk.clock import Clock
+from desk.conversation import Conversation
 from desk.desk_chat import DeskChat
 from desk.lifecycle import Policy
+from desk.membership import Membership
+from desk.privacy import Privacy
 from desk.sla import SLA
 from kb.base import KnowledgeBase
 
@@ -64,6 +69,7 @@ def build_dispatcher(
     metrics: Metrics,
 ) -> Dispatcher:
     """The dispatcher with every router and middleware, and the services as workflow data."""
+    policy = Policy(sla, config.scheduler, config.desk.reopen_days)
     dispatcher = Dispatcher(
         storage=fsm_storage,
         # One update at a time per chat, so a customer's messages are handled in order.
@@ -76,7 +82,13 @@ def build_dispatcher(
         desk_chat=desk_chat,
         worker=worker,
         metrics=metrics,
-        policy=Policy(sla, config.scheduler, config.desk.reopen_days),
+        policy=policy,
+        # The use cases the handlers call (each owns its transactions).
+        conversation=Conversation(sessionmaker, clock, policy, page_size=config.desk.page_size),
+        privacy=Privacy(sessionmaker, clock),
+        membership=Membership(sessionmaker, clock),
+        agent_desk=AgentDesk(sessionmaker, clock, config.desk, policy, kb, desk_chat),
+        administration=Administration(sessionmaker, sla, kb),
     )
     ThrottleMiddleware(config.telegram.flood_limit, config.telegram.flood_window, i18n,
                        config.i18n.default_language, metrics).install(dispatcher)

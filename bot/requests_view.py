@@ -12,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import ListCB, MenuAction, MenuCB, StarsCB, TicketAction, TicketCB
 from bot.form_view import criticality_label, local_time
 from bot.telegram_text import MESSAGE_LIMIT, shown_length
+from desk.agent_actions import signature
 from desk.conversation import TicketShown
 from desk.customer_tickets import CLOSED, FILTERS, WAITING_FOR_CUSTOMER, Page, discussion, indicator
 from desk.lifecycle import State
@@ -121,8 +122,7 @@ def ticket_list(page: Page, show: str) -> tuple[str, InlineKeyboardMarkup]:
 def _author(message: TicketMessage, desk: DeskConfig) -> str:
     if message.author_kind == "customer":
         return _("👤 You")
-    name = message.author_name if desk.agent_signature == "first_name" and message.author_name else desk.team_name
-    return "🎧 " + escape(name)
+    return "🎧 " + escape(signature(desk, message.author_name))
 
 
 def _entry(message: TicketMessage, desk: DeskConfig, sla: SLA, language: str) -> str:
@@ -140,6 +140,9 @@ def ticket_text(ticket: Ticket, desk: DeskConfig, sla: SLA, language: str) -> st
         _("Criticality: {value}").format(value=criticality_label(ticket.criticality)),
         _("Created: {when}").format(when=local_time(ticket.created_at, sla, language)),
     ])
+    if ticket.state != State.CLOSED and ticket.reply_clock_since is not None and ticket.reply_due is not None:
+        # Reopened: the new reply clock's due time.
+        header += "\n" + _("Support will answer by {when}.").format(when=local_time(ticket.reply_due, sla, language))
     if ticket.rating:
         header += "\n" + _("Your rating: {stars}").format(stars="⭐" * ticket.rating)
     messages = discussion(ticket)

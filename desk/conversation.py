@@ -44,6 +44,14 @@ class Closed:
     can_rate: bool
 
 
+@dataclass(frozen=True)
+class Written:
+    """The customer's message is in the ticket; `reopened_due`: the ticket was resolved, is open
+    again, and support owes an answer by then (None otherwise)."""
+
+    reopened_due: datetime | None = None
+
+
 class Conversation:
     """The customer's use cases on their tickets, over one database, one clock and the desk's
     `policy` (reply clocks, reopening window); `page_size`: tickets per page of the list."""
@@ -93,14 +101,17 @@ class Conversation:
         if not can_write(ticket):
             raise Refused("closed")
 
-    async def write(self, customer: Actor, number: int, incoming: Incoming) -> None:
-        """The message goes into ticket `number`'s discussion and on to the agents.
+    async def write(self, customer: Actor, number: int, incoming: Incoming) -> Written:
+        """The message goes into ticket `number`'s discussion and on to the agents; on a resolved
+        ticket it opens the ticket again with a new reply clock.
 
         Refused("closed") when the ticket is closed.
         """
         async with self._sessionmaker.begin() as session:
             ticket = await self._own(session, customer.telegram_id, number, for_update=True)
+            was = ticket.state
             await lifecycle.customer_writes(session, ticket, customer, incoming, self._clock.now(), self._policy)
+        return Written(ticket.reply_due if was == lifecycle.State.RESOLVED else None)
 
     # --- closing ---------------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from aiogram.enums import ChatType
 from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
 
-from bot.middlewares.use_cases import CustomerUseCases
 from desk.membership import Membership
 
 log = logging.getLogger(__name__)
@@ -28,7 +27,6 @@ async def unblocked(event: ChatMemberUpdated, membership: Membership) -> None:
 def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_members")
-    CustomerUseCases().install(router)
     # Only the private chat: the bot being removed from some group is not the customer blocking it.
     router.my_chat_member.filter(F.chat.type == ChatType.PRIVATE)
     router.my_chat_member.register(blocked, ChatMemberUpdatedFilter(member_status_changed=KICKED))

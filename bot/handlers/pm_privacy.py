@@ -16,7 +16,6 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import ForgetAction, ForgetCB
 from bot.edits import edit_text
 from bot.filters import IsAdmin
-from bot.middlewares.use_cases import CustomerUseCases
 from desk.numbers import BIGINT_MAX, NotANumber, parse_id
 from desk.privacy import Privacy
 
@@ -85,7 +84,6 @@ async def keep(query: CallbackQuery) -> None:
 def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_privacy")
-    CustomerUseCases().install(router)
     router.message.register(forget_me, Command("forgetme"))
     router.message.register(forget_command, Command("forget"), IsAdmin())
     router.callback_query.register(first_yes, ForgetCB.filter(F.action == ForgetAction.SURE))

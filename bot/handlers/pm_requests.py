@@ -16,10 +16,10 @@ from bot.attachments import attachment_of, incoming_of
 from bot.callbacks import ListCB, MenuAction, MenuCB, StarsCB, TicketAction, TicketCB
 from bot.edits import edit_markup, edit_text
 from bot.filters import NOT_A_COMMAND
-from bot.middlewares.use_cases import CustomerUseCases
+from bot.form_view import local_time
 from bot.settings import BotConfig
 from bot.states import TicketChat
-from desk.conversation import Conversation, TicketShown
+from desk.conversation import Conversation, TicketShown, Written
 from desk.lifecycle import Actor, Refused
 from desk.sla import SLA
 from desk.visible import shows_nothing
@@ -115,14 +115,21 @@ async def write_button(query: CallbackQuery, callback_data: TicketCB, state: FSM
     await query.message.answer(view.writing_prompt(number))
 
 
-async def _add_message(message: Message, number: int, conversation: Conversation) -> Refused | None:
+async def _add_message(message: Message, number: int, conversation: Conversation) -> Written | Refused:
     """The message into ticket `number`'s discussion; the refusal if it cannot go there."""
     customer = Actor(message.from_user.id, message.from_user.full_name)
     try:
-        await conversation.write(customer, number, incoming_of(message))
+        return await conversation.write(customer, number, incoming_of(message))
     except Refused as error:
         return error
-    return None
+
+
+def _added(text: str, written: Written, number: int, sla: SLA, language: str) -> str:
+    """`text`, and when the message opened a resolved ticket again, by when support will answer."""
+    if written.reopened_due is None:
+        return text
+    return text + "\n\n" + _("Request #{number} is open again: support will answer by {when}.").format(
+        number=number, when=local_time(written.reopened_due, sla, language))
 
 
 async def _first_of_album(message: Message, state: FSMContext) -> bool:
@@ -137,21 +144,22 @@ async def _first_of_album(message: Message, state: FSMContext) -> bool:
     return True
 
 
-async def writing_message(message: Message, state: FSMContext, conversation: Conversation) -> None:
+async def writing_message(message: Message, state: FSMContext, conversation: Conversation, sla: SLA,
+                          language: str) -> None:
     number = int((await state.get_data()).get("ticket", 0))
     if attachment_of(message) is None and shows_nothing(message.text):
         await message.answer(_(
             "This cannot be added to a request. Send text, photos, documents, videos or voice messages."
         ), reply_markup=view.done_button(number))
         return
-    refused = await _add_message(message, number, conversation)
-    if refused is not None:
+    written = await _add_message(message, number, conversation)
+    if isinstance(written, Refused):
         await state.clear()
-        await message.answer(view.refusal(refused.reason, number, refused.details), reply_markup=keyboards.main_menu())
+        await message.answer(view.refusal(written.reason, number, written.details), reply_markup=keyboards.main_menu())
         return
     if await _first_of_album(message, state):
-        await message.answer(_("Added to request #{number}. Send more, or press «Done».").format(number=number),
-                             reply_markup=view.done_button(number))
+        text = _("Added to request #{number}. Send more, or press «Done».").format(number=number)
+        await message.answer(_added(text, written, number, sla, language), reply_markup=view.done_button(number))
 
 
 async def _leave_mode(query: CallbackQuery, callback_data: TicketCB, state: FSMContext,
@@ -182,19 +190,20 @@ async def replied_ticket(message: Message, conversation: Conversation) -> dict |
 
 
 async def reply_to_ticket(message: Message, replied_ticket: int, state: FSMContext,
-                          conversation: Conversation) -> None:
+                          conversation: Conversation, sla: SLA, language: str) -> None:
     """A reply to a ticket's message goes to that ticket, even outside the writing mode."""
     if attachment_of(message) is None and shows_nothing(message.text):
         await message.answer(_(
             "This cannot be added to a request. Send text, photos, documents, videos or voice messages."
         ))
         return
-    refused = await _add_message(message, replied_ticket, conversation)
-    if refused is not None:
-        await message.answer(view.refusal(refused.reason, replied_ticket, refused.details))
+    written = await _add_message(message, replied_ticket, conversation)
+    if isinstance(written, Refused):
+        await message.answer(view.refusal(written.reason, replied_ticket, written.details))
         return
     if await _first_of_album(message, state):
-        await message.answer(_("Added to request #{number}.").format(number=replied_ticket))
+        text = _("Added to request #{number}.").format(number=replied_ticket)
+        await message.answer(_added(text, written, replied_ticket, sla, language))
 
 
 # --- closing -----------------------------------------------------------------------------------
@@ -338,7 +347,6 @@ async def stale_button(query: CallbackQuery) -> None:
 def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_requests")
-    CustomerUseCases().install(router)
     router.message.register(requests_command, Command("requests"))
     router.callback_query.register(requests_button, MenuCB.filter(F.action == MenuAction.MINE))
     router.callback_query.register(list_switched, ListCB.filter())
