@@ -12,7 +12,6 @@ from bot import form_view
 from bot.callbacks import FormAction, FormCB
 from bot.filters import NOT_A_COMMAND
 from bot.form_steps import current_form, draft_of, show_step
-from bot.middlewares.intake_use_cases import IntakeUseCases
 from bot.settings import BotConfig
 from bot.states import Form
 from desk.forms import PREVIEW
@@ -56,7 +55,6 @@ async def coupon_not_text(message: Message, state: FSMContext, config: BotConfig
 def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_coupon")
-    IntakeUseCases().install(router)
     router.callback_query.register(coupon_button, Form.preview, FormCB.filter(F.action == FormAction.COUPON))
     router.message.register(coupon_entered, Form.coupon, F.text, NOT_A_COMMAND)
     router.message.register(coupon_not_text, Form.coupon, NOT_A_COMMAND)

@@ -18,7 +18,6 @@ from bot.edits import edit_markup
 from bot.filters import NOT_A_COMMAND
 from bot.form_steps import current_form, draft_of, save, show_step, start_form
 from bot.metrics import Metrics
-from bot.middlewares.intake_use_cases import IntakeUseCases
 from bot.settings import BotConfig
 from bot.states import Form
 from desk import forms
@@ -362,7 +361,6 @@ async def stale_button(query: CallbackQuery, callback_data: FormCB, state: FSMCo
 def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_form")
-    IntakeUseCases().install(router)
     router.message.register(new_command, Command("new"))
     router.callback_query.register(new_button, MenuCB.filter(F.action == MenuAction.NEW))
     router.callback_query.register(cancel_button, FormCB.filter(F.action == FormAction.CANCEL))

@@ -13,7 +13,6 @@ from bot.callbacks import QuestionAction, QuestionCB
 from bot.edits import edit_markup
 from bot.form_steps import start_form
 from bot.metrics import Metrics
-from bot.middlewares.intake_use_cases import IntakeUseCases
 from bot.settings import BotConfig
 from bot.states import Ask
 from desk.lifecycle import Actor, Refused
@@ -135,7 +134,6 @@ async def append_to_ticket(query: CallbackQuery, callback_data: QuestionCB, ques
 def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_questions")
-    IntakeUseCases().install(router)
     router.message.register(question, StateFilter(None, Ask.question), F.text & ~F.text.startswith("/"))
     # In any state: a command is never content (of a question, a form step or a message to a ticket).
     router.message.register(unknown_command, F.text.startswith("/"))

@@ -14,7 +14,6 @@ from aiogram.utils.i18n import gettext as _
 from bot import keyboards
 from bot.callbacks import LangCB, MenuAction, MenuCB
 from bot.edits import edit_markup
-from bot.middlewares.intake_use_cases import IntakeUseCases
 from bot.states import Ask
 from desk.intake import Intake
 from desk.lifecycle import Refused
@@ -104,7 +103,6 @@ async def language_chosen(
 def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="pm_start")
-    IntakeUseCases().install(router)
     router.message.register(start, CommandStart())
     router.message.register(help_command, Command("help"))
     router.callback_query.register(help_button, MenuCB.filter(F.action == MenuAction.HELP))
