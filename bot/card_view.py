@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from html import escape
 
@@ -13,10 +14,13 @@ from bot.callbacks import CardAction, CardCB
 from bot.form_view import criticality_label, kind_label, local_time
 from bot.settings import BotConfig
 from bot.telegram_text import MESSAGE_LIMIT, cut, shown_length
+from desk.lifecycle import MAX_LEVEL
 from desk.sla import SLA
 from storage.models import Ticket
 
 TOPIC_NAME_LIMIT = 128
+# How a card's text begins as Telegram shows it (see `_head`): "🎫 #12 · ...".
+CARD_NUMBER = re.compile(r"^🎫 #(\d+) ")
 CRITICALITY_MARK = {"low": "🟢", "normal": "🟡", "high": "🟠", "critical": "🔴"}
 
 
@@ -140,7 +144,7 @@ def card_buttons(ticket: Ticket) -> InlineKeyboardMarkup | None:
     else:
         builder.button(text=_("↩️ Release"), callback_data=CardCB(action=CardAction.RELEASE, ticket=ticket.id))
     builder.button(text=_("⬆️ Priority"), callback_data=CardCB(action=CardAction.PRIORITY, ticket=ticket.id))
-    if ticket.support_level < 3:
+    if ticket.support_level < MAX_LEVEL:
         builder.button(text=_("⏫ Escalate to L{level}").format(level=ticket.support_level + 1),
                        callback_data=CardCB(action=CardAction.ESCALATE, ticket=ticket.id))
     if ticket.state != "waiting":
@@ -151,3 +155,9 @@ def card_buttons(ticket: Ticket) -> InlineKeyboardMarkup | None:
     builder.button(text=_("🔒 Close"), callback_data=CardCB(action=CardAction.CLOSE, ticket=ticket.id))
     builder.adjust(2)
     return builder.as_markup()
+
+
+def number_on_card(text: str) -> int | None:
+    """The ticket number a card's text (as Telegram shows it, without markup) begins with."""
+    found = CARD_NUMBER.match(text)
+    return int(found.group(1)) if found else None

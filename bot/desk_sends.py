@@ -21,9 +21,10 @@ from bot.settings import BotConfig
 from bot.telegram_text import CAPTION_LIMIT, shown_length
 from desk import analytics, lifecycle, outbox
 from desk.clock import Clock
-from desk.customers import customer_language, set_blocked
+from desk.customers import customer_language
 from desk.desk_chat import DeskChat
 from desk.export import Period
+from desk.membership import set_blocked
 from desk.sla import SLA
 from desk.tickets import get_ticket
 from kb.html_split import split_html
@@ -285,11 +286,14 @@ class DeskSends:
         async with self.sessionmaker() as session:
             built = await analytics.build(session, week, zone, self.clock.now())
         charts = await asyncio.to_thread(report_view.charts, built)  # drawing takes a moment: not on the loop
-        funnel, met = built.funnel, [plan.share_met for plan in built.first_response if plan.share_met is not None]
+        funnel = built.funnel
+        # Over every judged ticket of the week, whatever its plan (not an average of the plans' shares).
+        met = sum(plan.met for plan in built.first_response)
+        judged = met + sum(plan.missed for plan in built.first_response)
         text = _("📊 <b>Weekly report</b> {start} – {end}: {tickets} tickets; first response in time: {met}; "
                  "deflection: {deflection}; satisfaction: {csat}.").format(
             start=built.start, end=built.end, tickets=built.tickets,
-            met=report_view.share(sum(met) / len(met) if met else None),
+            met=report_view.share(met / judged if judged else None),
             deflection=report_view.share(funnel.deflection), csat=report_view.share(built.csat))
         album = [InputMediaPhoto(media=BufferedInputFile(png, f"report-{index}.png"),
                                  caption=text if index == 0 else None)

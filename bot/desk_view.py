@@ -7,15 +7,13 @@ from html import escape
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.card_view import CRITICALITY_MARK, card_text, duration_text, state_label
-from bot.settings import BotConfig
+from bot.card_view import CRITICALITY_MARK, duration_text, state_label
 from desk import reports
-from desk.sla import SLA
-from desk.tickets import get_ticket
+from storage.models import Ticket
 
 
-async def queue_text(session, now: datetime) -> str:
-    tickets = await reports.queue(session)
+def show_queue(tickets: list[Ticket], now: datetime) -> str:
+    """`/queue`: the tickets `reports.queue` lists, each with its time left (customers loaded)."""
     if not tickets:
         return _("The queue is empty.")
     lines = [_("<b>Open tickets</b> (critical first, then by due time):")]
@@ -30,13 +28,13 @@ async def queue_text(session, now: datetime) -> str:
     return "\n".join(lines)
 
 
-async def ticket_text(session, number: int, now: datetime, config: BotConfig, sla: SLA) -> str | None:
-    ticket = await get_ticket(session, number)
-    return card_text(ticket, config, sla, now) if ticket else None
+async def queue_text(session, now: datetime) -> str:
+    """The queue read in the caller's session (the daily digest), shown as `show_queue`."""
+    return show_queue(await reports.queue(session), now)
 
 
-async def find_text(session, needle: str) -> str:
-    tickets = await reports.find(session, needle)
+def show_found(needle: str, tickets: list[Ticket]) -> str:
+    """`/find TEXT`: what was found."""
     if not tickets:
         return _("Nothing found for «{needle}».").format(needle=escape(needle))
     lines = [_("Found {count}:").format(count=len(tickets))]
@@ -44,8 +42,8 @@ async def find_text(session, needle: str) -> str:
     return "\n".join(lines)
 
 
-async def stats_text(session) -> str:
-    data = await reports.stats(session)
+def show_stats(data: reports.Stats) -> str:
+    """`/stats`: counts by state, the median first response, the average rating."""
     total = sum(data.by_state.values())
     lines = [_("<b>Tickets:</b> {total}").format(total=total)]
     for state in ("new", "open", "waiting", "resolved", "closed"):
@@ -60,3 +58,8 @@ async def stats_text(session) -> str:
         lines.append(_("Average rating: {value:.1f} of 5 ({count} rated)").format(
             value=data.average_rating, count=data.rated))
     return "\n".join(lines)
+
+
+async def stats_text(session) -> str:
+    """The numbers read in the caller's session (the daily digest), shown as `show_stats`."""
+    return show_stats(await reports.stats(session))

@@ -26,8 +26,11 @@ from bot.settings import BotConfig
 from bot.shared_limits import SharedLimits
 from bot.update_intake import TolerantSession
 from desk.clock import Clock
+from desk.conversation import Conversation
 from desk.desk_chat import DeskChat
 from desk.lifecycle import Policy
+from desk.membership import Membership
+from desk.privacy import Privacy
 from desk.sla import SLA
 from kb.base import KnowledgeBase
 
@@ -70,6 +73,7 @@ def build_dispatcher(
 ) -> Dispatcher:
     """The dispatcher with every router and middleware, and the services as workflow data; with
     `shared`, flood control counts in Redis for all the bot's processes."""
+    policy = Policy(sla, config.scheduler, config.desk.reopen_days)
     dispatcher = Dispatcher(
         storage=fsm_storage,
         # One update at a time per chat, so a customer's messages are handled in order.
@@ -82,7 +86,11 @@ def build_dispatcher(
         desk_chat=desk_chat,
         worker=worker,
         metrics=metrics,
-        policy=Policy(sla, config.scheduler, config.desk.reopen_days),
+        policy=policy,
+        # The use cases the handlers call (each owns its transactions).
+        conversation=Conversation(sessionmaker, clock, policy, page_size=config.desk.page_size),
+        privacy=Privacy(sessionmaker, clock),
+        membership=Membership(sessionmaker, clock),
     )
     ThrottleMiddleware(config.telegram.flood_limit, config.telegram.flood_window, i18n,
                        config.i18n.default_language, metrics, shared=shared).install(dispatcher)

@@ -3,7 +3,6 @@ and the small prompts around writing, closing and rating. Every text a person wr
 
 from __future__ import annotations
 
-from datetime import datetime
 from html import escape
 
 from aiogram.types import InlineKeyboardMarkup
@@ -13,17 +12,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import ListCB, MenuAction, MenuCB, StarsCB, TicketAction, TicketCB
 from bot.form_view import criticality_label, local_time
 from bot.telegram_text import MESSAGE_LIMIT, shown_length
-from desk.customer_tickets import (
-    CLOSED,
-    FILTERS,
-    WAITING_FOR_CUSTOMER,
-    Page,
-    can_rate,
-    can_reopen,
-    can_write,
-    discussion,
-    indicator,
-)
+from desk.conversation import TicketShown
+from desk.customer_tickets import CLOSED, FILTERS, WAITING_FOR_CUSTOMER, Page, discussion, indicator
+from desk.lifecycle import State
 from desk.settings import DeskConfig
 from desk.sla import SLA
 from storage.models import Ticket, TicketMessage
@@ -41,11 +32,11 @@ def dot(ticket: Ticket) -> str:
 
 def state_label(state: str) -> str:
     return {
-        "new": _("new"),
-        "open": _("in progress"),
-        "waiting": _("waiting for your answer"),
-        "resolved": _("resolved"),
-        "closed": _("closed"),
+        State.NEW: _("new"),
+        State.OPEN: _("in progress"),
+        State.WAITING: _("waiting for your answer"),
+        State.RESOLVED: _("resolved"),
+        State.CLOSED: _("closed"),
     }.get(state, state)
 
 
@@ -149,6 +140,9 @@ def ticket_text(ticket: Ticket, desk: DeskConfig, sla: SLA, language: str) -> st
         _("Criticality: {value}").format(value=criticality_label(ticket.criticality)),
         _("Created: {when}").format(when=local_time(ticket.created_at, sla, language)),
     ])
+    if ticket.state != State.CLOSED and ticket.reply_clock_since is not None and ticket.reply_due is not None:
+        # Reopened: the new reply clock's due time.
+        header += "\n" + _("Support will answer by {when}.").format(when=local_time(ticket.reply_due, sla, language))
     if ticket.rating:
         header += "\n" + _("Your rating: {stars}").format(stars="⭐" * ticket.rating)
     messages = discussion(ticket)
@@ -170,19 +164,19 @@ def ticket_text(ticket: Ticket, desk: DeskConfig, sla: SLA, language: str) -> st
     return "\n\n".join(parts)
 
 
-def ticket_buttons(ticket: Ticket, now: datetime, reopen_days: int, position: int) -> InlineKeyboardMarkup:
-    """The buttons that fit the ticket's state now, and the way back to the list."""
+def ticket_buttons(shown: TicketShown, position: int) -> InlineKeyboardMarkup:
+    """The buttons of what the customer may do with the ticket now, and the way back to the list."""
+    number = shown.ticket.id
     builder = InlineKeyboardBuilder()
-    if can_write(ticket):
-        builder.button(text=_("💬 Write a message"),
-                       callback_data=TicketCB(action=TicketAction.WRITE, ticket=ticket.id))
-    if can_rate(ticket):
-        builder.button(text=_("⭐ Rate"), callback_data=TicketCB(action=TicketAction.RATE, ticket=ticket.id))
-    if can_reopen(ticket, now, reopen_days):
+    if shown.can_write:
+        builder.button(text=_("💬 Write a message"), callback_data=TicketCB(action=TicketAction.WRITE, ticket=number))
+    if shown.can_rate:
+        builder.button(text=_("⭐ Rate"), callback_data=TicketCB(action=TicketAction.RATE, ticket=number))
+    if shown.can_reopen:
         builder.button(text=_("🔄 Reopen"),
-                       callback_data=TicketCB(action=TicketAction.REOPEN, ticket=ticket.id, back=position))
-    if can_write(ticket):
-        builder.button(text=_("🔒 Close"), callback_data=TicketCB(action=TicketAction.CLOSE, ticket=ticket.id))
+                       callback_data=TicketCB(action=TicketAction.REOPEN, ticket=number, back=position))
+    if shown.can_write:
+        builder.button(text=_("🔒 Close"), callback_data=TicketCB(action=TicketAction.CLOSE, ticket=number))
     show, page = position_of(position) or ("all", 0)
     builder.button(text=_("⬅️ Back to the list"), callback_data=ListCB(show=show, page=page))
     builder.adjust(1)
@@ -200,6 +194,7 @@ def refusal(reason: str, number: int, details: dict) -> str:
         "bad_score": _("Please choose from 1 to 5 stars."),
         "nothing_to_rate": _("You can rate request #{number} once support has answered it."),
         "already_rated": _("You have already rated request #{number}. Thank you!"),
+        "too_long": _("That is too long: {actual} characters, the limit is {limit}. Please shorten it."),
     }
     text = texts.get(reason, _("This cannot be done with request #{number} now."))
     return text.format(number=number, **details)

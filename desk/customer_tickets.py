@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from desk.lifecycle import ACTIVE
+from desk.lifecycle import ACTIVE, State
 from storage.models import Customer, Ticket, TicketMessage
 
 # The list's filters, in the order their buttons are shown.
@@ -35,13 +35,13 @@ class Page:
 
 def indicator(ticket: Ticket) -> str:
     """grey: closed; red: support wrote last (waiting for the customer); green: the customer did."""
-    if ticket.state == "closed":
+    if ticket.state == State.CLOSED:
         return CLOSED
     return WAITING_FOR_CUSTOMER if ticket.last_message_from == "support" else WAITING_FOR_SUPPORT
 
 
 def _waits_for_customer():
-    return Ticket.state.in_(ACTIVE) & ((Ticket.last_message_from == "support") | (Ticket.state == "waiting"))
+    return Ticket.state.in_(ACTIVE) & ((Ticket.last_message_from == "support") | (Ticket.state == State.WAITING))
 
 
 def _condition(show: str):
@@ -50,7 +50,7 @@ def _condition(show: str):
     if show == "waiting":
         return _waits_for_customer()
     if show == "closed":
-        return Ticket.state == "closed"
+        return Ticket.state == State.CLOSED
     return None
 
 
@@ -61,7 +61,7 @@ async def _counts(session: AsyncSession, customer_id: int) -> dict[str, int]:
                 func.count(Ticket.id),
                 func.sum(case((Ticket.state.in_(ACTIVE), 1), else_=0)),
                 func.sum(case((_waits_for_customer(), 1), else_=0)),
-                func.sum(case((Ticket.state == "closed", 1), else_=0)),
+                func.sum(case((Ticket.state == State.CLOSED, 1), else_=0)),
             ).where(Ticket.customer_id == customer_id)
         )
     ).one()
@@ -109,14 +109,14 @@ def can_write(ticket: Ticket) -> bool:
 
 def can_rate(ticket: Ticket) -> bool:
     """Not rated yet, and support has answered (or the ticket is resolved or closed)."""
-    answered = ticket.first_response_at is not None or ticket.state in ("resolved", "closed")
+    answered = ticket.first_response_at is not None or ticket.state in (State.RESOLVED, State.CLOSED)
     return ticket.rating is None and answered
 
 
 def can_reopen(ticket: Ticket, now: datetime, reopen_days: int) -> bool:
     """Closed less than `reopen_days` days ago."""
     return (
-        ticket.state == "closed"
+        ticket.state == State.CLOSED
         and ticket.closed_at is not None
         and now - ticket.closed_at <= timedelta(days=reopen_days)
     )

@@ -8,9 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from desk import lifecycle, outbox
 from desk.clock import Clock
-from storage.models import Customer, Ticket
+from storage.models import Customer
 
 LANGUAGES = ("ru", "en")
 
@@ -89,20 +88,14 @@ async def set_language(session: AsyncSession, telegram_id: int, language: str) -
         customer.language = language
 
 
-async def set_blocked(session: AsyncSession, telegram_id: int, blocked: bool, now) -> None:
-    """Remember that the customer blocked (or unblocked) the bot; the agents see it on the cards
-    of the customer's active tickets. Their tickets are kept either way."""
+async def set_blocked_flag(session: AsyncSession, telegram_id: int, blocked: bool) -> Customer | None:
+    """Remember that the customer blocked (or unblocked) the bot; the customer if that changed
+    anything, None if it did not (or the bot never saw them)."""
     customer = await find_customer(session, telegram_id)
     if customer is None or customer.blocked_bot == blocked:
-        return
+        return None
     customer.blocked_bot = blocked
-    tickets = (await session.execute(
-        select(Ticket).where(Ticket.customer_id == customer.id, Ticket.state.in_(lifecycle.ACTIVE))
-    )).scalars()
-    for ticket in tickets:
-        outbox.enqueue(session, "desk_event", outbox.DESK, now, ticket_id=ticket.id,
-                       payload={"event": "customer_blocked" if blocked else "customer_back"})
-        await lifecycle.refresh_card(session, ticket, now)
+    return customer
 
 
 async def set_customer_plan(session: AsyncSession, telegram_id: int, plan: str) -> bool:

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk import outbox
+from desk.clock import Clock
 from desk.lifecycle import close_quietly
 from storage.models import Attachment, Coupon, Customer, FSMRecord, OutboxMessage, Search, Ticket, TicketMessage
 
@@ -72,6 +73,19 @@ async def forget_customer(session: AsyncSession, telegram_id: int, now: datetime
         await close_quietly(session, ticket, now)
     return Forgotten(pseudonym=pseudonym, tickets=len(ticket_ids), messages=all_messages, files=files,
                      searches=searches)
+
+
+class Privacy:
+    """The erasure use case: a customer's own `/forgetme`, or an admin's `/forget` of one."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self._sessionmaker = sessionmaker
+        self._clock = clock
+
+    async def forget(self, telegram_id: int) -> Forgotten | None:
+        """`forget_customer` in a transaction of its own; None if the bot never saw them."""
+        async with self._sessionmaker.begin() as session:
+            return await forget_customer(session, telegram_id, self._clock.now())
 
 
 async def erase_closed_before(session: AsyncSession, cutoff: datetime, *, limit: int = 500) -> int:

@@ -8,29 +8,20 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.outbox_worker import OutboxWorker
-from desk.clock import Clock
-from desk.customers import set_blocked
+from desk.membership import Membership
 
 log = logging.getLogger(__name__)
 
 
-async def blocked(event: ChatMemberUpdated, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
-                  worker: OutboxWorker) -> None:
-    async with sessionmaker.begin() as session:
-        await set_blocked(session, event.from_user.id, True, clock.now())
+async def blocked(event: ChatMemberUpdated, membership: Membership) -> None:
+    await membership.blocked(event.from_user.id)
     log.info("customer %s blocked the bot", event.from_user.id)
-    worker.wake()
 
 
-async def unblocked(event: ChatMemberUpdated, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
-                    worker: OutboxWorker) -> None:
-    async with sessionmaker.begin() as session:
-        await set_blocked(session, event.from_user.id, False, clock.now())
+async def unblocked(event: ChatMemberUpdated, membership: Membership) -> None:
+    await membership.unblocked(event.from_user.id)
     log.info("customer %s unblocked the bot", event.from_user.id)
-    worker.wake()
 
 
 def build_router() -> Router:

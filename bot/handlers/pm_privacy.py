@@ -12,15 +12,12 @@ from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callbacks import ForgetAction, ForgetCB
 from bot.edits import edit_text
 from bot.filters import IsAdmin
-from bot.outbox_worker import OutboxWorker
-from desk.clock import Clock
 from desk.numbers import BIGINT_MAX, NotANumber, parse_id
-from desk.privacy import forget_customer
+from desk.privacy import Privacy
 
 log = logging.getLogger(__name__)
 
@@ -48,19 +45,16 @@ async def first_yes(query: CallbackQuery) -> None:
                                      "brought back."), _choice(_("🗑 Erase everything now"), "erase"))
 
 
-async def second_yes(query: CallbackQuery, state: FSMContext, clock: Clock,
-                     sessionmaker: async_sessionmaker[AsyncSession], worker: OutboxWorker) -> None:
-    async with sessionmaker.begin() as session:
-        done = await forget_customer(session, query.from_user.id, clock.now())
-    worker.wake()  # the cards are redrawn without the customer's name and title
+async def second_yes(query: CallbackQuery, state: FSMContext, privacy: Privacy) -> None:
+    done = await privacy.forget(query.from_user.id)
     await state.clear()  # also where the conversation state lives outside the database (Redis)
     log.info("customer %s erased their data (%s)", query.from_user.id, "erased" if done else "nothing stored")
     await query.answer()
     await edit_text(query.message, _("Done: your data is erased. If you write again, we start afresh."), None)
 
 
-async def forget_command(message: Message, command: CommandObject, bot: Bot, clock: Clock, fsm_storage: BaseStorage,
-                         sessionmaker: async_sessionmaker[AsyncSession], worker: OutboxWorker) -> None:
+async def forget_command(message: Message, command: CommandObject, bot: Bot, fsm_storage: BaseStorage,
+                         privacy: Privacy) -> None:
     """`/forget TELEGRAM_ID` (admins): `frontdesk forget` inside the running bot, which also drops
     the conversation state this process holds for that person (a form in progress)."""
     try:
@@ -70,12 +64,10 @@ async def forget_command(message: Message, command: CommandObject, bot: Bot, clo
     if telegram_id is None:
         await message.answer(_("Usage: /forget TELEGRAM_ID"))
         return
-    async with sessionmaker.begin() as session:
-        done = await forget_customer(session, telegram_id, clock.now())
+    done = await privacy.forget(telegram_id)
     key = StorageKey(bot_id=bot.id, chat_id=telegram_id, user_id=telegram_id)
     await fsm_storage.set_state(key, None)
     await fsm_storage.set_data(key, {})
-    worker.wake()
     if done is None:
         await message.answer(_("No customer with id {id} has written to the bot yet.").format(id=telegram_id))
         return

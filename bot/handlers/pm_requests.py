@@ -1,17 +1,14 @@
 """The customer's requests: the list, one ticket's discussion, writing to it, closing, rating,
-reopening. Every ticket is looked up with `own_ticket`, so a forged button for another
-customer's ticket finds nothing and changes nothing."""
+reopening. Each handler calls one use case of `desk.conversation`, which finds only the customer's
+own tickets: a forged button for another customer's ticket finds nothing and changes nothing."""
 
 from __future__ import annotations
-
-from collections.abc import Awaitable, Callable
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards
 from bot import requests_view as view
@@ -19,37 +16,13 @@ from bot.attachments import attachment_of, incoming_of
 from bot.callbacks import ListCB, MenuAction, MenuCB, StarsCB, TicketAction, TicketCB
 from bot.edits import edit_markup, edit_text
 from bot.filters import NOT_A_COMMAND
+from bot.form_view import local_time
 from bot.settings import BotConfig
 from bot.states import TicketChat
-from desk import lifecycle
-from desk.clock import Clock
-from desk.customer_tickets import FILTERS, can_rate, can_write, list_page
-from desk.lifecycle import Actor, Policy, Refused
+from desk.conversation import Conversation, TicketShown, Written
+from desk.lifecycle import Actor, Refused
 from desk.sla import SLA
-from desk.tickets import by_customer_message, own_ticket
 from desk.visible import shows_nothing
-from storage.models import Ticket
-
-RATING_COMMENT_LIMIT = 1000
-
-Change = Callable[[AsyncSession, Ticket], Awaitable[object]]
-
-
-async def _apply(sessionmaker: async_sessionmaker[AsyncSession], number: int, telegram_id: int,
-                 change: Change | None = None) -> Ticket:
-    """The customer's own ticket `number`, after `change` ran on it in one transaction.
-
-    Raises Refused("not_yours") for a ticket that is not theirs; a Refused from `change` rolls back.
-    """
-    async with sessionmaker.begin() as session:
-        ticket = await own_ticket(session, number, telegram_id, for_update=change is not None)
-        if ticket is None:
-            raise Refused("not_yours")
-        if change is not None:
-            await change(session, ticket)
-    return ticket
-
-
 
 
 async def _leave(state: FSMContext, mode: str, number: int) -> None:
@@ -65,40 +38,34 @@ async def _refuse(query: CallbackQuery, error: Refused, number: int) -> None:
 # --- the list ----------------------------------------------------------------------------------
 
 
-async def _list(sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, telegram_id: int,
-                show: str, page: int) -> tuple[str, InlineKeyboardMarkup]:
-    async with sessionmaker() as session:
-        found = await list_page(session, telegram_id, show, page, config.desk.page_size)
-    return view.ticket_list(found, show)
-
-
 async def _leave_ticket_chat(state: FSMContext) -> None:
     if await state.get_state() in (TicketChat.writing.state, TicketChat.rating_comment.state):
         await state.clear()
 
 
-async def requests_command(message: Message, state: FSMContext, config: BotConfig,
-                           sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def requests_command(message: Message, state: FSMContext, conversation: Conversation) -> None:
     await _leave_ticket_chat(state)
-    text, markup = await _list(sessionmaker, config, message.from_user.id, "all", 0)
+    page = await conversation.requests(message.from_user.id, "all", 0)
+    text, markup = view.ticket_list(page, "all")
     await message.answer(text, reply_markup=markup)
 
 
-async def requests_button(query: CallbackQuery, state: FSMContext, config: BotConfig,
-                          sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def requests_button(query: CallbackQuery, state: FSMContext, conversation: Conversation) -> None:
     await _leave_ticket_chat(state)
     await query.answer()
-    text, markup = await _list(sessionmaker, config, query.from_user.id, "all", 0)
+    page = await conversation.requests(query.from_user.id, "all", 0)
+    text, markup = view.ticket_list(page, "all")
     await query.message.answer(text, reply_markup=markup)
 
 
-async def list_switched(query: CallbackQuery, callback_data: ListCB, config: BotConfig,
-                        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def list_switched(query: CallbackQuery, callback_data: ListCB, conversation: Conversation) -> None:
     """A filter, a page, or «Back to the list»: the same message shows the new list."""
-    if callback_data.show not in FILTERS:
+    try:
+        page = await conversation.requests(query.from_user.id, callback_data.show, callback_data.page)
+    except Refused:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
-    text, markup = await _list(sessionmaker, config, query.from_user.id, callback_data.show, callback_data.page)
+    text, markup = view.ticket_list(page, callback_data.show)
     await query.answer()
     await edit_text(query.message, text, markup)
 
@@ -106,46 +73,39 @@ async def list_switched(query: CallbackQuery, callback_data: ListCB, config: Bot
 # --- one ticket --------------------------------------------------------------------------------
 
 
-def _rendered(ticket: Ticket, config: BotConfig, sla: SLA, clock: Clock, language: str,
-              position: int) -> tuple[str, InlineKeyboardMarkup]:
-    text = view.ticket_text(ticket, config.desk, sla, language)
-    return text, view.ticket_buttons(ticket, clock.now(), config.desk.reopen_days, position)
-
-
-async def _show_ticket(query: CallbackQuery, ticket: Ticket, config: BotConfig, sla: SLA, clock: Clock,
-                       language: str, position: int) -> None:
+async def _show_ticket(query: CallbackQuery, shown: TicketShown, config: BotConfig, sla: SLA, language: str,
+                       position: int) -> None:
     """In place of the list it was opened from; as a new message when opened from elsewhere."""
     if view.position_of(position) is None:
         position = 0
-    text, markup = _rendered(ticket, config, sla, clock, language, position)
+    text = view.ticket_text(shown.ticket, config.desk, sla, language)
+    markup = view.ticket_buttons(shown, position)
     if position:
         await edit_text(query.message, text, markup)
     else:
         await query.message.answer(text, reply_markup=markup)
 
 
-async def ticket_opened(query: CallbackQuery, callback_data: TicketCB, config: BotConfig, sla: SLA, clock: Clock,
-                        language: str, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def ticket_opened(query: CallbackQuery, callback_data: TicketCB, config: BotConfig, sla: SLA,
+                        language: str, conversation: Conversation) -> None:
     try:
-        ticket = await _apply(sessionmaker, callback_data.ticket, query.from_user.id)
+        shown = await conversation.ticket(query.from_user.id, callback_data.ticket)
     except Refused as error:
         await _refuse(query, error, callback_data.ticket)
         return
     await query.answer()
-    await _show_ticket(query, ticket, config, sla, clock, language, callback_data.back)
+    await _show_ticket(query, shown, config, sla, language, callback_data.back)
 
 
 # --- writing to a ticket -----------------------------------------------------------------------
 
 
 async def write_button(query: CallbackQuery, callback_data: TicketCB, state: FSMContext,
-                       sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+                       conversation: Conversation) -> None:
     """«Write a message» in the view, or «Reply» under a relayed answer: the writing mode."""
     number = callback_data.ticket
     try:
-        ticket = await _apply(sessionmaker, number, query.from_user.id)
-        if not can_write(ticket):
-            raise Refused("closed")
+        await conversation.start_writing(query.from_user.id, number)
     except Refused as error:
         await _refuse(query, error, number)
         return
@@ -155,20 +115,21 @@ async def write_button(query: CallbackQuery, callback_data: TicketCB, state: FSM
     await query.message.answer(view.writing_prompt(number))
 
 
-async def _add_message(message: Message, number: int, sessionmaker: async_sessionmaker[AsyncSession],
-                       clock: Clock, policy: Policy) -> Refused | None:
+async def _add_message(message: Message, number: int, conversation: Conversation) -> Written | Refused:
     """The message into ticket `number`'s discussion; the refusal if it cannot go there."""
     customer = Actor(message.from_user.id, message.from_user.full_name)
-    incoming = incoming_of(message)
-
-    async def write(session: AsyncSession, ticket: Ticket) -> None:
-        await lifecycle.customer_writes(session, ticket, customer, incoming, clock.now(), policy)
-
     try:
-        await _apply(sessionmaker, number, message.from_user.id, write)
+        return await conversation.write(customer, number, incoming_of(message))
     except Refused as error:
         return error
-    return None
+
+
+def _added(text: str, written: Written, number: int, sla: SLA, language: str) -> str:
+    """`text`, and when the message opened a resolved ticket again, by when support will answer."""
+    if written.reopened_due is None:
+        return text
+    return text + "\n\n" + _("Request #{number} is open again: support will answer by {when}.").format(
+        number=number, when=local_time(written.reopened_due, sla, language))
 
 
 async def _first_of_album(message: Message, state: FSMContext) -> bool:
@@ -183,29 +144,29 @@ async def _first_of_album(message: Message, state: FSMContext) -> bool:
     return True
 
 
-async def writing_message(message: Message, state: FSMContext, clock: Clock, policy: Policy,
-                          sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def writing_message(message: Message, state: FSMContext, conversation: Conversation, sla: SLA,
+                          language: str) -> None:
     number = int((await state.get_data()).get("ticket", 0))
     if attachment_of(message) is None and shows_nothing(message.text):
         await message.answer(_(
             "This cannot be added to a request. Send text, photos, documents, videos or voice messages."
         ), reply_markup=view.done_button(number))
         return
-    refused = await _add_message(message, number, sessionmaker, clock, policy)
-    if refused is not None:
+    written = await _add_message(message, number, conversation)
+    if isinstance(written, Refused):
         await state.clear()
-        await message.answer(view.refusal(refused.reason, number, refused.details), reply_markup=keyboards.main_menu())
+        await message.answer(view.refusal(written.reason, number, written.details), reply_markup=keyboards.main_menu())
         return
     if await _first_of_album(message, state):
-        await message.answer(_("Added to request #{number}. Send more, or press «Done».").format(number=number),
-                             reply_markup=view.done_button(number))
+        text = _("Added to request #{number}. Send more, or press «Done».").format(number=number)
+        await message.answer(_added(text, written, number, sla, language), reply_markup=view.done_button(number))
 
 
 async def _leave_mode(query: CallbackQuery, callback_data: TicketCB, state: FSMContext,
-                      sessionmaker: async_sessionmaker[AsyncSession], mode: str, text: str) -> None:
+                      conversation: Conversation, mode: str, text: str) -> None:
     """A button that ends a mode on one of the customer's tickets, then says `text`."""
     try:
-        await _apply(sessionmaker, callback_data.ticket, query.from_user.id)
+        await conversation.confirm(query.from_user.id, callback_data.ticket)
     except Refused as error:
         await _refuse(query, error, callback_data.ticket)
         return
@@ -215,74 +176,71 @@ async def _leave_mode(query: CallbackQuery, callback_data: TicketCB, state: FSMC
 
 
 async def writing_done(query: CallbackQuery, callback_data: TicketCB, state: FSMContext,
-                       sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+                       conversation: Conversation) -> None:
     """«Done»: out of the writing mode (a stale «Done» only loses its button)."""
-    await _leave_mode(query, callback_data, state, sessionmaker, TicketChat.writing.state, _(
+    await _leave_mode(query, callback_data, state, conversation, TicketChat.writing.state, _(
         "Done: your messages are in request #{number}. Support will answer in this chat."
     ).format(number=callback_data.ticket))
 
 
-async def replied_ticket(message: Message, sessionmaker: async_sessionmaker[AsyncSession]) -> dict | bool:
+async def replied_ticket(message: Message, conversation: Conversation) -> dict | bool:
     """Filter: a reply to a message of one of the customer's tickets gives {"replied_ticket": number}."""
-    async with sessionmaker() as session:
-        ticket = await by_customer_message(session, message.from_user.id, message.reply_to_message.message_id)
-    return {"replied_ticket": ticket.id} if ticket is not None else False
+    number = await conversation.replied_ticket(message.from_user.id, message.reply_to_message.message_id)
+    return {"replied_ticket": number} if number is not None else False
 
 
-async def reply_to_ticket(message: Message, replied_ticket: int, state: FSMContext, clock: Clock, policy: Policy,
-                          sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def reply_to_ticket(message: Message, replied_ticket: int, state: FSMContext,
+                          conversation: Conversation, sla: SLA, language: str) -> None:
     """A reply to a ticket's message goes to that ticket, even outside the writing mode."""
     if attachment_of(message) is None and shows_nothing(message.text):
         await message.answer(_(
             "This cannot be added to a request. Send text, photos, documents, videos or voice messages."
         ))
         return
-    refused = await _add_message(message, replied_ticket, sessionmaker, clock, policy)
-    if refused is not None:
-        await message.answer(view.refusal(refused.reason, replied_ticket, refused.details))
+    written = await _add_message(message, replied_ticket, conversation)
+    if isinstance(written, Refused):
+        await message.answer(view.refusal(written.reason, replied_ticket, written.details))
         return
     if await _first_of_album(message, state):
-        await message.answer(_("Added to request #{number}.").format(number=replied_ticket))
+        text = _("Added to request #{number}.").format(number=replied_ticket)
+        await message.answer(_added(text, written, replied_ticket, sla, language))
 
 
 # --- closing -----------------------------------------------------------------------------------
 
 
-async def close_button(query: CallbackQuery, callback_data: TicketCB, clock: Clock,
-                       sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    """«Close» asks first; «Yes, close it» (CLOSE_SURE) closes."""
+async def close_button(query: CallbackQuery, callback_data: TicketCB, conversation: Conversation) -> None:
+    """«Close» asks first."""
     number = callback_data.ticket
-    sure = callback_data.action == TicketAction.CLOSE_SURE
-    customer = Actor(query.from_user.id, query.from_user.full_name)
-
-    async def close(session: AsyncSession, ticket: Ticket) -> None:
-        if sure:
-            await lifecycle.close(session, ticket, customer, clock.now(), by_customer=True)
-        elif not can_write(ticket):
-            raise Refused("closed")
-
     try:
-        ticket = await _apply(sessionmaker, number, query.from_user.id, close)
+        await conversation.ask_to_close(query.from_user.id, number)
     except Refused as error:
         await _refuse(query, error, number)
         return
-    if not sure:
-        await query.answer()
-        text, markup = view.close_confirmation(number)
-        await query.message.answer(text, reply_markup=markup)
+    await query.answer()
+    text, markup = view.close_confirmation(number)
+    await query.message.answer(text, reply_markup=markup)
+
+
+async def close_sure_button(query: CallbackQuery, callback_data: TicketCB, conversation: Conversation) -> None:
+    """«Yes, close it» closes, and offers the stars when the ticket may be rated."""
+    number = callback_data.ticket
+    try:
+        closed = await conversation.close(Actor(query.from_user.id, query.from_user.full_name), number)
+    except Refused as error:
+        await _refuse(query, error, number)
         return
     await query.answer(_("Request #{number} is closed.").format(number=number))
     text = _("Request #{number} is closed. Thank you for writing to us!").format(number=number)
-    if can_rate(ticket):
+    if closed.can_rate:
         await edit_text(query.message, f"{text}\n\n{view.rate_prompt(number)}", view.stars(number))
     else:
         await edit_text(query.message, text, None)
 
 
-async def keep_button(query: CallbackQuery, callback_data: TicketCB,
-                      sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def keep_button(query: CallbackQuery, callback_data: TicketCB, conversation: Conversation) -> None:
     try:
-        await _apply(sessionmaker, callback_data.ticket, query.from_user.id)
+        await conversation.confirm(query.from_user.id, callback_data.ticket)
     except Refused as error:
         await _refuse(query, error, callback_data.ticket)
         return
@@ -293,38 +251,28 @@ async def keep_button(query: CallbackQuery, callback_data: TicketCB,
 # --- rating ------------------------------------------------------------------------------------
 
 
-async def rate_button(query: CallbackQuery, callback_data: TicketCB, state: FSMContext, clock: Clock,
-                      sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def rate_button(query: CallbackQuery, callback_data: TicketCB, conversation: Conversation) -> None:
     """«Rate» shows the stars."""
-    await _rate(query, callback_data.ticket, 0, state, clock, sessionmaker)
-
-
-async def star_button(query: CallbackQuery, callback_data: StarsCB, state: FSMContext, clock: Clock,
-                      sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    """A star (1–5) rates; then a comment may follow."""
-    await _rate(query, callback_data.ticket, callback_data.stars, state, clock, sessionmaker)
-
-
-async def _rate(query: CallbackQuery, number: int, score: int, state: FSMContext, clock: Clock,
-                sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-
-    async def rate(session: AsyncSession, ticket: Ticket) -> None:
-        if ticket.rating is not None:
-            raise Refused("already_rated")
-        if score:
-            await lifecycle.rate(session, ticket, score, clock.now())
-        elif not can_rate(ticket):
-            raise Refused("nothing_to_rate")
-
+    number = callback_data.ticket
     try:
-        await _apply(sessionmaker, number, query.from_user.id, rate)
+        await conversation.ask_to_rate(query.from_user.id, number)
     except Refused as error:
         await _refuse(query, error, number)
         return
     await query.answer()
-    if not score:
-        await query.message.answer(view.rate_prompt(number), reply_markup=view.stars(number))
+    await query.message.answer(view.rate_prompt(number), reply_markup=view.stars(number))
+
+
+async def star_button(query: CallbackQuery, callback_data: StarsCB, state: FSMContext,
+                      conversation: Conversation) -> None:
+    """A star (1–5) rates; then a comment may follow."""
+    number, score = callback_data.ticket, callback_data.stars
+    try:
+        await conversation.rate(query.from_user.id, number, score)
+    except Refused as error:
+        await _refuse(query, error, number)
         return
+    await query.answer()
     # The stars go; the message they stood under (a relayed answer, perhaps) stays as it was.
     if isinstance(query.message, Message):
         await edit_markup(query.message, view.without_stars(query.message.reply_markup))
@@ -340,28 +288,23 @@ async def _rate(query: CallbackQuery, number: int, score: int, state: FSMContext
     ).format(number=number, stars="⭐" * score), reply_markup=view.skip_button(number))
 
 
-async def rating_comment_entered(message: Message, state: FSMContext, clock: Clock,
-                                 sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def rating_comment_entered(message: Message, state: FSMContext, conversation: Conversation) -> None:
     number = int((await state.get_data()).get("ticket", 0))
     comment = message.text.strip()
     if shows_nothing(comment):
         await rating_comment_not_text(message, state)
         return
-    if len(comment) > RATING_COMMENT_LIMIT:
-        await message.answer(_("That is too long: {actual} characters, the limit is {limit}. Please shorten it.")
-                             .format(actual=len(comment), limit=RATING_COMMENT_LIMIT),
-                             reply_markup=view.skip_button(number))
-        return
-
-    async def save(session: AsyncSession, ticket: Ticket) -> None:
-        await lifecycle.comment_rating(session, ticket, comment, clock.now())
-
-    await state.clear()
     try:
-        await _apply(sessionmaker, number, message.from_user.id, save)
+        await conversation.comment_rating(message.from_user.id, number, comment)
     except Refused as error:
+        if error.reason == "too_long":  # still in the mode: the customer may shorten it
+            await message.answer(view.refusal(error.reason, number, error.details),
+                                 reply_markup=view.skip_button(number))
+            return
+        await state.clear()
         await message.answer(view.refusal(error.reason, number, error.details))
         return
+    await state.clear()
     await message.answer(_("Thank you! Your comment is saved with request #{number}.").format(number=number),
                          reply_markup=keyboards.main_menu())
 
@@ -373,29 +316,24 @@ async def rating_comment_not_text(message: Message, state: FSMContext) -> None:
 
 
 async def skip_button(query: CallbackQuery, callback_data: TicketCB, state: FSMContext,
-                      sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    await _leave_mode(query, callback_data, state, sessionmaker, TicketChat.rating_comment.state,
+                      conversation: Conversation) -> None:
+    await _leave_mode(query, callback_data, state, conversation, TicketChat.rating_comment.state,
                       _("Thank you for rating request #{number}!").format(number=callback_data.ticket))
 
 
 # --- reopening ---------------------------------------------------------------------------------
 
 
-async def reopen_button(query: CallbackQuery, callback_data: TicketCB, config: BotConfig, sla: SLA, clock: Clock,
-                        policy: Policy,
-                        language: str, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def reopen_button(query: CallbackQuery, callback_data: TicketCB, config: BotConfig, sla: SLA,
+                        language: str, conversation: Conversation) -> None:
     number = callback_data.ticket
-
-    async def reopen(session: AsyncSession, ticket: Ticket) -> None:
-        await lifecycle.reopen(session, ticket, clock.now(), policy)
-
     try:
-        ticket = await _apply(sessionmaker, number, query.from_user.id, reopen)
+        shown = await conversation.reopen(query.from_user.id, number)
     except Refused as error:
         await _refuse(query, error, number)
         return
     await query.answer(_("Request #{number} is open again.").format(number=number))
-    await _show_ticket(query, ticket, config, sla, clock, language, callback_data.back)
+    await _show_ticket(query, shown, config, sla, language, callback_data.back)
 
 
 # --- anything else -----------------------------------------------------------------------------
@@ -416,8 +354,8 @@ def build_router() -> Router:
     router.callback_query.register(write_button,
                                    TicketCB.filter(F.action.in_({TicketAction.WRITE, TicketAction.REPLY})))
     router.callback_query.register(writing_done, TicketCB.filter(F.action == TicketAction.DONE))
-    router.callback_query.register(close_button,
-                                   TicketCB.filter(F.action.in_({TicketAction.CLOSE, TicketAction.CLOSE_SURE})))
+    router.callback_query.register(close_button, TicketCB.filter(F.action == TicketAction.CLOSE))
+    router.callback_query.register(close_sure_button, TicketCB.filter(F.action == TicketAction.CLOSE_SURE))
     router.callback_query.register(keep_button, TicketCB.filter(F.action == TicketAction.KEEP))
     router.callback_query.register(rate_button, TicketCB.filter(F.action == TicketAction.RATE))
     router.callback_query.register(star_button, StarsCB.filter())

@@ -12,13 +12,14 @@ from aiogram.enums import ChatType
 from aiogram.filters import IS_MEMBER, IS_NOT_MEMBER, ChatMemberUpdatedFilter, Command
 from aiogram.types import ChatMemberUpdated, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import doctor
 from bot.filters import IsAdmin
+from bot.middlewares.agent_use_cases import AgentUseCasesMiddleware
 from bot.settings import BotConfig
-from desk import groups
+from desk.admin import Administration
 from desk.clock import Clock
+from desk.groups import SeenGroup
 
 log = logging.getLogger(__name__)
 
@@ -47,20 +48,19 @@ async def doctor_command(message: Message, bot: Bot, config: BotConfig) -> None:
     await message.answer("\n".join([_("<b>Setup check</b>"), *_lines(checks), "", summary]))
 
 
-async def _remember(event: ChatMemberUpdated, clock: Clock, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    """Keep what the bot now is in the group, for `frontdesk doctor`'s list."""
+def _seen(event: ChatMemberUpdated, clock: Clock) -> SeenGroup:
+    """What the bot now is in the group, for `frontdesk doctor`'s list."""
     chat = event.chat
-    async with sessionmaker.begin() as session:
-        await groups.remember(session, groups.SeenGroup(chat.id, chat.title or "", chat.type, bool(chat.is_forum),
-                                                        event.new_chat_member.status, clock.now()))
+    return SeenGroup(chat.id, chat.title or "", chat.type, bool(chat.is_forum), event.new_chat_member.status,
+                     clock.now())
 
 
 async def added_to_group(event: ChatMemberUpdated, bot: Bot, config: BotConfig, clock: Clock,
-                         sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+                         administration: Administration) -> None:
     """The bot was added to a group: remember it, and tell whoever added it the group's id and
     whether this group is ready to be the agents' desk."""
     chat = event.chat
-    await _remember(event, clock, sessionmaker)
+    await administration.group_seen(_seen(event, clock))
     log.info("added to the group %s «%s» by %s", chat.id, chat.title, event.from_user.id)
     checks = await doctor.group_checks(bot, chat.id, await bot.me())
     ready = all(check.status != doctor.FAIL for check in checks)
@@ -76,15 +76,15 @@ async def added_to_group(event: ChatMemberUpdated, bot: Bot, config: BotConfig, 
     await bot.send_message(chat.id, "\n".join(lines))
 
 
-async def removed_from_group(event: ChatMemberUpdated, clock: Clock,
-                             sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    await _remember(event, clock, sessionmaker)
+async def removed_from_group(event: ChatMemberUpdated, clock: Clock, administration: Administration) -> None:
+    await administration.group_seen(_seen(event, clock))
     log.info("removed from the group %s «%s»", event.chat.id, event.chat.title)
 
 
 def build_router() -> Router:
     """A new router with this module's handlers (each dispatcher gets its own)."""
     router = Router(name="setup")
+    router.my_chat_member.middleware(AgentUseCasesMiddleware())
     router.message.register(whoami, Command("whoami"), F.chat.type == ChatType.PRIVATE)
     router.message.register(doctor_command, Command("doctor"), F.chat.type == ChatType.PRIVATE, IsAdmin())
     in_groups = F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})

@@ -10,6 +10,10 @@ import pytest
 from world import DESK_CHAT, make_config, settled
 
 from desk.clock import ManualClock
+from desk.customers import Person
+from desk.forms import Draft
+from desk.sla import SLA
+from desk.tickets import open_ticket
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 SUNDAY_EVENING = datetime(2026, 3, 8, 20, 0, tzinfo=MOSCOW)
@@ -56,3 +60,24 @@ async def test_report_in_the_agent_group_sends_it_now(frontdesk, emu, forum_desk
     await settled(emu)
     (album,) = albums(emu)
     assert album[0].shown_text.startswith("📊 Weekly report 2026-03-02 – 2026-03-08:")
+
+
+async def test_first_response_in_time_counts_every_ticket_not_the_average_of_plans(frontdesk, emu, forum_desk, db,
+                                                                                  config, clock):
+    """Three VIP tickets answered in time and one consultation ticket answered late: 3 of 4 in time
+    (75%), where an average of the two plans' shares would say 50%."""
+    sla = SLA(config.sla)
+    tuesday = datetime(2026, 3, 3, 10, 0, tzinfo=MOSCOW)
+    async with db.begin() as session:
+        for number, plan in enumerate(["vip", "vip", "vip", "consultation"]):
+            person = Person(7000 + number, f"Customer {number}")
+            draft = Draft(title="Printer", problem_type="question", details="It jams", criticality="normal")
+            opened = await open_ticket(session, person, draft, sla=sla, clock=ManualClock(tuesday), plan=plan)
+            ticket = opened.ticket
+            ticket.first_response_at = (tuesday + timedelta(minutes=10) if plan == "vip"
+                                        else ticket.first_response_due + timedelta(hours=1))
+    clock.set(datetime(2026, 3, 9, 9, 1, tzinfo=MOSCOW))
+    assert await frontdesk.app.scheduler.sweep() >= 1
+    await settled(emu)
+    (album,) = albums(emu)
+    assert "4 tickets; first response in time: 75%;" in album[0].shown_text
