@@ -121,8 +121,11 @@ class OutboxWorker:
                         log.exception("the outbox worker could not read the outbox; trying again every %gs",
                                       self.tick)
                     self._failing = True
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation that
+                # arrives as the wait ends, and this loop would then never stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.tick)
+                    async with asyncio.timeout(self.tick):
+                        await self._wake.wait()
         finally:
             for task in list(self._tasks):
                 task.cancel()
