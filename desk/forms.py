@@ -133,7 +133,9 @@ def abandon_edit(draft: Draft) -> Draft:
     if draft.before_edit is None:
         draft.editing = False
         return draft
-    return Draft.from_data({"draft": draft.before_edit})
+    restored = Draft.from_data({"draft": draft.before_edit})
+    restored.editing = False
+    return restored
 
 
 def edit_done(draft: Draft) -> None:
