@@ -17,6 +17,7 @@ from bot.callback_answers import CallbackAnswersNeverFail
 from bot.handlers import build_root_router
 from bot.i18n import DeskI18nMiddleware
 from bot.metrics import Metrics
+from bot.middlewares.bans import BanGate
 from bot.middlewares.customer import CustomerMiddleware
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.middlewares.updates import ProcessedUpdatesMiddleware
@@ -27,6 +28,7 @@ from bot.shared_limits import SharedLimits
 from bot.update_intake import TolerantSession
 from desk.admin import Administration
 from desk.agent_actions import AgentDesk
+from desk.bans import Bans
 from desk.clock import Clock
 from desk.conversation import Conversation
 from desk.desk_chat import DeskChat
@@ -78,6 +80,7 @@ def build_dispatcher(
     """The dispatcher with every router and middleware, and the services as workflow data; with
     `shared`, flood control counts in Redis for all the bot's processes."""
     policy = Policy(sla, config.scheduler, config.desk.reopen_days)
+    bans = Bans(sessionmaker, clock, config.desk)
     dispatcher = Dispatcher(
         storage=fsm_storage,
         # One update at a time per chat, so a customer's messages are handled in order.
@@ -99,9 +102,12 @@ def build_dispatcher(
         questions=Questions(sessionmaker, clock, kb, policy),
         agent_desk=AgentDesk(sessionmaker, clock, config.desk, policy, kb, desk_chat),
         administration=Administration(sessionmaker, sla, kb),
+        bans=bans,
     )
     ThrottleMiddleware(config.telegram.flood_limit, config.telegram.flood_window, i18n,
                        config.i18n.default_language, metrics, shared=shared).install(dispatcher)
+    # After flood control (installed above, before the FSM), before everything that records.
+    dispatcher.update.outer_middleware(BanGate(bans, i18n, config.i18n.default_language))
     dispatcher.update.outer_middleware(ProcessedUpdatesMiddleware(sessionmaker, clock, metrics))
     customer = CustomerMiddleware(sessionmaker, clock, config.i18n.default_language, config.desk.language)
     for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.edited_message,

@@ -37,6 +37,8 @@ async def save(state: FSMContext, draft: Draft, **extra) -> None:
 async def show_step(message: Message, state: FSMContext, config: BotConfig, language: str, draft: Draft,
                     step: str, notice: str | None = None) -> None:
     """Move the form to `step` and ask for it (after `notice`, when the last answer did not fit)."""
+    if step == PREVIEW:
+        forms.edit_done(draft)
     await state.set_state(Form.extra if step.startswith("extra.") else STATE_OF_STEP[step])
     await save(state, draft, step=step)
     text, markup = form_view.prompt(config.form, draft, step, language)

@@ -42,6 +42,8 @@ class Draft:
     criticality: str = ""
     # Set while the customer edits one field from the preview: go back to the preview after it.
     editing: bool = False
+    # The draft as the preview showed it when the edit began, so «Back» can put it back whole.
+    before_edit: dict[str, Any] | None = None
     # The FAQ search this request came from (a question the FAQ did not answer), if any.
     search_id: int | None = None
     # The FAQ entries already offered inside this form, so the same answer is not offered twice.
@@ -114,6 +116,31 @@ def previous_step(config: FormConfig, draft: Draft, current: str) -> str | None:
     order = steps(config, draft.problem_type)
     index = order.index(current)
     return order[index - 1] if index > 0 else None
+
+
+def begin_edit(draft: Draft, step: str) -> None:
+    """Open `step` for editing from the preview, keeping the draft as it was for «Back».
+    The details start over: their text and files are sent again."""
+    draft.before_edit = {key: value for key, value in draft.to_data().items() if key != "before_edit"}
+    draft.editing = True
+    if step == DETAILS:
+        draft.details = ""
+        draft.attachments = []
+
+
+def abandon_edit(draft: Draft) -> Draft:
+    """The draft as the preview showed it before the edit now left with «Back»."""
+    if draft.before_edit is None:
+        draft.editing = False
+        return draft
+    restored = Draft.from_data({"draft": draft.before_edit})
+    restored.editing = False
+    return restored
+
+
+def edit_done(draft: Draft) -> None:
+    """The edited field is answered and the preview is shown again: nothing left to put back."""
+    draft.before_edit = None
 
 
 def choose_type(config: FormConfig, draft: Draft, key: str) -> None:

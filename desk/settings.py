@@ -27,6 +27,8 @@ class DeskConfig(Section):
     level2_mentions: list[str] = Field(default_factory=list)
     # Tickets per page in the customer's "My requests".
     page_size: int = Field(default=5, ge=1, le=20)
+    # Whether every agent in the group may /ban and /unban (otherwise only `admin_ids`).
+    agents_may_ban: bool = False
 
 
 

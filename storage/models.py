@@ -285,3 +285,22 @@ class Coupon(Base):
     expires_at: Mapped[datetime]
     # Set when a newer code was issued to the same customer: the unused rest is void.
     voided_at: Mapped[datetime | None]
+
+
+class Ban(Base):
+    """One ban of a person by an agent, kept after it is lifted: who, why, when, and who lifted it."""
+
+    __tablename__ = "bans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    banned_by: Mapped[int] = mapped_column(BigInteger)
+    banned_by_name: Mapped[str] = mapped_column(String(256))
+    banned_at: Mapped[datetime]
+    # The ticket it was given on, if any.
+    ticket_id: Mapped[int | None]
+    lifted_at: Mapped[datetime | None]
+    lifted_by: Mapped[int | None] = mapped_column(BigInteger)
+    # The last polite notice the person got (one a day at most).
+    noticed_at: Mapped[datetime | None]

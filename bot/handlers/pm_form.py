@@ -83,7 +83,7 @@ async def back_button(query: CallbackQuery, callback_data: FormCB, state: FSMCon
     else:
         target = forms.previous_step(config.form, draft, current) or TITLE
     if target == PREVIEW:
-        draft.editing = False
+        draft = forms.abandon_edit(draft)
     await show_step(query.message, state, config, language, draft, target)
 
 
@@ -304,11 +304,8 @@ async def edit_field(query: CallbackQuery, callback_data: FormCB, state: FSMCont
         await query.answer(_("This button is out of date."), show_alert=True)
         return
     await query.answer()
-    draft.editing = True
+    forms.begin_edit(draft, callback_data.choice)
     if callback_data.choice == DETAILS:
-        # Editing the details starts them over: the text and the files are sent again.
-        draft.details = ""
-        draft.attachments = []
         await state.update_data(acked_groups=[])
     await show_step(query.message, state, config, language, draft, callback_data.choice)
 

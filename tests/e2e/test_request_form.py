@@ -251,3 +251,26 @@ async def test_html_in_a_title_is_shown_as_text(frontdesk, emu, john, talk):
     preview = await fill_until_preview(t, title="<b>bold</b> & <script>", details="a <i>b</i>")
     assert "Title: <b>bold</b> & <script>" in preview.shown_text
     assert "Details: a <i>b</i>" in preview.shown_text
+
+
+async def test_back_from_every_edit_returns_to_the_preview_as_it_was(frontdesk, emu, john, talk):
+    t = talk(john)
+    await open_form(talk, john)
+    preview = await fill_until_preview(t)
+    # Details: the edit starts them over, but Back before «Continue» keeps the old ones.
+    step = await t.press(preview, "✏️ Details", expect="Describe the problem")
+    step = await t.send("Half of a new description", expect="Added to the description")
+    again = await t.press(step, "⬅️ Back", expect="Check your request")
+    assert again.shown_text == preview.shown_text
+    # Type: a new type with its own steps, abandoned at its first step, leaves the old type.
+    step = await t.press(again, "✏️ Type", expect="What kind of problem")
+    step = await t.press(step, "Error", expect="Which version")
+    again = await t.press(step, "⬅️ Back", expect="Check your request")
+    assert again.shown_text == preview.shown_text
+    # Title and criticality: Back is offered and changes nothing.
+    for field, prompt in (("✏️ Title", "Name the problem"), ("✏️ Criticality", "How critical")):
+        step = await t.press(again, field, expect=prompt)
+        again = await t.press(step, "⬅️ Back", expect="Check your request")
+        assert again.shown_text == preview.shown_text
+    done = await t.press(again, "✅ Send the request", expect="is registered")
+    assert "#" in done.shown_text
