@@ -141,3 +141,11 @@ class ForgetCB(CallbackData, prefix="p"):
     """The customer's own erasure."""
 
     action: ForgetAction
+
+
+class SuggestCB(CallbackData, prefix="sg"):
+    """A suggested FAQ answer on a ticket card: send entry `entry` (shown at `position`, 1-based)."""
+
+    ticket: Number
+    position: Number
+    entry: Annotated[str, Field(max_length=40)]

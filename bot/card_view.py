@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from html import escape
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import CardAction, CardCB
+from bot.callbacks import CardAction, CardCB, SuggestCB
 from bot.form_view import criticality_label, kind_label, local_time
 from bot.settings import BotConfig
 from bot.telegram_text import MESSAGE_LIMIT, cut, shown_length
 from desk.lifecycle import MAX_LEVEL
 from desk.sla import SLA
+from kb.entries import Entry
 from storage.models import Ticket
 
 TOPIC_NAME_LIMIT = 128
 # How a card's text begins as Telegram shows it (see `_head`): "🎫 #12 · ...".
 CARD_NUMBER = re.compile(r"^🎫 #(\d+) ")
 CRITICALITY_MARK = {"low": "🟢", "normal": "🟡", "high": "🟠", "critical": "🔴"}
+# Callback data holds at most 64 bytes: a longer entry id is listed on the card without a button.
+SUGGESTION_ID_LIMIT = 40
+SUGGESTION_MARKS = ("1️⃣", "2️⃣", "3️⃣")
 
 
 def state_label(state: str) -> str:
@@ -58,10 +63,11 @@ def _due_line(label: str, due: datetime | None, done: datetime | None, sla: SLA,
     return f"{label}: {when} ({status})"
 
 
-def card_text(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime) -> str:
-    """Every field of the ticket, safe HTML, within Telegram's message limit; details that do not
-    fit end in "…" (their rest: `details_rest`)."""
-    head = _head(ticket, config, sla, now)
+def card_text(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime,
+              suggestions: Sequence[Entry] = ()) -> str:
+    """Every field of the ticket and the FAQ answers suggested for it, safe HTML, within Telegram's
+    message limit; details that do not fit end in "…" (their rest: `details_rest`)."""
+    head = _head(ticket, config, sla, now, suggestions)
     shown, rest = _details_parts(ticket, head)
     if not shown:
         return head
@@ -69,7 +75,7 @@ def card_text(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime) -> str
     return f"{head}\n\n<blockquote>{escape(shown)}{more}</blockquote>"
 
 
-def _head(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime) -> str:
+def _head(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime, suggestions: Sequence[Entry]) -> str:
     """The card without the details."""
     language = config.desk.language
     customer = ticket.customer
@@ -113,6 +119,10 @@ def _head(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime) -> str:
             value=", ".join(f"{kind_label(kind)}: {count}" for kind, count in counts.items())))
     if ticket.rating:
         lines.append(_("Rating: {stars}").format(stars="★" * ticket.rating + "☆" * (5 - ticket.rating)))
+    if suggestions and ticket.state != "closed":
+        lines += ["", _("💡 Suggested answers:")]
+        lines += [f"{mark} {escape(entry.title)} (<code>{escape(entry.id)}</code>)"
+                  for mark, entry in zip(SUGGESTION_MARKS, suggestions, strict=False)]
     return "\n".join(lines)
 
 
@@ -124,9 +134,10 @@ def _details_parts(ticket: Ticket, head: str) -> tuple[str, str]:
     return cut(ticket.details or "", max(room, 0))
 
 
-def details_rest(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime) -> str:
+def details_rest(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime,
+                 suggestions: Sequence[Entry] = ()) -> str:
     """The part of the details the card cannot hold ("" when it holds them all)."""
-    return _details_parts(ticket, _head(ticket, config, sla, now))[1]
+    return _details_parts(ticket, _head(ticket, config, sla, now, suggestions))[1]
 
 
 def details_continued(ticket: Ticket, rest: str) -> str:
@@ -135,7 +146,8 @@ def details_continued(ticket: Ticket, rest: str) -> str:
         f"\n<blockquote>…{escape(rest)}</blockquote>"
 
 
-def card_buttons(ticket: Ticket) -> InlineKeyboardMarkup | None:
+def card_buttons(ticket: Ticket, suggestions: Sequence[Entry] = ()) -> InlineKeyboardMarkup | None:
+    """The card's buttons: the life cycle's, then one per suggested answer ("send it")."""
     if ticket.state == "closed":
         return None
     builder = InlineKeyboardBuilder()
@@ -154,6 +166,13 @@ def card_buttons(ticket: Ticket) -> InlineKeyboardMarkup | None:
         builder.button(text=_("✅ Resolve"), callback_data=CardCB(action=CardAction.RESOLVE, ticket=ticket.id))
     builder.button(text=_("🔒 Close"), callback_data=CardCB(action=CardAction.CLOSE, ticket=ticket.id))
     builder.adjust(2)
+    for position, entry in enumerate(suggestions[:len(SUGGESTION_MARKS)], start=1):
+        if len(entry.id) > SUGGESTION_ID_LIMIT or ":" in entry.id:
+            continue  # does not fit callback data; `/faq ID` sends it
+        builder.row(InlineKeyboardButton(
+            text=_("{mark} Send: {title}").format(mark=SUGGESTION_MARKS[position - 1], title=entry.title[:40]),
+            callback_data=SuggestCB(ticket=ticket.id, position=position, entry=entry.id).pack(),
+        ))
     return builder.as_markup()
 
 

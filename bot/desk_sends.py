@@ -19,7 +19,7 @@ from bot import card_view, desk_view, report_view
 from bot.callbacks import StarsCB, TicketAction, TicketCB
 from bot.settings import BotConfig
 from bot.telegram_text import CAPTION_LIMIT, shown_length
-from desk import analytics, lifecycle, outbox
+from desk import analytics, lifecycle, outbox, suggestions
 from desk.clock import Clock
 from desk.customers import customer_language
 from desk.desk_chat import DeskChat
@@ -27,6 +27,8 @@ from desk.export import Period
 from desk.membership import set_blocked
 from desk.sla import SLA
 from desk.tickets import get_ticket
+from kb.base import KnowledgeBase
+from kb.entries import Entry
 from kb.html_split import split_html
 from storage.models import OutboxMessage, Ticket, TicketMessage
 
@@ -44,7 +46,7 @@ def _gone(error: TelegramBadRequest, *needles: str) -> bool:
 
 class DeskSends:
     def __init__(self, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, config: BotConfig,
-                 sla: SLA, i18n: I18n, desk_chat: DeskChat) -> None:
+                 sla: SLA, i18n: I18n, desk_chat: DeskChat, kb: KnowledgeBase) -> None:
         self.bot = bot
         self.sessionmaker = sessionmaker
         self.clock = clock
@@ -52,6 +54,7 @@ class DeskSends:
         self.sla = sla
         self.i18n = i18n
         self.desk_chat = desk_chat
+        self.kb = kb
         self._forum: dict[int, bool] = {}
 
     # --- entry points ------------------------------------------------------------------------
@@ -100,6 +103,10 @@ class DeskSends:
 
     # --- the agent group ---------------------------------------------------------------------
 
+    def _suggestions(self, ticket: Ticket) -> list[Entry]:
+        """The FAQ answers the ticket's card suggests (none once it is closed)."""
+        return [] if ticket.state == "closed" else suggestions.suggested_answers(self.kb, ticket)
+
     async def _is_forum(self, chat_id: int) -> bool:
         if chat_id not in self._forum:
             self._forum[chat_id] = bool((await self.bot.get_chat(chat_id)).is_forum)
@@ -124,9 +131,10 @@ class DeskSends:
             ticket.topic_thread_id = topic.message_thread_id
             await self._save_ticket(ticket.id, topic_thread_id=ticket.topic_thread_id)
         if ticket.card_message_id is None:
+            suggested = self._suggestions(ticket)
             card = await self.bot.send_message(
-                chat_id, card_view.card_text(ticket, self.config, self.sla, self.clock.now()),
-                message_thread_id=ticket.topic_thread_id, reply_markup=card_view.card_buttons(ticket),
+                chat_id, card_view.card_text(ticket, self.config, self.sla, self.clock.now(), suggested),
+                message_thread_id=ticket.topic_thread_id, reply_markup=card_view.card_buttons(ticket, suggested),
             )
             ticket.card_message_id = card.message_id
             await self._save_ticket(ticket.id, card_message_id=card.message_id)
@@ -157,7 +165,7 @@ class DeskSends:
         progress is saved after each part, so a retry (after a crash or a failed send) goes on from
         the next one."""
         await self._ensure_card(ticket)
-        rest = card_view.details_rest(ticket, self.config, self.sla, self.clock.now())
+        rest = card_view.details_rest(ticket, self.config, self.sla, self.clock.now(), self._suggestions(ticket))
         if rest and not row.payload.get("details_sent"):
             # Agents never lose part of what a customer wrote: what the card cannot hold follows it.
             text = card_view.details_continued(ticket, rest)
@@ -185,11 +193,12 @@ class DeskSends:
         if ticket.card_message_id is None or ticket.card_chat_id != self.desk_chat.id:
             await self._ensure_card(ticket)
         else:
+            suggested = self._suggestions(ticket)
             try:
                 await self.bot.edit_message_text(
-                    card_view.card_text(ticket, self.config, self.sla, self.clock.now()),
+                    card_view.card_text(ticket, self.config, self.sla, self.clock.now(), suggested),
                     chat_id=ticket.card_chat_id, message_id=ticket.card_message_id,
-                    reply_markup=card_view.card_buttons(ticket),
+                    reply_markup=card_view.card_buttons(ticket, suggested),
                 )
             except TelegramBadRequest as error:
                 if _gone(error, "not modified"):

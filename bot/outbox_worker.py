@@ -39,6 +39,7 @@ from desk.clock import Clock
 from desk.desk_chat import DeskChat
 from desk.reminders import FIRST_RESPONSE, RESOLUTION
 from desk.sla import SLA
+from kb.base import KnowledgeBase
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -63,10 +64,10 @@ def is_bulk(row: OutboxMessage) -> bool:
 
 class OutboxWorker:
     def __init__(self, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, config: BotConfig,
-                 sla: SLA, i18n: I18n, desk_chat: DeskChat, metrics: Metrics, *, tick: float = 0.25,
+                 sla: SLA, i18n: I18n, desk_chat: DeskChat, metrics: Metrics, kb: KnowledgeBase, *, tick: float = 0.25,
                  heartbeat_every: timedelta = HEARTBEAT_EVERY, takeover_after: timedelta = TAKEOVER_AFTER) -> None:
         self.metrics = metrics
-        self.sends = desk_sends.DeskSends(bot, sessionmaker, clock, config, sla, i18n, desk_chat)
+        self.sends = desk_sends.DeskSends(bot, sessionmaker, clock, config, sla, i18n, desk_chat, kb)
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.desk_chat = desk_chat

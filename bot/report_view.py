@@ -54,6 +54,9 @@ def text(report: Report) -> str:
     lines += [f"  #{number} {stars}★: {comment}" for number, stars, comment in report.comments]
     if report.gaps:
         lines += ["", "Top FAQ gaps:"] + [f"  {gap.count:4}  {gap.example}" for gap in report.gaps]
+    if report.suggestions_used:
+        lines += ["", "FAQ answers agents sent from suggestions:"] + [
+            f"  {use.count:4}  {use.entry_id}" for use in report.suggestions_used]
     if report.load:
         lines += ["", "Tickets per agent:"] + [f"  {agent}: {count}" for agent, count in report.load.items()]
     return "\n".join(lines) + "\n"

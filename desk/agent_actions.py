@@ -5,7 +5,8 @@ answer, press a card's buttons, ask for the queue, a ticket, a search, the numbe
 read, `begin()` to write) and raises `lifecycle.Refused` when the ticket does not allow the action;
 the reason is a key the bot turns into text. Reasons besides the life cycle's: "no_ticket" (the
 message or button belongs to no ticket of this group), "no_entry" (no FAQ entry with that id;
-`details["id"]`), "unknown_change" (a button this version no longer knows).
+`details["id"]`), "unknown_change" (a button this version no longer knows), "not_suggested" (a
+suggestion button whose entry the card no longer suggests).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from html import escape
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from desk import lifecycle, outbox, reports
+from desk import lifecycle, outbox, reports, suggestions
 from desk.clock import Clock
 from desk.desk_chat import DeskChat
 from desk.lifecycle import Actor, Incoming, Policy, Refused
 from desk.settings import DeskConfig
 from desk.tickets import by_desk_message, by_topic, get_ticket
 from kb.base import KnowledgeBase
+from kb.entries import Entry
 from kb.render import markdown_to_html
 from storage.models import Ticket
 
@@ -157,11 +159,39 @@ class AgentDesk:
                 raise Refused("no_ticket")
             if entry is None:
                 raise Refused("no_entry", id=entry_id)
-            html = f"<b>{escape(entry.title)}</b>\n\n{markdown_to_html(entry.answer)}"
-            incoming = Incoming(chat_id=place.chat_id, message_id=place.message_id, text=entry.answer, html=html)
-            await lifecycle.support_writes(session, ticket, agent, incoming, now,
-                                           signature=signature(self.desk, agent.name))
+            await self._answer_with(session, ticket, agent, entry, place.chat_id, place.message_id, now)
             return FaqSent(ticket.id, entry.title)
+
+    async def send_suggestion(self, chat_id: int, card_message_id: int, number: int, entry_id: str, position: int,
+                              agent: Actor) -> FaqSent:
+        """A suggestion button on ticket `number`'s card in group `chat_id`: the entry's answer goes
+        to the customer as the agent's answer, and the use is recorded for the FAQ report.
+        Refused: "no_ticket" (no such ticket, or its card is in another group), "no_entry" (the
+        entry is gone from the FAQ), "not_suggested" (the card no longer suggests it), or the life
+        cycle's ("closed")."""
+        now = self.clock.now()
+        async with self.sessionmaker.begin() as session:
+            ticket = await get_ticket(session, number, for_update=True)
+            if ticket is None or ticket.card_chat_id != chat_id:
+                raise Refused("no_ticket")
+            if ticket.state == lifecycle.State.CLOSED:
+                raise Refused("closed")  # before the FAQ is asked: a closed card suggests nothing
+            entry = self.kb.get(entry_id)
+            if entry is None:
+                raise Refused("no_entry", id=entry_id)
+            if entry not in suggestions.suggested_answers(self.kb, ticket):
+                raise Refused("not_suggested")
+            await self._answer_with(session, ticket, agent, entry, chat_id, card_message_id, now)
+            suggestions.record_use(session, ticket, entry.id, position, agent.telegram_id, now)
+            return FaqSent(ticket.id, entry.title)
+
+    async def _answer_with(self, session: AsyncSession, ticket: Ticket, agent: Actor, entry: Entry, chat_id: int,
+                           message_id: int, now: datetime) -> None:
+        """The entry's answer goes to the ticket's customer as `agent`'s answer, signed as theirs."""
+        html = f"<b>{escape(entry.title)}</b>\n\n{markdown_to_html(entry.answer)}"
+        incoming = Incoming(chat_id=chat_id, message_id=message_id, text=entry.answer, html=html)
+        await lifecycle.support_writes(session, ticket, agent, incoming, now,
+                                       signature=signature(self.desk, agent.name))
 
     async def press(self, chat_id: int, number: int, change: str, agent: Actor) -> Changed:
         """A button of ticket `number`'s card in group `chat_id`. Refused: "unknown_change",

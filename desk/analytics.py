@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.export import Period
 from desk.searches import Gap, gaps
+from desk.suggestions import EntryUse, most_used
 from storage.models import Search, Ticket
 
 CRITICALITIES = ("critical", "high", "normal", "low")
@@ -81,6 +82,8 @@ class Report:
     comments: list[tuple[int, int, str]]  # (ticket, stars, comment)
     gaps: list[Gap]
     load: dict[str, int] = field(default_factory=dict)  # agent → tickets taken
+    # The FAQ entries agents sent from a card's suggestions, most used first.
+    suggestions_used: list[EntryUse] = field(default_factory=list)
 
     @property
     def csat(self) -> float | None:
@@ -135,9 +138,11 @@ async def build(session: AsyncSession, period: Period, zone: ZoneInfo, now: date
     comments = [(t.id, t.rating, t.rating_comment) for t in rated if t.rating_comment]
     load = dict(Counter(t.assignee_name for t in tickets if t.assignee_name).most_common())
     found_gaps = (await gaps(session, since=period.start, until=period.end))[:gap_limit]
+    used = await most_used(session, period, limit=gap_limit)
     return Report(start=start, end=end, generated_at=now, tickets=len(tickets), per_day=per_day,
                   first_response=first_response, resolution=resolution, backlog=backlog, funnel=funnel,
-                  ratings=ratings, comments=comments, gaps=found_gaps, load=load)
+                  ratings=ratings, comments=comments, gaps=found_gaps, load=load,
+                  suggestions_used=used)
 
 
 def _first_response(plan: str, tickets: list[Ticket], now: datetime) -> FirstResponse:

@@ -163,7 +163,7 @@ class Frontdesk:
                 # The embedded default runs one process: what it was sending when it stopped goes again.
                 await outbox.release_all_sending(session)
         self.worker = OutboxWorker(self.bot, sessionmaker, self.clock, self.config, sla, i18n, self.desk_chat,
-                                   self.metrics)
+                                   self.metrics, self.kb)
         # Whatever a transaction queued goes out as soon as it commits.
         outbox.wake_after_commit(sessionmaker, self.worker.wake)
         self.scheduler = Scheduler(sessionmaker, sla, self.config.scheduler, self.clock,

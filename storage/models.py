@@ -304,3 +304,17 @@ class Ban(Base):
     lifted_by: Mapped[int | None] = mapped_column(BigInteger)
     # The last polite notice the person got (one a day at most).
     noticed_at: Mapped[datetime | None]
+
+
+class SuggestionUse(Base):
+    """An FAQ answer an agent sent from the suggestions on a ticket's card (for the FAQ report)."""
+
+    __tablename__ = "suggestion_uses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    entry_id: Mapped[str] = mapped_column(String(128))
+    # The suggestion's place on the card when it was pressed (1 = the best match).
+    position: Mapped[int]
+    agent_telegram_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(index=True)

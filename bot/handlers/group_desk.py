@@ -17,7 +17,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import desk_view
 from bot.attachments import incoming_of
-from bot.callbacks import CardCB
+from bot.callbacks import CardCB, SuggestCB
 from bot.card_view import card_text, number_on_card
 from bot.settings import BotConfig
 from desk.agent_actions import AgentDesk, Place
@@ -94,6 +94,22 @@ async def card_button(query: CallbackQuery, callback_data: CardCB, agent_desk: A
     await query.answer(_("Done."))
 
 
+async def suggestion_button(query: CallbackQuery, callback_data: SuggestCB, agent_desk: AgentDesk) -> None:
+    """A suggested FAQ answer on a card: sent to the customer as support's answer, or why not."""
+    try:
+        sent = await agent_desk.send_suggestion(query.message.chat.id, query.message.message_id, callback_data.ticket,
+                                                callback_data.entry, callback_data.position, _agent(query))
+    except Refused as error:
+        problem = {
+            "no_ticket": _("No such ticket here."),
+            "no_entry": _("This FAQ entry is gone."),
+            "not_suggested": _("This button is out of date."),
+        }.get(error.reason) or refusal(error)
+        await query.answer(problem, show_alert=True)
+        return
+    await query.answer(_("The FAQ answer «{title}» is on its way to the customer.").format(title=sent.title))
+
+
 async def queue_command(message: Message, agent_desk: AgentDesk, clock: Clock) -> None:
     text = desk_view.show_queue(await agent_desk.queue(), clock.now())
     for chunk in split_html(text):  # a long queue is several messages, never one Telegram refuses
@@ -147,4 +163,5 @@ def build_router(desk_chat: DeskChat) -> Router:
     router.message.register(faq_command, Command("faq"))
     router.message.register(agent_message, ~F.from_user.is_bot)
     router.callback_query.register(card_button, CardCB.filter())
+    router.callback_query.register(suggestion_button, SuggestCB.filter())
     return router

@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.callbacks import CardAction
+from desk import suggestions
 from desk.agent_actions import CHANGES, AgentDesk, Place, signature
 from desk.clock import ManualClock
 from desk.desk_chat import DeskChat
+from desk.export import Period
 from desk.lifecycle import Actor, Incoming, Policy, Refused
 from desk.settings import DeskConfig, SchedulerConfig
 from desk.sla import SLA
@@ -19,7 +21,7 @@ from desk.sla_config import SLAConfig
 from kb.base import KnowledgeBase
 from storage import migrate
 from storage.database import create_engine, create_sessionmaker
-from storage.models import Customer, OutboxMessage, Ticket, TicketMessage
+from storage.models import Customer, OutboxMessage, SuggestionUse, Ticket, TicketMessage
 
 NOW = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
 GROUP, OTHER_GROUP = -100111, -100222
@@ -262,3 +264,51 @@ async def test_the_desk_follows_its_group_to_a_supergroup(sessions, agents, kb):
     async with sessions() as session:
         await restarted.load(session)
     assert restarted.id == -100999
+
+
+async def retitle(sessions, number: int, title: str) -> None:
+    async with sessions.begin() as session:
+        (await session.get(Ticket, number)).title = title
+
+
+async def test_a_card_suggests_the_entries_that_match_the_ticket(sessions, kb):
+    await retitle(sessions, 1, "How can I reset my password?")
+    async with sessions() as session:
+        assert [e.id for e in suggestions.suggested_answers(kb, await session.get(Ticket, 1))] == ["reset"]
+        assert suggestions.suggested_answers(kb, await session.get(Ticket, 2)) == []
+
+
+async def test_a_sent_suggestion_is_supports_answer_and_is_counted(sessions, agents):
+    await retitle(sessions, 1, "How can I reset my password?")
+    sent = await agents.send_suggestion(GROUP, CARD_1, 1, "reset", 1, OLGA)
+    assert (sent.ticket_id, sent.title) == (1, "How do I reset my password?")
+    assert await outbox_kinds(sessions, 1) == ["to_customer", "card_refresh"]
+    async with sessions() as session:
+        used = await suggestions.most_used(session, Period())
+        row = (await session.execute(select(SuggestionUse))).scalar_one()
+    assert used == [suggestions.EntryUse("reset", 1)]
+    assert (row.ticket_id, row.position, row.agent_telegram_id, row.created_at) == (1, 1, OLGA.telegram_id, NOW)
+
+
+async def test_suggestion_refusals(sessions, agents):
+    await retitle(sessions, 1, "How can I reset my password?")
+    await retitle(sessions, 2, "How can I reset my password?")
+    cases = [((OTHER_GROUP, CARD_1, 1, "reset"), "no_ticket"),  # pressed in another group
+             ((GROUP, CARD_2, 2, "reset"), "no_ticket"),  # a ticket whose card is in another group
+             ((GROUP, CARD_1, 99, "reset"), "no_ticket"),
+             ((GROUP, CARD_1, 1, "gone"), "no_entry")]
+    for (chat, card, number, entry), reason in cases:
+        with pytest.raises(Refused) as refused:
+            await agents.send_suggestion(chat, card, number, entry, 1, OLGA)
+        assert refused.value.reason == reason
+    await retitle(sessions, 1, "Something else entirely")
+    with pytest.raises(Refused) as refused:
+        await agents.send_suggestion(GROUP, CARD_1, 1, "reset", 1, OLGA)
+    assert refused.value.reason == "not_suggested"
+    await retitle(sessions, 1, "How can I reset my password?")
+    await agents.press(GROUP, 1, CardAction.CLOSE, OLGA)
+    with pytest.raises(Refused) as refused:
+        await agents.send_suggestion(GROUP, CARD_1, 1, "reset", 1, OLGA)
+    assert refused.value.reason == "closed"
+    async with sessions() as session:
+        assert (await session.execute(select(SuggestionUse))).scalars().all() == []

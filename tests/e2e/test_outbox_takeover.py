@@ -21,6 +21,7 @@ from desk import outbox
 from desk.clock import ManualClock
 from desk.desk_chat import DeskChat
 from desk.sla import SLA
+from kb.base import KnowledgeBase
 from storage import migrate
 from storage.database import create_engine, create_sessionmaker
 from storage.models import OutboxMessage
@@ -40,7 +41,7 @@ class Workers:
     def start(self) -> OutboxWorker:
         bot = build_bot(self.config)
         worker = OutboxWorker(bot, self.sessions, self.clock, self.config, SLA(self.config.sla),
-                              build_i18n("en"), DeskChat(DESK_CHAT), Metrics())
+                              build_i18n("en"), DeskChat(DESK_CHAT), Metrics(), KnowledgeBase(self.config.kb.path))
         self.running.append((worker, asyncio.create_task(worker.run())))
         return worker
 

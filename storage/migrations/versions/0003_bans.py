@@ -1,6 +1,6 @@
 """bans: who was banned, by whom, why, when, and when it was lifted
 
-Revision ID: 0003i
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-01
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0003i'
+revision = '0003'
 down_revision = '0002'
 branch_labels = None
 depends_on = None
