@@ -54,3 +54,14 @@ async def test_customer_command_shows_nothing_outside_the_desk(frontdesk, emu, j
     assert emu.chat(other).bot_messages == []
     assert "My secret problem" not in emu.chat(john).last.shown_text
     assert "do not know this command" in emu.chat(john).last.shown_text
+
+
+async def test_the_agent_groups_menu_and_help_name_customer(frontdesk, emu, forum_desk):
+    scope = {"type": "all_group_chats"}
+    russian = dict(emu.commands(scope, language_code="ru"))
+    english = dict(emu.commands(scope, language_code="en"))
+    assert russian["customer"] == "История клиента: /customer ID"
+    assert english["customer"] == "A customer's history: /customer ID"
+    assert set(russian) == set(english) >= {"queue", "ticket", "customer", "find", "stats", "help"}
+    await forum_desk.agent.send("/help", chat=forum_desk)
+    await emu.chat(forum_desk).wait_for(lambda m: "/customer ID — a customer's whole history" in m.shown_text)
