@@ -10,11 +10,13 @@ from html import escape
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import format_date
 
 from bot.callbacks import CardAction, CardCB, SuggestCB
 from bot.form_view import criticality_label, kind_label, local_time
 from bot.settings import BotConfig
 from bot.telegram_text import MESSAGE_LIMIT, cut, shown_length
+from desk.customer_context import CustomerContext, CustomerHistory, PastTicket
 from desk.lifecycle import MAX_LEVEL
 from desk.sla import SLA
 from kb.entries import Entry
@@ -23,6 +25,8 @@ from storage.models import Ticket
 TOPIC_NAME_LIMIT = 128
 # How a card's text begins as Telegram shows it (see `_head`): "🎫 #12 · ...".
 CARD_NUMBER = re.compile(r"^🎫 #(\d+) ")
+# How much of an earlier ticket's title the card shows.
+PAST_TITLE = 40
 CRITICALITY_MARK = {"low": "🟢", "normal": "🟡", "high": "🟠", "critical": "🔴"}
 # Callback data holds at most 64 bytes: a longer entry id is listed on the card without a button.
 SUGGESTION_ID_LIMIT = 40
@@ -64,10 +68,11 @@ def _due_line(label: str, due: datetime | None, done: datetime | None, sla: SLA,
 
 
 def card_text(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime,
-              suggestions: Sequence[Entry] = ()) -> str:
-    """Every field of the ticket and the FAQ answers suggested for it, safe HTML, within Telegram's
-    message limit; details that do not fit end in "…" (their rest: `details_rest`)."""
-    head = _head(ticket, config, sla, now, suggestions)
+              context: CustomerContext | None = None, suggestions: Sequence[Entry] = ()) -> str:
+    """Every field of the ticket (and, given, who the customer is to the desk and the FAQ answers
+    suggested for it), safe HTML, within Telegram's message limit; details that do not fit end in
+    "…" (their rest: `details_rest`)."""
+    head = _head(ticket, config, sla, now, context, suggestions)
     shown, rest = _details_parts(ticket, head)
     if not shown:
         return head
@@ -75,7 +80,8 @@ def card_text(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime,
     return f"{head}\n\n<blockquote>{escape(shown)}{more}</blockquote>"
 
 
-def _head(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime, suggestions: Sequence[Entry]) -> str:
+def _head(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime, context: CustomerContext | None,
+          suggestions: Sequence[Entry]) -> str:
     """The card without the details."""
     language = config.desk.language
     customer = ticket.customer
@@ -98,6 +104,8 @@ def _head(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime, suggestion
         value = ticket.fields.get(step.key)
         if value:
             lines.append(f"{escape(step.label.get(language))}: {escape(value)}")
+    if context is not None:
+        lines.extend(customer_lines(context, config, sla))
     lines.append(_("Plan: {plan} · support level {level}").format(plan=escape(ticket.plan), level=ticket.support_level))
     state = state_label(ticket.state)
     if ticket.assignee_name:
@@ -135,9 +143,46 @@ def _details_parts(ticket: Ticket, head: str) -> tuple[str, str]:
 
 
 def details_rest(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime,
-                 suggestions: Sequence[Entry] = ()) -> str:
+                 context: CustomerContext | None = None, suggestions: Sequence[Entry] = ()) -> str:
     """The part of the details the card cannot hold ("" when it holds them all)."""
-    return _details_parts(ticket, _head(ticket, config, sla, now, suggestions))[1]
+    return _details_parts(ticket, _head(ticket, config, sla, now, context, suggestions))[1]
+
+
+def _past_line(past: PastTicket, config: BotConfig, sla: SLA) -> str:
+    day = format_date(past.created_at.astimezone(sla.calendar.tz), "d MMM yyyy", locale=config.desk.language)
+    return f"  #{past.number} «{escape(past.title[:PAST_TITLE])}» · {state_label(past.state)} · {day}"
+
+
+def _standing(context: CustomerContext) -> str:
+    rating = (_("average rating given {average:.1f}★ ({count})").format(average=context.average_rating,
+                                                                      count=context.ratings)
+              if context.average_rating is not None else _("no ratings given"))
+    return _("Customer's plan: {plan} · coupons left: {coupons} · {rating}").format(
+        plan=escape(context.plan or "—"), coupons=context.coupons_left, rating=rating)
+
+
+def customer_lines(context: CustomerContext, config: BotConfig, sla: SLA) -> list[str]:
+    """The card's lines about the customer: their earlier tickets (how many, the last three), their
+    plan, coupons left and the average rating they gave."""
+    if not context.earlier:
+        lines = [_("Earlier requests: none")]
+    else:
+        lines = [_("Earlier requests: {count}").format(count=context.earlier)]
+        lines.extend(_past_line(past, config, sla) for past in context.last)
+    lines.append(_standing(context))
+    return lines
+
+
+def customer_history_text(history: CustomerHistory, config: BotConfig, sla: SLA) -> str:
+    """`/customer ID`: the customer and every ticket of theirs, newest first (may need splitting)."""
+    who = escape(history.first_name or "—")
+    if history.username:
+        who += f" (@{escape(history.username)})"
+    lines = [_("👤 <b>{who}</b>, id <code>{id}</code>").format(who=who, id=history.telegram_id),
+             _standing(history.context), "",
+             _("Requests: {count}").format(count=len(history.tickets))]
+    lines.extend(_past_line(past, config, sla) for past in history.tickets)
+    return "\n".join(lines)
 
 
 def details_continued(ticket: Ticket, rest: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Bot
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from aiogram.types import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -26,8 +26,10 @@ def desk_commands() -> list[BotCommand]:
     return [
         BotCommand(command="queue", description=_("Open tickets by due time")),
         BotCommand(command="ticket", description=_("One ticket's card: /ticket N")),
+        BotCommand(command="customer", description=_("A customer's history: /customer ID")),
         BotCommand(command="find", description=_("Tickets containing a text")),
         BotCommand(command="stats", description=_("Counts and response times")),
+        BotCommand(command="report", description=_("The report of the last seven days")),
         BotCommand(command="faq", description=_("Send an FAQ answer: /faq ID")),
         BotCommand(command="note", description=_("An internal note on the ticket")),
         BotCommand(command="ban", description=_("Ban the ticket's customer, or /ban ID")),
@@ -37,17 +39,19 @@ def desk_commands() -> list[BotCommand]:
     ]
 
 
-async def register_commands(bot: Bot, i18n: I18n, desk_chat_id: int) -> None:
-    """One menu per language, and the default language's for everybody else; the agent group
-    (when there is one) gets the desk's menu."""
-    if desk_chat_id:
-        for language in LANGUAGES:
-            with i18n.context(), i18n.use_locale(language):
-                await bot.set_my_commands(desk_commands(), scope=BotCommandScopeChat(chat_id=desk_chat_id),
-                                          language_code=language)
+async def register_commands(bot: Bot, i18n: I18n) -> None:
+    """One menu per language, and the default language's for everybody else: the customer's in
+    private chats, the desk's in groups (the scope of all groups, so a start never fails on an agent
+    group that is not there yet)."""
     scope = BotCommandScopeAllPrivateChats()
     for language in LANGUAGES:
         with i18n.context(), i18n.use_locale(language):
             await bot.set_my_commands(private_commands(), scope=scope, language_code=language)
     with i18n.context(), i18n.use_locale(i18n.default_locale):
         await bot.set_my_commands(private_commands(), scope=scope)
+    groups = BotCommandScopeAllGroupChats()
+    for language in LANGUAGES:
+        with i18n.context(), i18n.use_locale(language):
+            await bot.set_my_commands(desk_commands(), scope=groups, language_code=language)
+    with i18n.context(), i18n.use_locale(i18n.default_locale):
+        await bot.set_my_commands(desk_commands(), scope=groups)

@@ -21,6 +21,7 @@ from bot.settings import BotConfig
 from bot.telegram_text import CAPTION_LIMIT, shown_length
 from desk import analytics, lifecycle, outbox, suggestions
 from desk.clock import Clock
+from desk.customer_context import context_of
 from desk.customers import customer_language
 from desk.desk_chat import DeskChat
 from desk.export import Period
@@ -118,6 +119,14 @@ class DeskSends:
             for key, value in values.items():
                 setattr(ticket, key, value)
 
+    async def _card_text(self, ticket: Ticket, suggested: list[Entry]) -> str:
+        """The card as it stands now, with its customer's context read fresh and the FAQ answers
+        `suggested` for it."""
+        now = self.clock.now()
+        async with self.sessionmaker() as session:
+            context = await context_of(session, ticket, now)
+        return card_view.card_text(ticket, self.config, self.sla, now, context, suggested)
+
     async def _ensure_card(self, ticket: Ticket, *, fresh: bool = False) -> Ticket:
         """The ticket's topic (in a forum) and card exist in the current agent group; each step is
         saved as soon as it is done, so a resend after a crash does not make a second topic."""
@@ -133,7 +142,7 @@ class DeskSends:
         if ticket.card_message_id is None:
             suggested = self._suggestions(ticket)
             card = await self.bot.send_message(
-                chat_id, card_view.card_text(ticket, self.config, self.sla, self.clock.now(), suggested),
+                chat_id, await self._card_text(ticket, suggested),
                 message_thread_id=ticket.topic_thread_id, reply_markup=card_view.card_buttons(ticket, suggested),
             )
             ticket.card_message_id = card.message_id
@@ -165,7 +174,10 @@ class DeskSends:
         progress is saved after each part, so a retry (after a crash or a failed send) goes on from
         the next one."""
         await self._ensure_card(ticket)
-        rest = card_view.details_rest(ticket, self.config, self.sla, self.clock.now(), self._suggestions(ticket))
+        async with self.sessionmaker() as session:
+            context = await context_of(session, ticket, self.clock.now())
+        rest = card_view.details_rest(ticket, self.config, self.sla, self.clock.now(), context,
+                                      self._suggestions(ticket))
         if rest and not row.payload.get("details_sent"):
             # Agents never lose part of what a customer wrote: what the card cannot hold follows it.
             text = card_view.details_continued(ticket, rest)
@@ -196,7 +208,7 @@ class DeskSends:
             suggested = self._suggestions(ticket)
             try:
                 await self.bot.edit_message_text(
-                    card_view.card_text(ticket, self.config, self.sla, self.clock.now(), suggested),
+                    await self._card_text(ticket, suggested),
                     chat_id=ticket.card_chat_id, message_id=ticket.card_message_id,
                     reply_markup=card_view.card_buttons(ticket, suggested),
                 )

@@ -63,3 +63,23 @@ def show_stats(data: reports.Stats) -> str:
 async def stats_text(session) -> str:
     """The numbers read in the caller's session (the daily digest), shown as `show_stats`."""
     return show_stats(await reports.stats(session))
+
+
+def agent_help(note_prefix: str) -> str:
+    """`/help` in the agent group: what agents can do here."""
+    return "\n".join([
+        _("<b>The desk</b>: each ticket has a card (in its own topic, or in this chat). Write in a ticket's "
+          "topic, or reply to its card, to answer the customer; start with {prefix} or /note for an internal "
+          "note. The card's buttons take, escalate, resolve and close it.").format(prefix=escape(note_prefix)),
+        "",
+        _("/queue — open tickets, critical first, then by due time"),
+        _("/ticket N — one ticket's card"),
+        _("/customer ID — a customer's whole history (the id is on the card)"),
+        _("/find TEXT — tickets containing a text"),
+        _("/stats — counts by state, the median first response, ratings"),
+        _("/report — the report of the last seven days"),
+        _("/faq ID — in a ticket: send that FAQ entry's answer to the customer"),
+        _("/ban [reason] — in a ticket: ban its customer (/ban ID [reason] for anybody by Telegram id)"),
+        _("/unban ID — lift a ban"),
+        _("/banned — who is banned, by whom, why and when"),
+    ])

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk import lifecycle, outbox, reports, suggestions
 from desk.clock import Clock
+from desk.customer_context import CustomerContext, CustomerHistory, context_of, history
 from desk.desk_chat import DeskChat
 from desk.lifecycle import Actor, Incoming, Policy, Refused
 from desk.settings import DeskConfig
@@ -97,6 +98,15 @@ class Changed:
 
     ticket_id: int
     state: str
+
+
+@dataclass(frozen=True)
+class TicketCard:
+    """A ticket with everything its card shows: the ticket (customer, messages loaded) and who the
+    customer is to the desk."""
+
+    ticket: Ticket
+    context: CustomerContext
 
 
 Change = Callable[[AsyncSession, Ticket, Actor, datetime, Policy], Awaitable[None]]
@@ -217,6 +227,19 @@ class AgentDesk:
         """`/ticket N`: the ticket with all its card shows loaded, or None."""
         async with self.sessionmaker() as session:
             return await get_ticket(session, number)
+
+    async def ticket_card(self, number: int) -> TicketCard | None:
+        """`/ticket N`: the ticket and its customer's context, or None."""
+        async with self.sessionmaker() as session:
+            ticket = await get_ticket(session, number)
+            if ticket is None:
+                return None
+            return TicketCard(ticket, await context_of(session, ticket, self.clock.now()))
+
+    async def customer(self, telegram_id: int) -> CustomerHistory | None:
+        """`/customer ID`: the customer's whole history with the desk, or None for a stranger."""
+        async with self.sessionmaker() as session:
+            return await history(session, telegram_id, self.clock.now())
 
     async def find(self, needle: str) -> list[Ticket]:
         """`/find TEXT`: the tickets `reports.find` finds."""

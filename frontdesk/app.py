@@ -184,7 +184,7 @@ class Frontdesk:
             metrics=self.metrics,
             shared=self.shared,
         )
-        await register_commands(self.bot, i18n, self.config.desk.agent_chat_id)
+        await register_commands(self.bot, i18n)
         await self._doctor()
         log.info("connected to the Bot API at %s as @%s", api, self.me.username)
 

@@ -120,9 +120,19 @@ class Ticket(Base):
     source_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     customer: Mapped[Customer] = relationship(back_populates="tickets")
+    tags: Mapped[list[TicketTag]] = relationship(order_by="TicketTag.name", cascade="all, delete-orphan")
     messages: Mapped[list[TicketMessage]] = relationship(
         back_populates="ticket", order_by="TicketMessage.id"
     )
+
+
+class TicketTag(Base):
+    """A label agents put on a ticket (`/tag billing`), lowercase without the "#"."""
+
+    __tablename__ = "ticket_tags"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
 
 
 class TicketMessage(Base):

@@ -18,13 +18,13 @@ from aiogram.utils.i18n import gettext as _
 from bot import desk_view
 from bot.attachments import incoming_of
 from bot.callbacks import CardCB, SuggestCB
-from bot.card_view import card_text, number_on_card
+from bot.card_view import card_text, customer_history_text, number_on_card
 from bot.settings import BotConfig
 from desk.agent_actions import AgentDesk, Place
 from desk.clock import Clock
 from desk.desk_chat import DeskChat
 from desk.lifecycle import Actor, Refused
-from desk.numbers import NotANumber, parse_id
+from desk.numbers import BIGINT_MAX, NotANumber, parse_id
 from desk.sla import SLA
 from kb.html_split import split_html
 
@@ -124,11 +124,30 @@ async def ticket_command(message: Message, command: CommandObject, agent_desk: A
     except NotANumber:
         await message.reply(_("Usage: /ticket NUMBER"))
         return
-    ticket = await agent_desk.ticket(number) if number is not None else None
-    if ticket is None:
+    shown = await agent_desk.ticket_card(number) if number is not None else None
+    if shown is None:
         await message.reply(_("There is no ticket #{number}.").format(number=escape(written.lstrip("#"))))
         return
-    await message.reply(card_text(ticket, config, sla, clock.now()))
+    await message.reply(card_text(shown.ticket, config, sla, clock.now(), shown.context))
+
+
+async def customer_command(message: Message, command: CommandObject, agent_desk: AgentDesk, config: BotConfig,
+                           sla: SLA) -> None:
+    """`/customer ID` (the Telegram id a card shows): the customer's whole history with the desk."""
+    written = (command.args or "").strip()
+    try:
+        telegram_id = parse_id(written, BIGINT_MAX)
+    except NotANumber:
+        telegram_id = None
+    if telegram_id is None:
+        await message.reply(_("Usage: /customer ID (the id on a ticket's card)"))
+        return
+    found = await agent_desk.customer(telegram_id)
+    if found is None:
+        await message.reply(_("No customer with id {id} has written to the bot.").format(id=telegram_id))
+        return
+    for chunk in split_html(customer_history_text(found, config, sla)):
+        await message.reply(chunk)
 
 
 async def find_command(message: Message, command: CommandObject, agent_desk: AgentDesk) -> None:
@@ -141,6 +160,10 @@ async def find_command(message: Message, command: CommandObject, agent_desk: Age
 
 async def stats_command(message: Message, agent_desk: AgentDesk) -> None:
     await message.reply(desk_view.show_stats(await agent_desk.stats()))
+
+
+async def help_command(message: Message, config: BotConfig) -> None:
+    await message.reply(desk_view.agent_help(config.desk.note_prefix))
 
 
 async def group_migrated(message: Message, agent_desk: AgentDesk) -> None:
@@ -158,6 +181,8 @@ def build_router(desk_chat: DeskChat) -> Router:
     router.message.register(group_migrated, F.migrate_to_chat_id)
     router.message.register(queue_command, Command("queue"))
     router.message.register(ticket_command, Command("ticket"))
+    router.message.register(help_command, Command("help"))
+    router.message.register(customer_command, Command("customer"))
     router.message.register(find_command, Command("find"))
     router.message.register(stats_command, Command("stats"))
     router.message.register(faq_command, Command("faq"))
