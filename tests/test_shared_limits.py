@@ -13,8 +13,7 @@ import uuid
 import pytest
 from aiogram import Bot
 from aiogram.types import Update
-from redis.asyncio import Redis
-from services import REDIS_URL, need
+from services import REDIS_URL
 
 from bot.i18n import build_i18n
 from bot.middlewares.throttle import ThrottleMiddleware
@@ -29,13 +28,6 @@ GUARD = 30  # seconds: a failure guard for whole sending runs
 # (the emulator counts arrivals in the same event loop; the pacer's own figures: tests/test_pacer.py).
 OVERALL = Rate(27, 1, 1)
 
-
-@pytest.fixture
-async def redis():
-    need("127.0.0.1", 6379, "Redis")
-    client = Redis.from_url(REDIS_URL)
-    yield client
-    await client.aclose(close_connection_pool=True)
 
 
 @pytest.fixture

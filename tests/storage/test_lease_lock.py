@@ -12,20 +12,13 @@ from pathlib import Path
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 from redis.asyncio import Redis
-from services import REDIS_URL, need
+from services import REDIS_URL
 
 from storage.redis_isolation import ChatBusy, LeaseEventIsolation
 
 ROOT = Path(__file__).resolve().parents[2]
 GUARD = 15  # seconds: a failure guard, far above any lease here and far below aiogram's 60 s
 
-
-@pytest.fixture
-async def redis():
-    need("127.0.0.1", 6379, "Redis")
-    client = Redis.from_url(REDIS_URL)
-    yield client
-    await client.aclose(close_connection_pool=True)
 
 
 def a_chat() -> StorageKey:
