@@ -149,11 +149,10 @@ async def _webhook_check(bot: Bot, config: BotConfig) -> Check:
         if info.url == wanted:
             return ok("webhook", f"set to {wanted}")
         return fail("webhook", f"Telegram sends updates to {info.url or 'nowhere'}, the config says {wanted}",
-                    "register it once from the deploy: frontdesk run does it at start in webhook mode")
+                    "register it once from the deploy: frontdesk webhook set")
     if info.url:
         return fail("webhook", f"a webhook is set ({info.url}) while the config polls: updates never arrive",
-                    "delete it: curl 'https://api.telegram.org/bot<token>/deleteWebhook' (or set "
-                    "telegram.mode = \"webhook\")")
+                    "delete it: frontdesk webhook delete (or set telegram.mode = \"webhook\")")
     return ok("webhook", "none set (polling)")
 
 

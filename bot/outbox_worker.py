@@ -3,7 +3,12 @@
 Each row is claimed atomically (so two workers, even in two processes, never send one row
 twice in the normal case), sent through the Bot API, and marked sent in one transaction with
 what the send produced (a card's message id, a relayed message's id). A crash between the
-send and that mark sends the row again on start: at least once, never lost.
+send and that mark sends the row again: at least once, never lost.
+
+Several processes: a live worker renews the claim of the rows it is sending every
+`HEARTBEAT_EVERY`; a claim not renewed for `TAKEOVER_AFTER` belongs to a process that died, and
+the next worker to look (each looks every `HEARTBEAT_EVERY`) puts the row back to pending and
+sends it — within 25 s of the death. A long send of a live worker is never taken over.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -39,7 +44,11 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-RELEASE_EVERY = timedelta(minutes=1)
+#: How often a worker renews its claims and looks for rows of a dead process (clock time).
+HEARTBEAT_EVERY = timedelta(seconds=5)
+#: A claim not renewed for this long is taken over. Processes' clocks must agree well within
+#: TAKEOVER_AFTER - HEARTBEAT_EVERY (NTP does).
+TAKEOVER_AFTER = timedelta(seconds=20)
 
 
 # What the scheduler sends (reminders, escalations, notices, digests) yields to replies to people.
@@ -55,45 +64,63 @@ def is_bulk(row: OutboxMessage) -> bool:
 class OutboxWorker:
     def __init__(self, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, config: BotConfig,
                  sla: SLA, i18n: I18n, desk_chat: DeskChat, metrics: Metrics, *, tick: float = 0.25,
-                 stale_after: timedelta = timedelta(minutes=15)) -> None:
+                 heartbeat_every: timedelta = HEARTBEAT_EVERY, takeover_after: timedelta = TAKEOVER_AFTER) -> None:
         self.metrics = metrics
         self.sends = desk_sends.DeskSends(bot, sessionmaker, clock, config, sla, i18n, desk_chat)
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.desk_chat = desk_chat
         self.tick = tick
-        self.stale_after = stale_after
+        self.heartbeat_every = heartbeat_every
+        self.takeover_after = takeover_after
+        #: When this worker last renewed its claims and looked for rows of a dead process.
+        self.heartbeat_at: datetime | None = None
         self._wake = asyncio.Event()
-        self._next_release = None
         self._busy: set[str] = set()
+        #: The rows this worker is sending (claimed by it): their claims are renewed.
+        self._held: set[int] = set()
+        self._claiming = True
+        self._failing = False
+        # Held while rows are claimed and their sends started, so `finish` sees every send.
+        self._claim_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
+
+    def sending(self) -> int:
+        """How many rows this worker is sending right now."""
+        return len(self._held)
 
     def wake(self) -> None:
         """Something was enqueued: look now rather than at the next tick."""
         self._wake.set()
 
     async def run(self) -> None:
-        """Send until cancelled; rows left "sending" by a dead process are picked up again."""
+        """Send until cancelled. Cancelling is an abrupt stop, as if the process died: the rows being
+        sent stay claimed until another worker takes them over (`finish` stops gracefully)."""
         try:
             while True:
                 # Cleared before looking, so a wake() while we look is not lost until the next tick.
                 self._wake.clear()
                 try:
                     now = self.clock.now()
-                    if self._next_release is None or now >= self._next_release:
-                        # Only a dead process leaves rows "sending": looking once a minute is plenty.
-                        async with self.sessionmaker.begin() as session:
-                            await outbox.release_stale(session, now, self.stale_after)
-                        self._next_release = now + RELEASE_EVERY
-                    async with self.sessionmaker() as session:
-                        heads = await outbox.due_heads(session, now, self._busy)
-                    self.metrics.backlog.set(len(heads) + len(self._busy))
-                    if heads:
-                        await self._start(heads)
+                    if self.heartbeat_at is None or now >= self.heartbeat_at + self.heartbeat_every:
+                        await self._heartbeat(now)
+                    if self._claiming:
+                        async with self.sessionmaker() as session:
+                            heads = await outbox.due_heads(session, now, self._busy)
+                        self.metrics.backlog.set(len(heads) + len(self._busy))
+                        if heads:
+                            await self._start(heads)
+                    if self._failing:
+                        log.warning("the outbox worker reads the outbox again")
+                        self._failing = False
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    log.exception("the outbox worker could not read the outbox; trying again")
+                    # Once per outage (the database away for a while), not at every tick.
+                    if not self._failing:
+                        log.exception("the outbox worker could not read the outbox; trying again every %gs",
+                                      self.tick)
+                    self._failing = True
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.tick)
         finally:
@@ -101,17 +128,56 @@ class OutboxWorker:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    async def _heartbeat(self, now: datetime) -> None:
+        """Renew the claims of the rows this worker is sending; take over the rows of a dead process."""
+        async with self.sessionmaker.begin() as session:
+            await outbox.renew_claims(session, self._held, now)
+            taken = await outbox.release_stale(session, now, self.takeover_after, keep=self._held)
+        self.heartbeat_at = now
+        if taken:
+            log.warning("outbox: %d rows whose claim was not renewed for %s (their process stopped) "
+                        "are sent again", taken, self.takeover_after)
+
+    async def finish(self, timeout: float) -> bool:
+        """A graceful stop: claim nothing more, let the rows being sent finish (up to `timeout`
+        seconds), and give back those that did not, for another worker or the next start.
+        True when every send finished. Cancel `run` afterwards."""
+        self._claiming = False
+        async with self._claim_lock:
+            pending = set(self._tasks)
+        if pending:
+            _, pending = await asyncio.wait(pending, timeout=timeout)
+        # The rows of the sends still running (a finished send has dropped its own).
+        held = set(self._held)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if held:
+            try:
+                async with self.sessionmaker.begin() as session:
+                    await outbox.release(session, held)
+            except Exception:
+                log.exception("outbox: could not give back rows %s; another process takes them over after %s",
+                              sorted(held), self.takeover_after)
+            else:
+                log.warning("outbox: stopping before rows %s were sent; they go out again", sorted(held))
+        return not pending
+
     async def _start(self, row_ids: list[int]) -> None:
         """Claim the rows in one transaction and send each in its own task."""
-        async with self.sessionmaker.begin() as session:
-            now = self.clock.now()
-            claimed = [row_id for row_id in row_ids if await outbox.claim(session, row_id, now)]
-            rows = [await session.get(OutboxMessage, row_id) for row_id in claimed]
-        for row in rows:
-            self._busy.add(row.chat_key)
-            task = asyncio.create_task(self._send(row), name=f"outbox-{row.id}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        async with self._claim_lock:
+            if not self._claiming:
+                return
+            async with self.sessionmaker.begin() as session:
+                now = self.clock.now()
+                claimed = [row_id for row_id in row_ids if await outbox.claim(session, row_id, now)]
+                rows = [await session.get(OutboxMessage, row_id) for row_id in claimed]
+            for row in rows:
+                self._busy.add(row.chat_key)
+                self._held.add(row.id)
+                task = asyncio.create_task(self._send(row), name=f"outbox-{row.id}")
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Send everything due now (for the demo and tests); returns when nothing is left."""
@@ -153,6 +219,7 @@ class OutboxWorker:
             await self._later(row, timedelta(seconds=min(2 ** row.attempts, 300)), repr(error))
         finally:
             self._busy.discard(row.chat_key)
+            self._held.discard(row.id)
             self.wake()
 
     async def _later(self, row: OutboxMessage, delay: timedelta, error: str) -> None:

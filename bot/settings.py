@@ -31,6 +31,9 @@ class TelegramConfig(Section):
     webhook_url: str = ""
     webhook_secret: SecretStr = SecretStr("")
     webhook_listen: str = Field(default="127.0.0.1:8080", pattern=r"^[^:\s]+:\d{1,5}$")
+    # A graceful stop (SIGTERM) waits at most this many seconds for the updates in hand and the
+    # sends under way; what is cut short comes again (an update) or goes out again (a send).
+    drain_seconds: float = Field(default=25.0, ge=0)
     # Seconds one Bot API request may take before it counts as a network error (and is retried).
     request_timeout: float = Field(default=60.0, gt=0)
     # Telegram's flood limits the bot keeps (messages; short bursts allowed within them).

@@ -3,7 +3,7 @@ transaction as the change that caused it, and sent by the worker afterwards (at 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -105,24 +105,53 @@ async def mark_sent(session: AsyncSession, row: OutboxMessage, now: datetime) ->
 
 
 async def retry_later(session: AsyncSession, row_id: int, not_before: datetime, error: str) -> None:
+    """Back to pending, due again at `not_before`. Only a row still being sent: one that another
+    process took over and has sent meanwhile stays sent."""
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == row_id)
+        .where(OutboxMessage.id == row_id, OutboxMessage.state == "sending")
         .values(state="pending", not_before=not_before, error=error[:500])
     )
 
 
 async def give_up(session: AsyncSession, row_id: int, error: str) -> None:
     await session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == row_id).values(state="failed", error=error[:500])
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.state != "sent")
+        .values(state="failed", error=error[:500])
     )
 
 
-async def release_stale(session: AsyncSession, now: datetime, older_than: timedelta) -> int:
-    """Rows left "sending" by a process that died: back to pending, so they are sent (again)."""
+async def renew_claims(session: AsyncSession, row_ids: Collection[int], now: datetime) -> int:
+    """The heartbeat of a live worker: the rows it is sending are still claimed, as of `now`."""
+    if not row_ids:
+        return 0
     result = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.state == "sending", OutboxMessage.claimed_at < now - older_than)
+        .where(OutboxMessage.id.in_(list(row_ids)), OutboxMessage.state == "sending")
+        .values(claimed_at=now)
+    )
+    return result.rowcount or 0
+
+
+async def release_stale(session: AsyncSession, now: datetime, older_than: timedelta,
+                        keep: Collection[int] = ()) -> int:
+    """Rows whose claim was not renewed for `older_than` belong to a process that died: back to
+    pending, so a live worker sends them (again). `keep`: the caller's own rows, never released."""
+    stale = (OutboxMessage.state == "sending") & (OutboxMessage.claimed_at < now - older_than)
+    if keep:
+        stale = stale & OutboxMessage.id.not_in(list(keep))
+    result = await session.execute(update(OutboxMessage).where(stale).values(state="pending"))
+    return result.rowcount or 0
+
+
+async def release(session: AsyncSession, row_ids: Collection[int]) -> int:
+    """A worker that stops while sending gives its rows back (to pending) for another to send."""
+    if not row_ids:
+        return 0
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(list(row_ids)), OutboxMessage.state == "sending")
         .values(state="pending")
     )
     return result.rowcount or 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from emulator import errors
@@ -14,6 +15,8 @@ from emulator.world import World
 
 #: Longest long poll Telegram allows, in seconds.
 MAX_POLL_TIMEOUT = 50
+#: What Telegram accepts as a webhook's secret_token: 1-256 of A-Z, a-z, 0-9, _ and -.
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 async def get_me(world: World, p: Params, files: Files) -> Any:
@@ -51,6 +54,9 @@ async def set_webhook(world: World, p: Params, files: Files) -> Any:
     if not str(url).startswith(("http://", "https://")):
         raise ApiError.bad_request("Bad Request: bad webhook: An HTTPS URL must be provided "
                                    "for webhook")
+    secret = p.get("secret_token")
+    if secret is not None and not _SECRET.fullmatch(str(secret)):
+        raise ApiError.bad_request("Bad Request: secret token contains unallowed characters")
     world.webhook = Webhook(url=str(url), secret_token=p.get("secret_token"),
                             allowed_updates=p.get("allowed_updates") or None,
                             max_connections=int(p.get("max_connections") or 40))
@@ -77,6 +83,7 @@ async def get_webhook_info(world: World, p: Params, files: Files) -> Any:
             info["allowed_updates"] = hook.allowed_updates
         if hook.last_error_message:
             info["last_error_message"] = hook.last_error_message
+            info["last_error_date"] = hook.last_error_date
     return info
 
 

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,6 +147,7 @@ async def push_to_webhook(queue: UpdateQueue, get_hook, stopping: asyncio.Event,
                 queue.confirm(update["update_id"] + 1)
                 continue
             hook.last_error_message = error
+            hook.last_error_date = int(time.time())
             log.debug("webhook delivery of update %s failed: %s", update["update_id"], error)
             delay = retry_delays[min(attempt, len(retry_delays) - 1)]
             attempt += 1

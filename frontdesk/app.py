@@ -6,7 +6,6 @@ import asyncio
 import logging
 from contextlib import suppress
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
@@ -26,7 +25,9 @@ from desk import outbox
 from desk.clock import Clock, SystemClock
 from desk.desk_chat import DeskChat
 from desk.sla import SLA
+from frontdesk import webhook
 from frontdesk.config import Config
+from frontdesk.health import HEALTH_PATH, Health
 from frontdesk.scheduler import Scheduler
 from kb.base import KnowledgeBase
 from kb.semantic import load_default_encoder
@@ -44,9 +45,17 @@ class StartupError(Exception):
 class Frontdesk:
     """Everything `frontdesk run` starts. Tests start and stop it the same way, any number of times."""
 
-    def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
+    def __init__(self, config: Config, *, clock: Clock | None = None, set_webhook: bool = False) -> None:
         self.config = config
         self.clock = clock or SystemClock()
+        # Webhook mode: register the webhook at start too (`frontdesk run --set-webhook`); by default
+        # the deploy does it once (`frontdesk webhook set`), so replicas never race to.
+        self.set_webhook = set_webhook
+        self.health: Health | None = None
+        # Webhook POSTs being handled now, and an event set whenever there are none.
+        self._requests = 0
+        self._no_requests = asyncio.Event()
+        self._no_requests.set()
         self.engine: AsyncEngine | None = None
         self.bot: Bot | None = None
         self.dispatcher: Dispatcher | None = None
@@ -67,6 +76,7 @@ class Frontdesk:
         try:
             self._open_kb()
             await self._open_database()
+            self.health = Health(self.engine, self.config.storage.fsm_url)
             await self._connect_bot()
             if self.config.telegram.mode == "webhook":
                 await self._serve_webhook()
@@ -174,9 +184,9 @@ class Frontdesk:
 
     async def _doctor(self) -> None:
         """The doctor's Telegram checks at start: what is wrong is logged with its fix, and the bot
-        starts anyway (a fixed group right needs no restart). In webhook mode the webhook is set next."""
-        checks = await doctor.telegram_checks(self.bot, self.config, webhook=self.config.telegram.mode != "webhook",
-                                              me=self.me)
+        starts anyway (a fixed group right needs no restart). With --set-webhook the webhook is set next."""
+        registering = self.config.telegram.mode == "webhook" and self.set_webhook
+        checks = await doctor.telegram_checks(self.bot, self.config, webhook=not registering, me=self.me)
         for check in checks:
             if check.status != doctor.OK:
                 log.warning("setup: %s: %s (fix: %s)", check.name, check.detail, check.fix)
@@ -196,23 +206,44 @@ class Frontdesk:
         return storage, RedisEventIsolation(storage.redis, key_builder=storage.key_builder)
 
     async def _serve_webhook(self) -> None:
-        """Listen for Telegram's POSTs and register the webhook. Updates are handled before the
-        answer (not in the background), so an update this process could not handle is sent again
-        by Telegram; redeliveries are recognised by their update id. Several processes may serve
-        one URL behind a load balancer; stopping one leaves the webhook in place for the others."""
+        """Listen for Telegram's POSTs (and the balancer's `/healthz`). Updates are handled before
+        the answer (not in the background), so an update this process could not handle is sent
+        again by Telegram; redeliveries are recognised by their update id. Several processes may
+        serve one URL behind a load balancer; stopping one leaves the webhook in place for the
+        others. The webhook is registered only when asked (`set_webhook`)."""
         telegram = self.config.telegram
         secret = telegram.webhook_secret.get_secret_value()
-        path = urlsplit(telegram.webhook_url).path or "/"
-        app = web.Application()
+        path = webhook.listen_path(telegram)
+        app = web.Application(middlewares=[self._admit])
+        self.health.add_to(app)
         TolerantRequestHandler(self.dispatcher, self.bot, handle_in_background=False, secret_token=secret,
                                metrics=self.metrics).register(app, path=path)
         host, port = telegram.webhook_listen.rsplit(":", 1)
-        self._web = web.AppRunner(app)
+        self._web = web.AppRunner(app, access_log=None)
         await self._web.setup()
         await self._listen("telegram.webhook_listen", web.TCPSite(self._web, host, int(port)).start())
-        await self.bot.set_webhook(telegram.webhook_url, secret_token=secret,
-                                   allowed_updates=self.dispatcher.resolve_used_update_types())
-        log.info("webhook mode: listening on %s%s for %s", telegram.webhook_listen, path, telegram.webhook_url)
+        if self.set_webhook:
+            await webhook.register(self.bot, telegram, self.dispatcher.resolve_used_update_types())
+            log.info("webhook registered at Telegram: %s", telegram.webhook_url)
+        log.info("webhook mode: listening on %s%s for %s (health: %s/healthz)", telegram.webhook_listen, path,
+                 telegram.webhook_url, telegram.webhook_listen)
+
+    @web.middleware
+    async def _admit(self, request: web.Request, handler) -> web.StreamResponse:
+        """While draining, Telegram's POSTs are answered 503 (Telegram, or the balancer, sends them
+        again, to another process); the ones in hand are counted so the drain can wait for them."""
+        if request.path == HEALTH_PATH:
+            return await handler(request)
+        if self.health.draining:
+            return web.Response(status=503, text="draining: this process is stopping\n")
+        self._requests += 1
+        self._no_requests.clear()
+        try:
+            return await handler(request)
+        finally:
+            self._requests -= 1
+            if not self._requests:
+                self._no_requests.set()
 
     async def _poll(self) -> None:
         assert self.dispatcher and self.bot
@@ -249,10 +280,51 @@ class Frontdesk:
         elif self._web is not None:
             await asyncio.Event().wait()
 
+    async def drain(self, timeout: float) -> bool:
+        """The graceful stop (SIGTERM): take no more updates — `/healthz` and the webhook answer 503
+        at once, polling stops — let the scheduler's sweep, the updates in hand and then the rows
+        the outbox worker is sending finish, all within `timeout` seconds. What is cut short is
+        not lost (an unanswered update comes again, an unsent row is given back). True when
+        everything finished in time. Call `stop()` afterwards."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+
+        def left() -> float:
+            return max(0.0, deadline - loop.time())
+
+        if self.health is not None:
+            self.health.draining = True
+        log.info("draining: taking no more updates; finishing those in hand (at most %gs)", timeout)
+        finished = True
+        if self.scheduler is not None:
+            finished &= await self.scheduler.finish(left())
+        if self._polling is not None and not self._polling.done():
+            with suppress(RuntimeError):
+                await self.dispatcher.stop_polling()
+        in_hand = list(self.dispatcher._handle_update_tasks) if self.dispatcher is not None else []
+        if in_hand:
+            finished &= not (await asyncio.wait(in_hand, timeout=left()))[1]
+        if not self._no_requests.is_set():
+            try:
+                await asyncio.wait_for(self._no_requests.wait(), left())
+            except TimeoutError:
+                finished = False
+        if self.worker is not None:
+            finished &= await self.worker.finish(left())
+        if finished:
+            log.info("drained: every update in hand answered, every send finished")
+        else:
+            log.warning("drain cut short after %gs: the updates still in hand go to Telegram again, "
+                        "the rows still being sent go out again", timeout)
+        return finished
+
     async def stop(self) -> None:
         """Stop polling, let handlers in flight finish, close the Bot API session and the database."""
         if self.scheduler is not None:
             self.scheduler.stop()
+        if self.worker is not None:
+            # Sends cut short here are given back at once rather than taken over later.
+            await self.worker.finish(0)
         for task in self._background:
             task.cancel()
         for task in self._background:
@@ -282,6 +354,9 @@ class Frontdesk:
         if self.bot is not None:
             await self.bot.session.close()
             self.bot = None
+        if self.health is not None:
+            await self.health.close()
+            self.health = None
         if self.engine is not None:
             await self.engine.dispose()
             self.engine = None

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import re
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -36,7 +37,22 @@ def _parser() -> argparse.ArgumentParser:
         )
         return sub
 
-    with_config(commands.add_parser("run", help="run the bot (long polling)"))
+    run = with_config(commands.add_parser(
+        "run", help="run the bot (long polling, or a webhook server with telegram.mode = \"webhook\")"))
+    run.add_argument("--listen", default=None, metavar="HOST:PORT",
+                     help="webhook mode: listen here instead of telegram.webhook_listen (one port per process)")
+    run.add_argument("--set-webhook", action="store_true",
+                     help="webhook mode: register the webhook at start (default: `frontdesk webhook set` does, once)")
+
+    hook = commands.add_parser("webhook", help="the webhook registered at Telegram (webhook mode)")
+    hook_commands = hook.add_subparsers(dest="webhook_command", metavar="ACTION", required=True)
+    with_config(hook_commands.add_parser(
+        "set", help="register telegram.webhook_url with the secret and the update kinds the bot handles"))
+    with_config(hook_commands.add_parser(
+        "info", help="print what Telegram has: url, pending_update_count, last_error"))
+    delete = with_config(hook_commands.add_parser("delete", help="remove the webhook (the bot may poll again)"))
+    delete.add_argument("--drop-pending-updates", action="store_true",
+                        help="also forget the updates Telegram still holds for the bot")
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -136,16 +152,18 @@ def _fail(message: str, code: int) -> int:
 
 
 def _load(path: Path, command: str) -> Config:
-    """The config file; commands other than `run` accept a missing file (all defaults, no token)."""
-    if command != "run" and not path.exists() and path == Path("config.toml"):
+    """The config file; commands other than `run` and `webhook` accept a missing file (all
+    defaults, no token)."""
+    needs_token = command in ("run", "webhook")
+    if not needs_token and not path.exists() and path == Path("config.toml"):
         return parse_config({}, source=str(path), require_token=False)
-    return load_config(path, require_token=command == "run")
+    return load_config(path, require_token=needs_token)
 
 
-async def _run(config: Config) -> None:
+async def _run(config: Config, set_webhook: bool) -> None:
     from frontdesk.app import Frontdesk
 
-    app = Frontdesk(config)
+    app = Frontdesk(config, set_webhook=set_webhook)
     await app.start()
     # What start-up built (aiogram's types and schemas, the FAQ index, the ORM's mappers) lives as
     # long as the process: frozen, no garbage collection walks it again (a full one took ~0.3 s).
@@ -159,8 +177,58 @@ async def _run(config: Config) -> None:
     stopper = asyncio.create_task(stopping.wait())
     await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
     stopper.cancel()
+    if stopping.is_set():
+        # SIGTERM or Ctrl-C: drain first (a second signal stops at once).
+        hurry = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, hurry.set)
+        draining = asyncio.create_task(app.drain(config.telegram.drain_seconds))
+        hurrying = asyncio.create_task(hurry.wait())
+        await asyncio.wait({draining, hurrying}, return_when=asyncio.FIRST_COMPLETED)
+        if not draining.done():
+            logging.getLogger("frontdesk").warning("second signal: stopping without finishing the drain")
+            draining.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await draining
+        hurrying.cancel()
+    waiter.cancel()
     logging.getLogger("frontdesk").info("stopping")
     await app.stop()
+
+
+async def _webhook(config: Config, action: str, drop_pending: bool) -> int:
+    from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
+
+    from bot.factory import build_bot
+    from frontdesk import webhook
+
+    if action == "set":
+        try:
+            webhook.check(config.telegram)
+        except webhook.WebhookConfigError as error:
+            return _fail(str(error), EXIT_CONFIG)
+    bot = build_bot(config)
+    api = config.telegram.api_base
+    try:
+        if action == "set":
+            kinds = webhook.used_update_types(config.desk.agent_chat_id)
+            await webhook.register(bot, config.telegram, kinds)
+            print(f"webhook set: {config.telegram.webhook_url} (updates: {', '.join(kinds)})")
+        elif action == "info":
+            print("\n".join(webhook.describe(await bot.get_webhook_info(request_timeout=15))))
+        else:
+            await bot.delete_webhook(drop_pending_updates=drop_pending)
+            print("webhook deleted" + (" with the updates Telegram held" if drop_pending else ""))
+    except TelegramUnauthorizedError:
+        return _fail(f"the Bot API at {api} rejected the token (401 Unauthorized): check telegram.token",
+                     EXIT_STARTUP)
+    except TelegramNetworkError as error:
+        return _fail(f"cannot reach the Bot API at {api}: {error.message}", EXIT_STARTUP)
+    except TelegramAPIError as error:
+        return _fail(f"the Bot API at {api} refused {action} webhook: {error.message}", EXIT_STARTUP)
+    finally:
+        await bot.session.close()
+    return 0
 
 
 async def _db(config: Config, action: str) -> None:
@@ -417,6 +485,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(error), EXIT_CONFIG)
     if args.command == "kb":
         return _kb(config, args)
+    if args.command == "webhook":
+        # The Bot API's retries stay quiet: what failed in the end is the one line of `_fail`.
+        _configure_logging("ERROR")
+        return asyncio.run(_webhook(config, args.webhook_command, getattr(args, "drop_pending_updates", False)))
     if args.command == "coupons":
         return asyncio.run(_coupons(config, args))
     if args.command == "export":
@@ -447,13 +519,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             config.sla, plan=args.plan or config.sla.default_plan, criticality=args.criticality,
             opened=args.opened, as_json=args.json, out=sys.stdout,
         )
+    if args.command == "run" and args.listen is not None:
+        if not re.fullmatch(r"[^:\s]+:\d{1,5}", args.listen):
+            return _fail(f"--listen: expected HOST:PORT, got {args.listen!r}", EXIT_CONFIG)
+        config = config.model_copy(update={"telegram": config.telegram.model_copy(
+            update={"webhook_listen": args.listen})})
     _configure_logging(config.log.level)
     from frontdesk.app import StartupError
     from storage.database import DatabaseError
 
     try:
         if args.command == "run":
-            asyncio.run(_run(config))
+            asyncio.run(_run(config, args.set_webhook))
         elif args.command == "db":
             asyncio.run(_db(config, args.db_command))
     except (StartupError, DatabaseError) as error:

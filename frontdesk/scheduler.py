@@ -8,6 +8,7 @@ that the sweep claims atomically (desk.reminders).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -36,9 +37,13 @@ class Scheduler:
         self.config = config
         self.clock = clock
         self._scheduler: AsyncIOScheduler | None = None
+        # Set while no sweep runs, so a graceful stop can wait for the one that does.
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def sweep(self) -> int:
         """Do everything that has fallen due by now (also what fell due while the bot was down)."""
+        self._idle.clear()
         try:
             done = await sweep.sweep(self.sessionmaker, self.sla, self.config, self.clock.now())
             async with self.sessionmaker.begin() as session:
@@ -53,6 +58,8 @@ class Scheduler:
         except Exception:
             log.exception("scheduler sweep failed; the next one will try again")
             return 0
+        finally:
+            self._idle.set()
         if done and self.metrics is not None:
             self.metrics.reminders.inc(done)
         return done
@@ -66,6 +73,19 @@ class Scheduler:
         self._scheduler.add_job(self.sweep, "interval", seconds=self.config.sweep_seconds, id="sweep",
                                 next_run_time=datetime.now(UTC))
         self._scheduler.start()
+
+    async def finish(self, timeout: float) -> bool:
+        """Start no more sweeps and wait up to `timeout` seconds for the one running; True if none
+        is left running. (A sweep cut short loses nothing: each reminder is claimed in the
+        transaction that does its work.)"""
+        self.stop()
+        if self._idle.is_set():
+            return True
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     def stop(self) -> None:
         if self._scheduler is not None and self._scheduler.running:

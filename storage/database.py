@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -78,6 +78,13 @@ def _lower(value: str | None) -> str | None:
 
 # An execution option of the engine plain sessions read through (SQLite: a deferred BEGIN).
 READ = "frontdesk_read"
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """`SELECT 1` in a read transaction (never SQLite's write lock); raises what the driver raises
+    when the database does not answer."""
+    async with engine.execution_options(**{READ: True}).connect() as connection:
+        await connection.execute(text("SELECT 1"))
 
 
 class Sessions(async_sessionmaker[AsyncSession]):

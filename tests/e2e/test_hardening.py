@@ -190,7 +190,8 @@ async def any_mode(request, emu, config, tmp_path):
             port = probe.getsockname()[1]
         telegram = {"mode": "webhook", "webhook_url": f"http://127.0.0.1:{port}/telegram",
                     "webhook_secret": "s3cret-token-of-this-desk", "webhook_listen": f"127.0.0.1:{port}"}
-    running = Running(make_config(emu, tmp_path, telegram=telegram))
+    # Webhook mode asks the process to register the webhook itself (`frontdesk run --set-webhook`).
+    running = Running(make_config(emu, tmp_path, telegram=telegram), set_webhook=bool(telegram))
     await running.start()
     yield running
     await running.stop()

@@ -100,7 +100,7 @@ async def test_a_webhook_left_set_while_polling_fails(emu, setup, bot):
     await bot.set_webhook("https://old.example.com/hook")
     check = (await checks_of(setup, bot))["webhook"]
     assert check.status == "fail" and "https://old.example.com/hook" in check.detail
-    assert "deleteWebhook" in check.fix
+    assert "frontdesk webhook delete" in check.fix
 
 
 async def test_a_broken_faq_fails_and_points_to_kb_check(emu, setup, bot, tmp_path):

@@ -10,7 +10,9 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from bot.factory import build_bot
 from emulator import BotAPIEmulator, Person
+from frontdesk import webhook
 from frontdesk.app import Frontdesk
 from frontdesk.config import Config, parse_config
 
@@ -70,16 +72,26 @@ def make_config(emu: BotAPIEmulator, folder: Path, **sections) -> Config:
     return parse_config(document, source="test", environ={})
 
 
+async def register_webhook(config: Config) -> None:
+    """What the deploy step `frontdesk webhook set` does: register the config's webhook at Telegram."""
+    bot = build_bot(config)
+    try:
+        await webhook.register(bot, config.telegram, webhook.used_update_types(config.desk.agent_chat_id))
+    finally:
+        await bot.session.close()
+
+
 class Running:
     """The application under test; `restart()` stops it and starts a new one on the same database."""
 
-    def __init__(self, config: Config, clock=None) -> None:
+    def __init__(self, config: Config, clock=None, *, set_webhook: bool = False) -> None:
         self.config = config
         self.clock = clock
+        self.set_webhook = set_webhook
         self.app: Frontdesk | None = None
 
     async def start(self) -> None:
-        self.app = Frontdesk(self.config, clock=self.clock)
+        self.app = Frontdesk(self.config, clock=self.clock, set_webhook=self.set_webhook)
         await self.app.start()
         watch(self.config.telegram.api_base, self.busy)
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from aiogram import Bot
-from aiogram.exceptions import TelegramConflictError
+from aiogram.exceptions import TelegramBadRequest, TelegramConflictError
 from aiohttp import web
 
 from emulator import BotAPIEmulator, Person
@@ -113,3 +113,43 @@ async def test_delete_webhook_can_drop_pending(bot: Bot, anna: Person) -> None:
     await bot.delete_webhook(drop_pending_updates=True)
 
     assert await bot.get_updates(timeout=0) == []
+
+
+async def test_webhook_info_reports_the_last_delivery_error_and_the_backlog(emu: BotAPIEmulator, bot: Bot,
+                                                                          anna: Person) -> None:
+    refused = asyncio.Event()
+
+    async def endpoint(request: web.Request) -> web.Response:
+        refused.set()
+        return web.Response(status=503)
+
+    app = web.Application()
+    app.router.add_post("/hook", endpoint)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    try:
+        await bot.set_webhook(f"http://127.0.0.1:{port}/hook", allowed_updates=["message"])
+        await anna.send("nobody answers")
+        await asyncio.wait_for(refused.wait(), 5)
+        for _ in range(200):  # the error is recorded right after the refusal is read
+            info = await bot.get_webhook_info()
+            if info.last_error_message:
+                break
+            await asyncio.sleep(0.02)
+
+        assert info.last_error_message == "Wrong response from the webhook: 503 Service Unavailable"
+        assert info.last_error_date is not None
+        assert info.pending_update_count == 1 and info.allowed_updates == ["message"]
+    finally:
+        await bot.delete_webhook()
+        await runner.cleanup()
+    info = await bot.get_webhook_info()
+    assert info.url == "" and info.pending_update_count == 1
+
+
+async def test_set_webhook_refuses_a_secret_telegram_would_refuse(emu: BotAPIEmulator, bot: Bot) -> None:
+    with pytest.raises(TelegramBadRequest, match="secret token contains unallowed characters"):
+        await bot.set_webhook("https://example.com/hook", secret_token="has spaces!")
+    assert emu.webhook_url is None
