@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
@@ -19,8 +21,9 @@ from bot.middlewares.customer import CustomerMiddleware
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.middlewares.updates import ProcessedUpdatesMiddleware
 from bot.outbox_worker import OutboxWorker
-from bot.sending import HEADROOM, Pacer, Rate, SendingMiddleware
+from bot.sending import HEADROOM, Pacer, Rate, SendingMiddleware, SharedPacer
 from bot.settings import BotConfig
+from bot.shared_limits import SharedLimits
 from bot.update_intake import TolerantSession
 from desk.admin import Administration
 from desk.agent_actions import AgentDesk
@@ -34,12 +37,13 @@ from desk.sla import SLA
 from kb.base import KnowledgeBase
 
 
-def build_bot(config: BotConfig, metrics: Metrics | None = None) -> Bot:
-    """A Bot that talks to `telegram.api_base` (Telegram, a self-hosted server, or the emulator)."""
+def build_bot(config: BotConfig, metrics: Metrics | None = None, shared: SharedLimits | None = None) -> Bot:
+    """A Bot that talks to `telegram.api_base` (Telegram, a self-hosted server, or the emulator);
+    with `shared`, its pacing is shared with the bot's other processes through Redis."""
     session = TolerantSession(api=TelegramAPIServer.from_base(config.telegram.api_base),
                               timeout=config.telegram.request_timeout, metrics=metrics)
     limits = config.telegram
-    pacer = Pacer(
+    pacer = (Pacer if shared is None else partial(SharedPacer, shared))(
         overall=Rate(limits.overall_per_second * HEADROOM, 1, 1),
         private=Rate(limits.private_per_second * HEADROOM, 1, 3),
         group=Rate(limits.group_per_minute * HEADROOM, 60, max(1, int(limits.group_per_minute))),
@@ -67,8 +71,10 @@ def build_dispatcher(
     desk_chat: DeskChat,
     worker: OutboxWorker,
     metrics: Metrics,
+    shared: SharedLimits | None = None,
 ) -> Dispatcher:
-    """The dispatcher with every router and middleware, and the services as workflow data."""
+    """The dispatcher with every router and middleware, and the services as workflow data; with
+    `shared`, flood control counts in Redis for all the bot's processes."""
     policy = Policy(sla, config.scheduler, config.desk.reopen_days)
     dispatcher = Dispatcher(
         storage=fsm_storage,
@@ -91,7 +97,7 @@ def build_dispatcher(
         administration=Administration(sessionmaker, sla, kb),
     )
     ThrottleMiddleware(config.telegram.flood_limit, config.telegram.flood_window, i18n,
-                       config.i18n.default_language, metrics).install(dispatcher)
+                       config.i18n.default_language, metrics, shared=shared).install(dispatcher)
     dispatcher.update.outer_middleware(ProcessedUpdatesMiddleware(sessionmaker, clock, metrics))
     customer = CustomerMiddleware(sessionmaker, clock, config.i18n.default_language, config.desk.language)
     for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.edited_message,

@@ -5,6 +5,8 @@ Limits (Telegram's FAQ): about 30 messages a second in all, one a second per pri
 20 a minute per group; kept 3 % under, with no burst for the bot as a whole. Replies to people
 who are waiting go before bulk work (`bulk()`). A 429 waits exactly `retry_after` seconds and tries again; a network
 error or a 5xx waits with exponential backoff. Other errors go to the caller at once.
+
+Several processes of one bot share one pacer through Redis (`SharedPacer`, bot/shared_limits.py).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
 from bot.metrics import Metrics
+from bot.shared_limits import SharedLimits
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,12 @@ class Rate:
     def __init__(self, count: float, seconds: float, burst: int) -> None:
         self.interval = seconds / count
         self.burst = burst
+
+    def shared_by(self, processes: int) -> Rate:
+        """This process's share when `processes` keep this rate between them without Redis."""
+        if processes <= 1:
+            return self
+        return Rate(1, self.interval * processes, max(1, self.burst // processes))
 
 
 # Telegram counts sends when they arrive, so the bot as a whole keeps 3 % under 30 a second: two
@@ -104,13 +113,34 @@ class Pacer:
         `is_bulk` defaults to whether the caller is inside `bulk()`."""
         started = self._clock()
         if chat_id is not None:
-            rate = self.rate(chat_id)
-            at = max(started, self._tat[chat_id] - (rate.burst - 1) * rate.interval)
-            self._tat[chat_id] = max(self._tat[chat_id], at) + rate.interval
-            if at > started:
-                await self._sleep(at - started)
+            await self._pause(await self._chat_slot(chat_id))
         await self._overall_slot(_bulk.get() if is_bulk is None else is_bulk)
+        if chat_id is not None:
+            # Telegram counts a chat's messages as they arrive, and the bot-wide slot comes later
+            # for some sends than for others: a chat's sends are spaced again as they leave (a
+            # wait here is a few milliseconds, when an earlier send to the chat left late).
+            await self._pause(await self._chat_leaves(chat_id))
         return self._clock() - started
+
+    async def _pause(self, seconds: float) -> None:
+        if seconds > 0:
+            await self._sleep(seconds)
+
+    async def _chat_slot(self, chat_id: int | str) -> float:
+        """Book the chat's next slot; seconds until it opens."""
+        return self._book_here(chat_id, self.rate(chat_id))
+
+    async def _chat_leaves(self, chat_id: int | str) -> float:
+        """Book the moment a message to the chat leaves; seconds until then."""
+        return self._book_here(("leaves", chat_id), self.rate(chat_id))
+
+    def _book_here(self, key: object, rate: Rate, not_before: float = float("-inf")) -> float:
+        """GCRA in this process: book `key`'s earliest slot (not before `not_before`) at most
+        `burst - 1` intervals before its theoretical arrival time; seconds until it opens."""
+        now = self._clock()
+        at = max(now, not_before, self._tat[key] - (rate.burst - 1) * rate.interval)
+        self._tat[key] = max(self._tat[key], at) + rate.interval
+        return at - now
 
     async def _overall_slot(self, is_bulk: bool) -> None:
         waiter = asyncio.get_running_loop().create_future()
@@ -133,15 +163,100 @@ class Pacer:
             self._next_free = max(self._next_free, now) + self._overall.interval
             waiter.set_result(None)
 
-    def hold(self, chat_id: int | str | None, seconds: float) -> None:
+    async def hold(self, chat_id: int | str | None, seconds: float) -> None:
         """After a 429 nothing more goes to that chat (or anywhere, without one) for `seconds`."""
         until = self._clock() + seconds
         if chat_id is None:
             self._next_free = max(self._next_free, until)
             return
         rate = self.rate(chat_id)
-        # Push the arrival time so that the earliest next send is exactly `until`.
-        self._tat[chat_id] = max(self._tat[chat_id], until + (rate.burst - 1) * rate.interval)
+        # Push the arrival times so that the earliest next send is exactly `until`.
+        for key in (chat_id, ("leaves", chat_id)):
+            self._tat[key] = max(self._tat[key], until + (rate.burst - 1) * rate.interval)
+
+
+# Seconds a process waits, when Redis goes away, before it sends on counting alone.
+SWITCH_PAUSE = 1.0
+
+
+class SharedPacer(Pacer):
+    """The pacer of one of several processes of the bot: the same rules, counted in Redis, so the
+    processes keep Telegram's limits together (bot/shared_limits.py). Each process still lets its
+    waiting people go before its own bulk work. While Redis is away, this process counts alone
+    at 1/N of every rate, N being the processes Redis last saw at work: from one second after the
+    switch (what the others sent just before is unknown), and on, beside Redis, until the others
+    have surely tried Redis again (`retry_every` and a second after it answered)."""
+
+    def __init__(
+        self,
+        shared: SharedLimits,
+        overall: Rate = TELEGRAM_OVERALL,
+        private: Rate = TELEGRAM_PRIVATE,
+        group: Rate = TELEGRAM_GROUP,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        super().__init__(overall, private, group, clock, sleep)
+        self.shared = shared
+        self._alone_since: float | None = None  # when Redis went away, by this pacer's clock
+        self._alone_until = float("-inf")  # this process keeps to its share until then
+
+    @staticmethod
+    def _key(key: object) -> str:
+        """The name in Redis of a limit this pacer keeps."""
+        if key is None:
+            return "pace:all"
+        if isinstance(key, tuple):
+            return f"pace:{key[0]}:{key[1]}"
+        return f"pace:chat:{key}"
+
+    async def _slot(self, key: object, rate: Rate) -> float:
+        delay = await self.shared.book(self._key(key), rate.interval, rate.burst)
+        now = self._clock()
+        share = rate.shared_by(self.shared.peers)
+        if delay is None:
+            # Redis is away. What the others sent in the last second is unknown here, so counting
+            # alone starts one Telegram window (a second) after the switch, at this process's share.
+            if self._alone_since is None:
+                self._alone_since = now
+            self._alone_until = float("inf")
+            return self._book_here(key, share, self._alone_since + SWITCH_PAUSE)
+        if self._alone_since is not None:
+            # Redis is back, but the others may still count alone until they try it again.
+            self._alone_since = None
+            self._alone_until = now + self.shared.retry_every + SWITCH_PAUSE
+        if now < self._alone_until:
+            delay = max(delay, self._book_here(key, share))
+        return delay
+
+    async def _chat_slot(self, chat_id: int | str) -> float:
+        return await self._slot(chat_id, self.rate(chat_id))
+
+    async def _chat_leaves(self, chat_id: int | str) -> float:
+        return await self._slot(("leaves", chat_id), self.rate(chat_id))
+
+    async def _grant(self) -> None:
+        """Book the bot-wide slots one at a time; each goes to whoever is first in line when it opens."""
+        while self._queue:
+            if self._queue[0][2].done():  # its sender was cancelled
+                heapq.heappop(self._queue)
+                continue
+            delay = await self._slot(None, self._overall)
+            if delay > 0:
+                await self._sleep(delay)
+            while self._queue:
+                waiter = heapq.heappop(self._queue)[2]
+                if not waiter.done():
+                    waiter.set_result(None)
+                    break
+
+    async def hold(self, chat_id: int | str | None, seconds: float) -> None:
+        rate = self._overall if chat_id is None else self.rate(chat_id)
+        until = self._clock() + seconds
+        for key in [None] if chat_id is None else [chat_id, ("leaves", chat_id)]:
+            # Kept here too, for counting alone should Redis go away.
+            self._tat[key] = max(self._tat[key], until + (rate.burst - 1) * rate.interval)
+            await self.shared.hold(self._key(key), rate.interval, rate.burst, seconds)
 
 
 class SendingMiddleware(BaseRequestMiddleware):
@@ -180,7 +295,7 @@ class SendingMiddleware(BaseRequestMiddleware):
                 if error.retry_after > self.max_retry_after:
                     raise
                 log.warning("%s to %s: 429, retrying after exactly %s s", name, chat_id, error.retry_after)
-                self.pacer.hold(chat_id, error.retry_after)
+                await self.pacer.hold(chat_id, error.retry_after)
                 if self.metrics is not None:
                     self.metrics.retries.labels("429").inc()
                 await asyncio.sleep(error.retry_after)

@@ -20,6 +20,7 @@ from bot.i18n import build_i18n
 from bot.metrics import Metrics
 from bot.metrics import serve as metrics_server
 from bot.outbox_worker import OutboxWorker
+from bot.shared_limits import SharedLimits
 from bot.update_intake import TolerantRequestHandler
 from desk import outbox
 from desk.clock import Clock, SystemClock
@@ -34,6 +35,8 @@ from kb.semantic import load_default_encoder
 from storage import migrate
 from storage.database import create_engine, create_sessionmaker, is_sqlite
 from storage.fsm import SQLAlchemyStorage
+from storage.redis_isolation import LeaseEventIsolation
+from storage.redis_limits import RedisLimits
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,7 @@ class Frontdesk:
         self.kb: KnowledgeBase | None = None
         self.scheduler: Scheduler | None = None
         self.worker: OutboxWorker | None = None
+        self.shared: SharedLimits | None = None
         self._polling: asyncio.Task | None = None
         self._background: list[asyncio.Task] = []
         self._web = None
@@ -136,7 +140,8 @@ class Frontdesk:
             raise StartupError(f"storage.url: cannot open or migrate the database: {first_line}") from None
 
     async def _connect_bot(self) -> None:
-        self.bot = build_bot(self.config, self.metrics)
+        self.shared = self._shared_limits()
+        self.bot = build_bot(self.config, self.metrics, self.shared)
         api = self.config.telegram.api_base
         try:
             self.me = await self.bot.get_me(request_timeout=15)
@@ -177,6 +182,7 @@ class Frontdesk:
             desk_chat=self.desk_chat,
             worker=self.worker,
             metrics=self.metrics,
+            shared=self.shared,
         )
         await register_commands(self.bot, i18n)
         await self._doctor()
@@ -193,17 +199,27 @@ class Frontdesk:
 
     def _fsm_storage(self, sessionmaker):
         """Conversation state in the database (default), or in Redis with a per-chat lock shared by
-        every bot process, so updates of one chat are handled in order whichever process gets them."""
+        every bot process, so updates of one chat are handled in order whichever process gets them;
+        the lock is a lease renewed while held, so a killed process's locks expire within it."""
         url = self.config.storage.fsm_url
         if not url:
             # The embedded SQLite default is one process: it may keep conversation states in memory too.
             only_process = is_sqlite(self.config.storage.url)
             return SQLAlchemyStorage(sessionmaker, self.clock.now, only_process=only_process), None
         from aiogram.fsm.storage.base import DefaultKeyBuilder
-        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+        from aiogram.fsm.storage.redis import RedisStorage
 
         storage = RedisStorage.from_url(url, key_builder=DefaultKeyBuilder(with_destiny=True))
-        return storage, RedisEventIsolation(storage.redis, key_builder=storage.key_builder)
+        return storage, LeaseEventIsolation(storage.redis, storage.key_builder,
+                                            lease=self.config.storage.chat_lock_lease,
+                                            wait=self.config.storage.chat_lock_wait)
+
+    def _shared_limits(self) -> SharedLimits | None:
+        """With Redis, the pacer and flood control count there for all the bot's processes."""
+        if not self.config.storage.fsm_url:
+            return None
+        bot_id = self.config.token.split(":", 1)[0]
+        return SharedLimits(RedisLimits.from_url(self.config.storage.fsm_url, f"frontdesk:{bot_id}:"))
 
     async def _serve_webhook(self) -> None:
         """Listen for Telegram's POSTs (and the balancer's `/healthz`). Updates are handled before
@@ -357,6 +373,9 @@ class Frontdesk:
         if self.health is not None:
             await self.health.close()
             self.health = None
+        if self.shared is not None:
+            await self.shared.close()
+            self.shared = None
         if self.engine is not None:
             await self.engine.dispose()
             self.engine = None

@@ -14,3 +14,9 @@ class StorageConfig(BaseModel):
     # Where conversation state lives: "" for the database above (the embedded default), or a
     # Redis URL (redis://host:6379/0) for several bot processes behind a load balancer.
     fsm_url: str = Field(default="", pattern=r"^(|rediss?://.+)$")
+    # With Redis: a chat's lock is a lease of this many seconds, renewed while its update is
+    # handled, so the locks of a process that died expire within it; an update that cannot have
+    # its chat's lock within chat_lock_wait seconds fails and Telegram delivers it again (keep it
+    # well under the load balancer's timeout).
+    chat_lock_lease: float = Field(default=5.0, gt=0)
+    chat_lock_wait: float = Field(default=20.0, gt=0)

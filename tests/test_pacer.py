@@ -115,7 +115,7 @@ async def test_a_reply_to_a_waiting_person_goes_before_queued_bulk_work():
 async def test_hold_after_429_delays_the_next_send_by_exactly_retry_after():
     clock = FakeTime()
     limits = pacer(clock)
-    limits.hold(1001, 3)
+    await limits.hold(1001, 3)
     assert round(await clock.run(limits.wait(1001)), 6) == 3.0
-    limits.hold(None, 2)
+    await limits.hold(None, 2)
     assert round(await clock.run(limits.wait(1002)), 6) == 2.0

@@ -1,0 +1,135 @@
+"""One update per chat at a time across every bot process, with locks that die with their process.
+
+aiogram's `RedisEventIsolation` holds a chat's lock for up to 60 s: when the process holding it is
+killed, every update of that chat waits that long (issue #12). Here the lock is a short lease
+(`lease` seconds) renewed every third of it while the update is handled, and released at the end;
+a dead process stops renewing, so its locks expire within one lease.
+
+Waiting is bounded too: an update that cannot have its chat's lock within `wait` seconds fails
+(`ChatBusy`), so the webhook answers 500 and Telegram delivers it again later; it is never
+handled beside another update of its chat. Within one process, updates of one chat queue on a
+local lock first, in arrival order, and only the first of them polls Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+from aiogram.fsm.storage.base import BaseEventIsolation, DefaultKeyBuilder, KeyBuilder, StorageKey
+
+from storage.redis_limits import RedisError, process_name
+
+log = logging.getLogger(__name__)
+
+# Defaults of `storage.chat_lock_lease` and `storage.chat_lock_wait` (seconds).
+LEASE = 5.0
+WAIT = 20.0
+# How often a waiting update asks Redis whether the chat is free (seconds).
+POLL = 0.05
+
+
+class ChatBusy(Exception):
+    """The chat's lock could not be had in time; the update is to be delivered again."""
+
+
+class LeaseEventIsolation(BaseEventIsolation):
+    """Per-chat locks in Redis with a lease of `lease` seconds renewed while held; a wait for
+    one gives up after `wait` seconds with `ChatBusy`."""
+
+    def __init__(self, redis: Any, key_builder: KeyBuilder | None = None, *, lease: float = LEASE,
+                 wait: float = WAIT, poll: float = POLL, process: str | None = None) -> None:
+        self.redis = redis
+        self.key_builder = key_builder or DefaultKeyBuilder()
+        self.lease = lease
+        self.wait = wait
+        self.poll = poll
+        self.process = process or process_name()
+        self._local: dict[str, tuple[asyncio.Lock, int]] = {}  # name -> (lock, users)
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        name = self.key_builder.build(key, "lock")
+        deadline = asyncio.get_running_loop().time() + self.wait
+        async with self._in_process(name, deadline), self._in_redis(name, deadline):
+            yield
+
+    @asynccontextmanager
+    async def _in_process(self, name: str, deadline: float) -> AsyncGenerator[None, None]:
+        """Updates of one chat in this process queue here in arrival order (asyncio's lock is fair)."""
+        lock, users = self._local.get(name) or (asyncio.Lock(), 0)
+        self._local[name] = (lock, users + 1)
+        try:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await lock.acquire()
+            except TimeoutError:
+                raise self._busy(name) from None
+            try:
+                yield
+            finally:
+                lock.release()
+        finally:
+            lock, users = self._local[name]
+            if users == 1:
+                del self._local[name]
+            else:
+                self._local[name] = (lock, users - 1)
+
+    @asynccontextmanager
+    async def _in_redis(self, name: str, deadline: float) -> AsyncGenerator[None, None]:
+        lease = self.redis.lock(name, timeout=self.lease, sleep=self.poll, thread_local=False,
+                                blocking_timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
+        try:
+            acquired = await lease.acquire(token=f"{self.process}:{uuid.uuid4().hex[:8]}")
+        except RedisError as error:
+            log.error("chat lock %s: Redis did not answer (%s); this update fails and Telegram delivers "
+                      "it again", name, error)
+            raise
+        if not acquired:
+            raise self._busy(name)
+        renewal = asyncio.create_task(self._renew(lease, name), name=f"lease {name}")
+        try:
+            yield
+        finally:
+            renewal.cancel()
+            with suppress(asyncio.CancelledError):
+                await renewal
+            try:
+                await lease.release()
+            except RedisError as error:
+                # Lost (expired after renewals failed) or Redis is away: it expires by itself.
+                log.warning("chat lock %s: not released (%s); it expires within %.0f s", name, error, self.lease)
+
+    def _busy(self, name: str) -> ChatBusy:
+        log.error("chat lock %s: still held by another update after %.1f s; this update fails and "
+                  "Telegram delivers it again", name, self.wait)
+        return ChatBusy(f"{name} busy for {self.wait:.1f} s")
+
+    async def _renew(self, lease: Any, name: str) -> None:
+        """Renew every third of the lease; a renewal that fails is tried again until the lease
+        is gone, and then said loudly: from then on another update of the chat may run too."""
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                await lease.reacquire()
+            except RedisError as error:
+                if not await self._still_ours(lease):
+                    log.error("chat lock %s: lease lost (%s) while its update is still being handled; "
+                              "another update of this chat may now run beside it", name, error)
+                    return
+                log.warning("chat lock %s: renewal failed (%s); trying again", name, error)
+
+    @staticmethod
+    async def _still_ours(lease: Any) -> bool:
+        try:
+            return await lease.owned()
+        except RedisError:
+            return True  # Redis is away: nobody else can take the lock either
+
+    async def close(self) -> None:
+        """Nothing of its own to close: the Redis client belongs to the FSM storage."""
