@@ -227,16 +227,18 @@ class BotAPIEmulator:
         """Answer the next ``times`` matching calls with a bare HTML page and this status."""
         self.world.faults.append(Fault(method, chat_id, times, http_status=http_status))
 
-    def enforce_rate_limits(self, enabled: bool = True, *, strict: bool = False) -> None:
+    def enforce_rate_limits(self, enabled: bool = True, *, strict: bool = False,
+                            group_per_minute: int = 20) -> None:
         """Answer 429 like Telegram when the bot floods a chat or sends >30 msg/s overall.
 
         ``strict``: Telegram's limits to the letter (``StrictFloodLimiter``): >30 sends in any
-        sliding second, >1/s to a private chat beyond a burst of 3, >20 a minute to a group.
+        sliding second, >1/s to a private chat beyond a burst of 3, >``group_per_minute`` (20) a
+        minute to a group.
         """
         if not enabled:
             self.world.flood = None
         else:
-            self.world.flood = StrictFloodLimiter() if strict else FloodLimiter()
+            self.world.flood = StrictFloodLimiter(group_per_minute=group_per_minute) if strict else FloodLimiter()
 
     # --- reading ------------------------------------------------------------------------
 
