@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 from cluster import HAPROXY, REDIS_SERVER, Cluster, Worker
+from redis.asyncio import Redis
 from services import drop_postgres_database, fresh_postgres_database
 from sqlalchemy import select
 
@@ -69,7 +70,7 @@ class Scene:
             for worker in self.cluster.workers:
                 for port in worker.ports():
                     self.ports[port] = worker.name
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.1)
 
     def kill(self, worker: Worker) -> None:
         for port in worker.ports():
@@ -145,7 +146,9 @@ async def journey(world: Scene, customer: Customer, barrier: asyncio.Barrier | N
 
 async def steps(world: Scene, customer: Customer, barrier: asyncio.Barrier | None) -> None:
     """/start, a FAQ question, the whole request form; the agent answers the ticket in its topic; the
-    customer writes two follow-ups back to back, which reach the topic in order."""
+    customer presses «Reply» under the answer and writes two follow-ups back to back, which reach the
+    topic in order. (Not a Telegram reply to the answer: one sent the instant the answer shows may
+    come before the bot recorded the answer's message id, and is then taken for a new question.)"""
     emu, person = world.emu, customer.person
 
     async def step(name: str, action, expect: str) -> Message:
@@ -179,9 +182,10 @@ async def steps(world: Scene, customer: Customer, barrier: asyncio.Barrier | Non
     answer = await shown(emu, person.id, since, f"Answer to case {customer.n}.",
                          f"the agent's answer to customer {customer.n}")
     customer.latency["answer"] = answer.changed_at - since
+    await step("reply", person.press(answer, "💬 Reply"), f"Write your message for request #{customer.ticket}:")
     since = time.monotonic()
-    await person.reply(answer, f"Follow-up {customer.n}.1")
-    await person.reply(answer, f"Follow-up {customer.n}.2")
+    await person.send(f"Follow-up {customer.n}.1")
+    await person.send(f"Follow-up {customer.n}.2")
     relayed = await shown(emu, DESK, since, f"Follow-up {customer.n}.2", f"customer {customer.n}'s 2nd follow-up",
                           thread_id=card.thread_id)
     customer.latency["follow-ups"] = relayed.changed_at - since
@@ -210,8 +214,23 @@ async def settle(world: Scene, timeout: float = 60.0) -> None:
             quiet_since, seen = time.monotonic(), emu.activity
         elif time.monotonic() - quiet_since >= 2.0:
             return
-        assert time.monotonic() < deadline, f"the desk at rest: not within {timeout}s; {emu.busy()}"
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"the desk at rest: not within {timeout}s; {emu.busy()}; "
+                                 f"chat locks in Redis: {await chat_locks(world)}; pids: "
+                                 f"{ {w.name: w.pid for w in world.cluster.workers} }")
         await asyncio.sleep(0.05)
+
+
+async def chat_locks(world: Scene) -> list[str]:
+    """Every chat lock held in the workers' Redis: key, holder (host:pid:…), milliseconds left."""
+    redis = Redis.from_url(world.cluster.redis.url)
+    try:
+        found = []
+        async for key in redis.scan_iter(match="*:lock"):
+            found.append(f"{key.decode()} = {await redis.get(key)!r} ({await redis.pttl(key)} ms)")
+        return found
+    finally:
+        await redis.aclose()
 
 
 @dataclass
@@ -220,22 +239,29 @@ class Repeats:
     wrong: list[str] = field(default_factory=list)
 
 
+#: Texts a journey shows twice on purpose: the acknowledgement of each of the two follow-ups.
+TWICE = ("Added to request #",)
+
+
 def repeats(world: Scene, chats: list[int]) -> Repeats:
-    """Messages shown more than once in a chat (a topic), each judged by the at-least-once window."""
+    """Messages shown more often than the journey asks for in a chat (a topic), each judged by the
+    at-least-once window: one copy more, one of the copies sent by the killed worker (before it died)."""
     emu, found = world.emu, Repeats()
+    sends = [c for c in emu.calls_to("sendMessage") if c.result_ok]
     for chat in chats:
         copies = Counter((m.thread_id, m.html or m.shown_text) for m in emu.chat(chat).bot_messages
                          if m.media_kind is None)
         for (thread, text), count in copies.items():
-            if count == 1:
+            expected = 2 if text.startswith(TWICE) else 1
+            if count <= expected:
                 continue
-            calls = [c for c in emu.calls_to("sendMessage") if c.result_ok and str(c.params.get("chat_id")) == str(chat)
-                     and c.params.get("text") == text]
-            first = min(calls, key=lambda c: c.at) if calls else None
-            sender = world.ports.get(first.peer[1]) if first is not None and first.peer else None
-            line = f"{count}× in chat {chat} topic {thread}: {text[:60]!r} (first sent by {sender})"
-            inside = (count == 2 and first is not None and world.victim is not None
-                      and sender == world.victim.name and world.kill_at is not None and first.at < world.kill_at)
+            senders = [(world.ports.get(c.peer[1]) if c.peer else None, c.at) for c in sends
+                       if str(c.params.get("chat_id")) == str(chat) and c.params.get("text") == text]
+            line = (f"{count}× in chat {chat} topic {thread}: {text[:60]!r} (sent by "
+                    f"{', '.join(str(name) for name, _ in senders)})")
+            # A call from the victim's sockets was written before it died, even when read after.
+            inside = (count == expected + 1 and world.victim is not None
+                      and any(name == world.victim.name for name, _ in senders))
             (found.tolerated if inside else found.wrong).append(line)
     return found
 
@@ -274,25 +300,49 @@ def report(title: str, world: Scene, customers: list[Customer], found: Repeats) 
     return "\n".join(lines)
 
 
-async def check_the_desk(world: Scene, customers: list[Customer]) -> Repeats:
+@dataclass
+class Desk:
+    """What the desk holds at the end, judged: problems found (empty: every message where it belongs,
+    once, in order) and the repeated messages."""
+
+    problems: list[str]
+    repeats: Repeats
+
+
+async def check_the_desk(world: Scene, customers: list[Customer]) -> Desk:
     """Every customer message reached its ticket once and in order, every answer its customer once."""
-    emu = world.emu
+    emu, problems = world.emu, []
     stored = await ticket_messages(world.db_url)
     for c in customers:
         if c.stuck:
             continue
-        kinds_texts = stored[c.ticket]
+        kinds_texts = stored.get(c.ticket, [])
         follow_ups = [t for kind, t in kinds_texts if kind == "customer" and t.startswith("Follow-up")]
-        assert follow_ups == [f"Follow-up {c.n}.1", f"Follow-up {c.n}.2"], (c.n, kinds_texts)
+        if follow_ups != [f"Follow-up {c.n}.1", f"Follow-up {c.n}.2"]:
+            problems.append(f"ticket {c.ticket} of customer {c.n} holds the follow-ups {follow_ups}")
         answers = [t for kind, t in kinds_texts if kind == "support"]
-        assert answers == [f"Answer to case {c.n}."], (c.n, kinds_texts)
-        topic = [m.shown_text for m in emu.chat(DESK).bot_messages if "Follow-up" in m.shown_text
-                 and f"Follow-up {c.n}." in m.shown_text]
-        assert [t[t.index("Follow-up"):] for t in topic] == [f"Follow-up {c.n}.1", f"Follow-up {c.n}.2"], topic
-        got = [m for m in emu.chat(c.person).bot_messages if f"Answer to case {c.n}." in m.shown_text]
-        assert len(got) == 1, (c.n, [m.shown_text for m in got])
-    assert len(stored) <= len(customers), f"{len(stored)} tickets for {len(customers)} customers: one was opened twice"
-    return repeats(world, [DESK] + [c.person.id for c in customers])
+        if answers != [f"Answer to case {c.n}."]:
+            problems.append(f"ticket {c.ticket} of customer {c.n} holds the answers {answers}")
+        topic = [m.shown_text for m in emu.chat(DESK).bot_messages if f"Follow-up {c.n}." in m.shown_text]
+        if [t[t.index("Follow-up"):] for t in topic] != [f"Follow-up {c.n}.1", f"Follow-up {c.n}.2"]:
+            problems.append(f"the topic of ticket {c.ticket} shows {topic}")
+        got = [m.shown_text for m in emu.chat(c.person).bot_messages if f"Answer to case {c.n}." in m.shown_text]
+        if len(got) != 1:
+            problems.append(f"customer {c.n} got the agent's answer {len(got)} times")
+    if len(stored) > len(customers):
+        problems.append(f"{len(stored)} tickets for {len(customers)} customers")
+    return Desk(problems, repeats(world, [DESK] + [c.person.id for c in customers]))
+
+
+def judge(title: str, world: Scene, customers: list[Customer], desk: Desk) -> None:
+    """Print the figures, then fail on the first kind of problem found."""
+    print(report(title, world, customers, desk.repeats))
+    for problem in desk.problems:
+        print(f"  problem: {problem}")
+    assert [c.n for c in customers if c.stuck] == [], "customers left without a reply (see the report above)"
+    assert desk.problems == [], f"{len(desk.problems)} messages missing, repeated or out of order (see above)"
+    assert desk.repeats.wrong == [], "messages repeated outside the at-least-once window"
+    assert world.emu.world.flood.refused == 0, f"{world.emu.world.flood.refused} 429s from Telegram's limits"
 
 
 async def test_a_hundred_customers_and_a_kill_in_the_middle(scene: Scene) -> None:
@@ -304,17 +354,13 @@ async def test_a_hundred_customers_and_a_kill_in_the_middle(scene: Scene) -> Non
     await asyncio.gather(*(journey(scene, c) for c in customers), killer)
     await settle(scene)
 
-    found = await check_the_desk(scene, customers)
-    print(report("a kill in the middle", scene, customers, found))
-    assert [c.n for c in customers if c.stuck] == [], "customers left without a reply (see the report above)"
-    assert found.wrong == [], "messages repeated outside the at-least-once window"
-    assert scene.emu.world.flood.refused == 0, "429s from Telegram's limits"
+    judge("a kill in the middle", scene, customers, await check_the_desk(scene, customers))
     assert not victim.ports() and all(w.popen.poll() is None for w in scene.cluster.workers if w is not victim)
 
 
 async def test_a_kill_while_updates_are_in_hand_delays_nobody_by_more_than_ten_seconds(scene: Scene) -> None:
     emu = scene.emu
-    customers = customers_of(emu, 60)
+    customers = customers_of(emu, int(os.environ.get("FRONTDESK_SCALE_KILL_CUSTOMERS", "60")))
     victim = scene.cluster.workers[2]
     # Everybody asks the FAQ question at once; the answers are held until the victim holds some of
     # those updates (its answer calls held here, so the update is surely in its hands), then it dies.
@@ -334,11 +380,8 @@ async def test_a_kill_while_updates_are_in_hand_delays_nobody_by_more_than_ten_s
     await journeys
     await settle(scene)
 
-    found = await check_the_desk(scene, customers)
-    print(report("a kill with updates in hand", scene, customers, found))
-    assert [c.n for c in customers if c.stuck] == [], "customers left without a reply (see the report above)"
-    assert found.wrong == [], "messages repeated outside the at-least-once window"
-    assert emu.world.flood.refused == 0, "429s from Telegram's limits"
     late = {step: (round(median, 2), round(worst, 2)) for step, (median, worst) in figures(customers).items()
             if worst - median > 10.0}
+    print(f"  steps where someone waited more than 10 s longer than the median: {late}")
+    judge("a kill with updates in hand", scene, customers, await check_the_desk(scene, customers))
     assert late == {}, f"steps where a customer waited more than 10 s longer than the median: {late}"
