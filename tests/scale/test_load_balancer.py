@@ -41,7 +41,7 @@ DESK = -1001000000001
 GROUP_PER_MINUTE = 1200
 QUESTION = "How do I reset my password?"
 #: How long any one reply may take before the scenario gives up on it (a failure, naming it).
-REPLY_TIMEOUT = 60.0
+REPLY_TIMEOUT = 45.0
 
 
 def need_program(path: str, what: str) -> None:
