@@ -30,9 +30,11 @@ from desk.agent_actions import AgentDesk
 from desk.clock import Clock
 from desk.conversation import Conversation
 from desk.desk_chat import DeskChat
+from desk.intake import Intake
 from desk.lifecycle import Policy
 from desk.membership import Membership
 from desk.privacy import Privacy
+from desk.questions import Questions
 from desk.sla import SLA
 from kb.base import KnowledgeBase
 
@@ -93,6 +95,8 @@ def build_dispatcher(
         conversation=Conversation(sessionmaker, clock, policy, page_size=config.desk.page_size),
         privacy=Privacy(sessionmaker, clock),
         membership=Membership(sessionmaker, clock),
+        intake=Intake(sessionmaker, clock, sla, config.form),
+        questions=Questions(sessionmaker, clock, kb, policy),
         agent_desk=AgentDesk(sessionmaker, clock, config.desk, policy, kb, desk_chat),
         administration=Administration(sessionmaker, sla, kb),
     )

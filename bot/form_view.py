@@ -165,11 +165,9 @@ def local_time(moment: datetime, sla: SLA, language: str) -> str:
     return format_datetime(moment, "EEE d MMM, HH:mm", tzinfo=sla.calendar.tz, locale=language)
 
 
-def outside_hours_notice(sla: SLA, ticket: Ticket, now: datetime, language: str) -> str | None:
-    """When support is closed now (and the plan's clock is not around the clock), say when to
-    expect the first answer; None while support is open."""
-    if sla.plan(ticket.plan).around_the_clock or sla.calendar.is_open(now):
-        return None
+def outside_hours_notice(sla: SLA, ticket: Ticket, language: str) -> str:
+    """For a ticket opened while support is closed (and its plan's clock is not around the clock):
+    when support works, and by when to expect the first answer."""
     config = sla.config
     return _(
         "Support works {start}–{end} ({zone}) on working days, and now it is closed. "

@@ -8,7 +8,7 @@ from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import QuestionAction, QuestionCB
+from bot.callbacks import FormAction, FormCB, QuestionAction, QuestionCB
 from kb.entries import Entry
 from kb.render import answer_to_html
 from storage.models import Ticket
@@ -21,6 +21,15 @@ def feedback_buttons(search_id: int) -> InlineKeyboardMarkup:
         text=_("❌ Did not help — contact support"),
         callback_data=QuestionCB(action=QuestionAction.NO, search=search_id),
     )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def deflection_buttons(form_id: str) -> InlineKeyboardMarkup:
+    """Under an answer offered inside the request form: it solved it, or send the request anyway."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("✅ This solved it"), callback_data=FormCB(action=FormAction.SOLVED, form=form_id))
+    builder.button(text=_("📨 Still send my request"), callback_data=FormCB(action=FormAction.GO_ON, form=form_id))
     builder.adjust(1)
     return builder.as_markup()
 

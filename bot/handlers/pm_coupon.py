@@ -7,22 +7,21 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import form_view
 from bot.callbacks import FormAction, FormCB
 from bot.filters import NOT_A_COMMAND
-from bot.handlers.pm_form import _current_form, _draft, show_step
+from bot.form_steps import current_form, draft_of, show_step
 from bot.settings import BotConfig
 from bot.states import Form
-from desk import coupons
-from desk.clock import Clock
 from desk.forms import PREVIEW
+from desk.intake import Intake
+from desk.lifecycle import Refused
 
 
 async def coupon_button(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    draft = await _current_form(query, callback_data, state, sessionmaker)
+                        intake: Intake) -> None:
+    draft = await current_form(query, callback_data, state, intake)
     if draft is None:
         return
     await query.answer()
@@ -34,22 +33,22 @@ async def coupon_button(query: CallbackQuery, callback_data: FormCB, state: FSMC
 
 
 async def coupon_entered(message: Message, state: FSMContext, config: BotConfig, language: str,
-                         sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
-    draft = await _draft(state)
-    async with sessionmaker() as session:
-        checked = await coupons.check(session, message.text or "", message.from_user.id, clock.now())
-    if checked.problem is not None:
-        notice = form_view.coupon_problem(checked.problem)
-        await show_step(message, state, config, language, draft, PREVIEW, notice=notice)
+                         intake: Intake) -> None:
+    draft = await draft_of(state)
+    try:
+        accepted = await intake.check_coupon(message.text or "", message.from_user.id)
+    except Refused as refused:
+        await show_step(message, state, config, language, draft, PREVIEW,
+                        notice=form_view.coupon_problem(refused.reason))
         return
-    draft.coupon = checked.coupon.code
+    draft.coupon = accepted.code
     await show_step(message, state, config, language, draft, PREVIEW, notice=_(
         "Coupon accepted: this will be a special request. Requests left on it: {left}."
-    ).format(left=checked.coupon.uses_left))
+    ).format(left=accepted.uses_left))
 
 
 async def coupon_not_text(message: Message, state: FSMContext, config: BotConfig, language: str) -> None:
-    await show_step(message, state, config, language, await _draft(state), PREVIEW,
+    await show_step(message, state, config, language, await draft_of(state), PREVIEW,
                     notice=_("Please send the coupon code as text."))
 
 

@@ -10,53 +10,25 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import form_view, kb_view, keyboards
 from bot.attachments import attachment_of
 from bot.callbacks import FormAction, FormCB, MenuAction, MenuCB
 from bot.edits import edit_markup
 from bot.filters import NOT_A_COMMAND
+from bot.form_steps import current_form, draft_of, save, show_step, start_form
 from bot.metrics import Metrics
-from bot.outbox_worker import OutboxWorker
 from bot.settings import BotConfig
 from bot.states import Form
-from desk import coupons, forms
-from desk.clock import Clock
+from desk import forms
 from desk.customers import Person
 from desk.forms import CRITICALITY, DETAILS, PREVIEW, TITLE, TYPE, Draft, FormInputError
-from desk.searches import record_search, set_outcome
+from desk.intake import Intake
+from desk.lifecycle import Refused
+from desk.questions import Questions
 from desk.sla import SLA
-from desk.tickets import find_by_form, open_ticket
-from kb.base import KnowledgeBase
 
 log = logging.getLogger(__name__)
-
-STATE_OF_STEP = {
-    TITLE: Form.title,
-    TYPE: Form.type,
-    DETAILS: Form.details,
-    CRITICALITY: Form.criticality,
-    PREVIEW: Form.preview,
-}
-
-
-async def _draft(state: FSMContext) -> Draft:
-    return Draft.from_data(await state.get_data())
-
-
-async def _save(state: FSMContext, draft: Draft, **extra) -> None:
-    await state.update_data(draft=draft.to_data(), **extra)
-
-
-async def show_step(message: Message, state: FSMContext, config: BotConfig, language: str, draft: Draft,
-                    step: str, notice: str | None = None) -> None:
-    """Move the form to `step` and ask for it (after `notice`, when the last answer did not fit)."""
-    await state.set_state(Form.extra if step.startswith("extra.") else STATE_OF_STEP[step])
-    await _save(state, draft, step=step)
-    text, markup = form_view.prompt(config.form, draft, step, language)
-    await message.answer(f"{notice}\n\n{text}" if notice else text, reply_markup=markup)
 
 
 def _input_error(error: FormInputError) -> str:
@@ -78,19 +50,6 @@ def _input_error(error: FormInputError) -> str:
 # --- starting ------------------------------------------------------------------------------
 
 
-async def start_form(message: Message, state: FSMContext, config: BotConfig, language: str, *,
-                     title: str | None = None, search_id: int | None = None) -> None:
-    """A new, empty form; with `title` (a question the FAQ did not answer) it starts at the type."""
-    draft = Draft(search_id=search_id)
-    await state.set_data({})
-    if title:
-        try:
-            draft.title = forms.clean_text(title, config.form.title_max_length)
-        except FormInputError:
-            draft.title = ""
-    await show_step(message, state, config, language, draft, TYPE if draft.title else TITLE)
-
-
 async def new_command(message: Message, state: FSMContext, config: BotConfig, language: str) -> None:
     await start_form(message, state, config, language)
 
@@ -103,24 +62,9 @@ async def new_button(query: CallbackQuery, state: FSMContext, config: BotConfig,
 # --- buttons common to every step ------------------------------------------------------------
 
 
-async def _current_form(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                        sessionmaker: async_sessionmaker[AsyncSession]) -> Draft | None:
-    """The draft this button belongs to, or None after telling the customer it is stale."""
-    draft = await _draft(state)
-    if await state.get_state() is not None and callback_data.form == draft.form_id:
-        return draft
-    async with sessionmaker() as session:
-        sent = await find_by_form(session, callback_data.form, query.from_user.id)
-    if sent is not None:
-        await query.answer(_("This request was already sent as #{number}.").format(number=sent.id), show_alert=True)
-    else:
-        await query.answer(_("This button belongs to a form that is no longer open."), show_alert=True)
-    return None
-
-
 async def cancel_button(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    if await _current_form(query, callback_data, state, sessionmaker) is None:
+                        intake: Intake) -> None:
+    if await current_form(query, callback_data, state, intake) is None:
         return
     await state.clear()
     await query.answer()
@@ -128,8 +72,8 @@ async def cancel_button(query: CallbackQuery, callback_data: FormCB, state: FSMC
 
 
 async def back_button(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                      sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str) -> None:
-    draft = await _current_form(query, callback_data, state, sessionmaker)
+                      intake: Intake, config: BotConfig, language: str) -> None:
+    draft = await current_form(query, callback_data, state, intake)
     if draft is None:
         return
     await query.answer()
@@ -147,60 +91,43 @@ async def back_button(query: CallbackQuery, callback_data: FormCB, state: FSMCon
 
 
 async def title_entered(message: Message, state: FSMContext, config: BotConfig, language: str,
-                        sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
-                        kb: KnowledgeBase | None = None) -> None:
-    draft = await _draft(state)
+                        questions: Questions) -> None:
+    draft = await draft_of(state)
     try:
         draft.title = forms.clean_text(message.text, config.form.title_max_length)
     except FormInputError as error:
         await message.answer(_input_error(error))
         return
     following = forms.next_step(config.form, draft, TITLE)
-    if not draft.editing and await _deflect(message, state, config, language, draft, draft.title, following,
-                                             kb, sessionmaker, clock):
+    if not draft.editing and await _deflect(message, state, draft, draft.title, following, questions):
         return
     await show_step(message, state, config, language, draft, following)
 
 
-async def _deflect(message: Message, state: FSMContext, config: BotConfig, language: str, draft: Draft,
-                   text: str, resume: str, kb: KnowledgeBase | None,
-                   sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> bool:
+async def _deflect(message: Message, state: FSMContext, draft: Draft, text: str, resume: str,
+                   questions: Questions) -> bool:
     """If the FAQ answers `text` confidently (with an entry not offered yet in this form), show
     the answer with "this solved it" / "still send my request" and return True."""
-    if kb is None:
+    offered = await questions.deflect(message.chat.id, text, draft.deflected)
+    if offered is None:
         return False
-    result = kb.search(text)
-    if result.decision != "answer" or result.matches[0].id in draft.deflected:
-        return False
-    entry = kb.get(result.matches[0].id)
-    if entry is None:
-        return False
-    async with sessionmaker.begin() as session:
-        search = await record_search(session, message.chat.id, result, clock.now(), source="form")
-    draft.deflected.append(entry.id)
+    draft.deflected.append(offered.entry.id)
     await state.set_state(Form.deflect)
-    await _save(state, draft, step=resume, deflect_search=search.id)
+    await save(state, draft, step=resume, deflect_search=offered.search_id)
     await message.answer(_("Maybe this answers it?"))
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ This solved it"), callback_data=FormCB(action=FormAction.SOLVED, form=draft.form_id))
-    builder.button(text=_("📨 Still send my request"),
-                   callback_data=FormCB(action=FormAction.GO_ON, form=draft.form_id))
-    builder.adjust(1)
-    await kb_view.send_answer(message, entry, builder.as_markup())
+    await kb_view.send_answer(message, offered.entry, kb_view.deflection_buttons(draft.form_id))
     return True
 
 
 async def deflection_answered(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                              sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig,
+                              intake: Intake, questions: Questions, config: BotConfig,
                               language: str) -> None:
-    draft = await _current_form(query, callback_data, state, sessionmaker)
+    draft = await current_form(query, callback_data, state, intake)
     if draft is None:
         return
     data = await state.get_data()
     solved = callback_data.action == FormAction.SOLVED
-    async with sessionmaker.begin() as session:
-        await set_outcome(session, data.get("deflect_search", 0), query.from_user.id,
-                          "helped" if solved else "not_helped")
+    await questions.deflection_outcome(data.get("deflect_search", 0), query.from_user.id, solved)
     await query.answer()
     await edit_markup(query.message, None)
     if solved:
@@ -223,8 +150,8 @@ async def title_not_text(message: Message) -> None:
 
 
 async def type_chosen(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                      sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str) -> None:
-    draft = await _current_form(query, callback_data, state, sessionmaker)
+                      intake: Intake, config: BotConfig, language: str) -> None:
+    draft = await current_form(query, callback_data, state, intake)
     if draft is None:
         return
     try:
@@ -237,7 +164,7 @@ async def type_chosen(query: CallbackQuery, callback_data: FormCB, state: FSMCon
 
 
 async def type_not_button(message: Message, state: FSMContext, config: BotConfig, language: str) -> None:
-    await show_step(message, state, config, language, await _draft(state), TYPE,
+    await show_step(message, state, config, language, await draft_of(state), TYPE,
                     notice=_("Please choose the type with one of the buttons."))
 
 
@@ -251,7 +178,7 @@ def _extra(config: BotConfig, draft: Draft, step: str):
 
 
 async def extra_entered(message: Message, state: FSMContext, config: BotConfig, language: str) -> None:
-    draft = await _draft(state)
+    draft = await draft_of(state)
     step = (await state.get_data()).get("step", "")
     form_step = _extra(config, draft, step)
     if form_step is None:  # the config changed under a form in progress
@@ -266,8 +193,8 @@ async def extra_entered(message: Message, state: FSMContext, config: BotConfig, 
 
 
 async def extra_skipped(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                        sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str) -> None:
-    draft = await _current_form(query, callback_data, state, sessionmaker)
+                        intake: Intake, config: BotConfig, language: str) -> None:
+    draft = await current_form(query, callback_data, state, intake)
     if draft is None:
         return
     step = (await state.get_data()).get("step", "")
@@ -289,7 +216,7 @@ async def extra_not_text(message: Message) -> None:
 
 
 async def details_message(message: Message, state: FSMContext, config: BotConfig, language: str) -> None:
-    draft = await _draft(state)
+    draft = await draft_of(state)
     # Every answer here carries the step's buttons, so «Continue» is always at hand.
     markup = form_view.prompt(config.form, draft, DETAILS, language)[1]
     attachment = attachment_of(message)
@@ -311,7 +238,7 @@ async def details_message(message: Message, state: FSMContext, config: BotConfig
         return
     data = await state.get_data()
     acknowledged = data.get("acked_groups", [])
-    await _save(state, draft)
+    await save(state, draft)
     if attachment is not None and attachment.media_group_id:
         # One acknowledgement per album, not one per picture.
         if attachment.media_group_id in acknowledged:
@@ -329,9 +256,8 @@ async def details_message(message: Message, state: FSMContext, config: BotConfig
 
 
 async def details_done(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                       sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str,
-                       clock: Clock, kb: KnowledgeBase | None = None) -> None:
-    draft = await _current_form(query, callback_data, state, sessionmaker)
+                       intake: Intake, questions: Questions, config: BotConfig, language: str) -> None:
+    draft = await current_form(query, callback_data, state, intake)
     if draft is None:
         return
     if not draft.details:
@@ -339,8 +265,8 @@ async def details_done(query: CallbackQuery, callback_data: FormCB, state: FSMCo
         return
     await query.answer()
     following = forms.next_step(config.form, draft, DETAILS)
-    if not draft.editing and await _deflect(query.message, state, config, language, draft,
-                                             f"{draft.title}\n{draft.details}", following, kb, sessionmaker, clock):
+    if not draft.editing and await _deflect(query.message, state, draft, f"{draft.title}\n{draft.details}",
+                                             following, questions):
         return
     await show_step(query.message, state, config, language, draft, following)
 
@@ -349,8 +275,8 @@ async def details_done(query: CallbackQuery, callback_data: FormCB, state: FSMCo
 
 
 async def criticality_chosen(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                             sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str) -> None:
-    draft = await _current_form(query, callback_data, state, sessionmaker)
+                             intake: Intake, config: BotConfig, language: str) -> None:
+    draft = await current_form(query, callback_data, state, intake)
     if draft is None:
         return
     if callback_data.choice not in forms.CRITICALITIES:
@@ -362,7 +288,7 @@ async def criticality_chosen(query: CallbackQuery, callback_data: FormCB, state:
 
 
 async def criticality_not_button(message: Message, state: FSMContext, config: BotConfig, language: str) -> None:
-    await show_step(message, state, config, language, await _draft(state), CRITICALITY,
+    await show_step(message, state, config, language, await draft_of(state), CRITICALITY,
                     notice=_("Please choose the criticality with one of the buttons."))
 
 
@@ -370,8 +296,8 @@ async def criticality_not_button(message: Message, state: FSMContext, config: Bo
 
 
 async def edit_field(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                     sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, language: str) -> None:
-    draft = await _current_form(query, callback_data, state, sessionmaker)
+                     intake: Intake, config: BotConfig, language: str) -> None:
+    draft = await current_form(query, callback_data, state, intake)
     if draft is None:
         return
     if callback_data.choice not in forms.steps(config.form, draft.problem_type)[:-1]:
@@ -388,61 +314,47 @@ async def edit_field(query: CallbackQuery, callback_data: FormCB, state: FSMCont
 
 
 async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                 sessionmaker: async_sessionmaker[AsyncSession], config: BotConfig, clock: Clock,
-                 sla: SLA, language: str, worker: OutboxWorker | None = None,
-                 metrics: Metrics | None = None) -> None:
-    draft = await _current_form(query, callback_data, state, sessionmaker)
+                 intake: Intake, config: BotConfig, sla: SLA, language: str, metrics: Metrics) -> None:
+    draft = await current_form(query, callback_data, state, intake)
     if draft is None:
-        return
-    missing = forms.missing_for_submit(config.form, draft)
-    if missing:
-        await query.answer(_("Some fields are still empty."), show_alert=True)
-        draft.editing = True
-        await show_step(query.message, state, config, language, draft, missing[0])
         return
     user = query.from_user
     person = Person(user.id, user.first_name, user.username, user.language_code)
-    coupon_problem = None
-    # Nothing but the database inside the write transaction: Telegram is answered after it.
-    async with sessionmaker.begin() as session:
-        plan = None
-        if draft.coupon and await find_by_form(session, draft.form_id, user.id) is None:
-            used = await coupons.use(session, draft.coupon, user.id, clock.now())
-            coupon_problem = used.problem
-            plan = coupons.SPECIAL_PLAN
-        if coupon_problem is None:
-            opened = await open_ticket(session, person, draft, sla=sla, clock=clock, plan=plan)
-            if draft.search_id is not None:
-                await set_outcome(session, draft.search_id, user.id, "ticket_opened", ticket_id=opened.ticket.id)
-    if coupon_problem is not None:
+    try:
+        sent = await intake.submit(person, draft)
+    except Refused as refused:
+        if refused.reason == "incomplete":
+            await query.answer(_("Some fields are still empty."), show_alert=True)
+            draft.editing = True
+            await show_step(query.message, state, config, language, draft, refused.details["missing"][0])
+            return
         draft.coupon = None
         await query.answer()
         await show_step(query.message, state, config, language, draft, PREVIEW,
-                        notice=form_view.coupon_problem(coupon_problem))
+                        notice=form_view.coupon_problem(refused.reason))
         return
     await state.clear()
     await query.answer()
-    if worker is not None:
-        worker.wake()
-    if metrics is not None and opened.created:
-        metrics.tickets.labels(opened.ticket.criticality).inc()
-    log.info("ticket #%s opened by %s (created=%s)", opened.ticket.id, user.id, opened.created)
+    if sent.created:
+        metrics.tickets.labels(sent.ticket.criticality).inc()
+    log.info("ticket #%s opened by %s (created=%s)", sent.ticket.id, user.id, sent.created)
     await edit_markup(query.message, None)
     text = _("Your request #{number} is registered. Our specialists will answer here; "
-             "you can follow it in «My requests».").format(number=opened.ticket.id)
-    hours = form_view.outside_hours_notice(sla, opened.ticket, clock.now(), language)
-    await query.message.answer(f"{text}\n\n{hours}" if hours else text, reply_markup=keyboards.main_menu())
+             "you can follow it in «My requests».").format(number=sent.ticket.id)
+    if sent.support_closed:
+        text = f"{text}\n\n{form_view.outside_hours_notice(sla, sent.ticket, language)}"
+    await query.message.answer(text, reply_markup=keyboards.main_menu())
 
 
 async def preview_not_button(message: Message, state: FSMContext, config: BotConfig, language: str) -> None:
-    await show_step(message, state, config, language, await _draft(state), PREVIEW,
+    await show_step(message, state, config, language, await draft_of(state), PREVIEW,
                     notice=_("Please use the buttons: send the request, edit a field, or cancel."))
 
 
 async def stale_button(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
-                       sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+                       intake: Intake) -> None:
     """A form button that fits no step now: already sent, cancelled, or pressed twice."""
-    if await _current_form(query, callback_data, state, sessionmaker) is not None:
+    if await current_form(query, callback_data, state, intake) is not None:
         await query.answer(_("This button is out of date."), show_alert=True)
 
 

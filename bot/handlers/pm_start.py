@@ -10,13 +10,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards
 from bot.callbacks import LangCB, MenuAction, MenuCB
 from bot.edits import edit_markup
 from bot.states import Ask
-from desk.customers import set_language
+from desk.intake import Intake
+from desk.lifecycle import Refused
 
 
 def greeting(first_name: str) -> str:
@@ -84,14 +84,14 @@ async def language_button(query: CallbackQuery, language: str) -> None:
 async def language_chosen(
     query: CallbackQuery,
     callback_data: LangCB,
-    sessionmaker: async_sessionmaker[AsyncSession],
+    intake: Intake,
     i18n: I18n,
 ) -> None:
-    if callback_data.code not in keyboards.LANGUAGE_NAMES:
+    try:
+        await intake.choose_language(query.from_user.id, callback_data.code)
+    except Refused:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
-    async with sessionmaker.begin() as session:
-        await set_language(session, query.from_user.id, callback_data.code)
     with i18n.use_locale(callback_data.code):
         await query.answer()
         await edit_markup(query.message, keyboards.language_menu(callback_data.code))

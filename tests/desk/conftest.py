@@ -9,10 +9,13 @@ import pytest
 from desk_world import Desk
 
 from desk.clock import ManualClock
+from desk.intake import Intake
+from desk.lifecycle import Policy
+from desk.settings import DeskConfig, FormConfig, SchedulerConfig
 from desk.sla import SLA
 from desk.sla_config import SLAConfig
 from storage import migrate
-from storage.database import create_engine, create_sessionmaker
+from storage.database import Sessions, create_engine, create_sessionmaker
 
 
 @pytest.fixture
@@ -24,3 +27,26 @@ async def desk(tmp_path) -> AsyncIterator[Desk]:
                    SLA(SLAConfig()))
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+def sessions(desk: Desk) -> Sessions:
+    """The desk's database: plain sessions read, `begin()` writes."""
+    return desk.sessions
+
+
+@pytest.fixture
+def clock(desk: Desk) -> ManualClock:
+    """The desk's clock (a Tuesday, 12:00 in Moscow: support is open)."""
+    return desk.clock
+
+
+@pytest.fixture
+def policy(desk: Desk) -> Policy:
+    return Policy(desk.sla, SchedulerConfig(), DeskConfig().reopen_days)
+
+
+@pytest.fixture
+def intake(desk: Desk) -> Intake:
+    """The intake with the default request form."""
+    return Intake(desk.sessions, desk.clock, desk.sla, FormConfig())

@@ -18,6 +18,10 @@ class Proxy:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def serving(self) -> bool:
+        return self._server is not None and self._server.is_serving()
+
     async def start(self) -> None:
         """Listen (on the same port again after a cut) and forward every connection."""
         self._server = await asyncio.start_server(self._pipe, "127.0.0.1", self.port)

@@ -204,7 +204,7 @@ async def proxied_services():
     yield url.replace(f"{PG_HOST}:{PG_PORT}", database.address), REDIS_URL.replace("127.0.0.1:6379", redis.address), \
         database, redis
     for proxy in (database, redis):
-        if proxy._server.is_serving():
+        if proxy.serving:
             await proxy.cut()
     await drop_postgres_database(name)
 
