@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -80,7 +81,7 @@ class Scene:
 
 
 @pytest.fixture
-async def scene(tmp_path):
+async def scene():
     need_program(HAPROXY, "HAProxy")
     need_program(REDIS_SERVER, "redis-server")
     db_url, name = await fresh_postgres_database()
@@ -90,7 +91,9 @@ async def scene(tmp_path):
     agent = emu.add_user(5001, "Ivan")
     desk.add_member(agent, status="administrator")
     emu.enforce_rate_limits(strict=True, group_per_minute=GROUP_PER_MINUTE)
-    cluster = Cluster(tmp_path, emu.base_url, db_url, processes=3,
+    # Kept afterwards (like the benchmark's): the workers' and HAProxy's logs, named in the report.
+    folder = Path(tempfile.mkdtemp(prefix="frontdesk-scale-"))
+    cluster = Cluster(folder, emu.base_url, db_url, processes=3,
                       limits=f"group_per_minute = {GROUP_PER_MINUTE}.0\n")
     world = Scene(emu, desk, agent, cluster, db_url)
     watcher = None
@@ -215,7 +218,8 @@ async def settle(world: Scene, timeout: float = 60.0) -> None:
         elif time.monotonic() - quiet_since >= 2.0:
             return
         if time.monotonic() >= deadline:
-            raise AssertionError(f"the desk at rest: not within {timeout}s; {emu.busy()}; "
+            raise AssertionError(f"the desk at rest: not within {timeout}s (logs in {world.cluster.folder}); "
+                                 f"{emu.busy()}; "
                                  f"chat locks in Redis: {await chat_locks(world)}; pids: "
                                  f"{ {w.name: w.pid for w in world.cluster.workers} }")
         await asyncio.sleep(0.05)
@@ -289,7 +293,8 @@ def figures(customers: list[Customer]) -> dict[str, tuple[float, float]]:
 
 
 def report(title: str, world: Scene, customers: list[Customer], found: Repeats) -> str:
-    lines = [f"{title}: {len(customers)} customers, killed {world.victim.name if world.victim else None}"]
+    lines = [f"{title}: {len(customers)} customers, killed {world.victim.name if world.victim else None}; "
+             f"logs in {world.cluster.folder}"]
     lines += [f"  {step:<12} median {median:6.2f} s  worst {worst:6.2f} s  (worst - median {worst - median:5.2f} s)"
               for step, (median, worst) in figures(customers).items()]
     redelivered = sum(1 for d in world.emu.deliveries if d.attempt > 1)
