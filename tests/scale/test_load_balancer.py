@@ -341,9 +341,9 @@ async def check_the_desk(world: Scene, customers: list[Customer]) -> Desk:
 
 def judge(title: str, world: Scene, customers: list[Customer], desk: Desk, late: dict | None = None) -> None:
     """Print the figures, then fail naming every criterion that did not hold."""
-    print(report(title, world, customers, desk.repeats))
-    for problem in desk.problems:
-        print(f"  problem: {problem}")
+    text = "\n".join([report(title, world, customers, desk.repeats), *(f"  problem: {p}" for p in desk.problems)])
+    print(text)
+    (world.cluster.folder / "report.txt").write_text(text + "\n")
     failed = []
     stuck = [c.n for c in customers if c.stuck]
     if stuck:
