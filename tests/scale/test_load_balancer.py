@@ -4,9 +4,11 @@ each chat's in order) with Telegram's send limits enforced; customers ask a FAQ 
 whole request while an agent answers their tickets; one process is SIGKILLed in the middle.
 
 What "nothing sent twice" allows (the documented at-least-once window): a message may appear twice
-in a chat only when its first copy was sent by the process that was killed, before the kill — the
-update or outbox row behind it was still in that process's hands (not yet confirmed to Telegram or
-marked sent), so another process did it again. Never three copies, never a repeat from a live process.
+in a chat only when one of the two copies was sent by the process that was killed (so before it
+died) — the update or outbox row behind it was still in that process's hands (not yet answered to
+Telegram, or not yet marked sent), so another process did it again. Never three copies, never a
+repeat between live processes. Which process sent a call is told by its TCP port (`ApiCall.peer`,
+the workers' sockets read from /proc).
 
 The one agent group's limit: Telegram allows 20 messages a minute to a group; every ticket puts at
 least three there (its card, the customer's two follow-ups), so 100 tickets alone would take 15 min at
