@@ -2,6 +2,7 @@
 measured in the same run.
 
     .venv/bin/python bench/load_bench.py [--customers 200] [--postgres] [--skip-strict | --strict-only]
+    .venv/bin/python bench/load_bench.py --processes 1 3 [--redis-outage] [--customers 200]   (scale_bench.py)
 
 Phases, each with N customers (default 200) who already pressed /start:
 - burst: every customer asks one FAQ question at the same moment; answered/s, p50/p99 latency from
@@ -320,7 +321,20 @@ async def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="run Frontdesk on PostgreSQL (127.0.0.1:5432)")
     parser.add_argument("--skip-strict", action="store_true", help="leave out the strict-limits phase")
     parser.add_argument("--strict-only", action="store_true", help="only the strict-limits phase")
+    parser.add_argument("--processes", type=int, nargs="+", default=None, metavar="N",
+                        help="instead: N webhook processes on PostgreSQL (behind HAProxy for N > 1), side by side "
+                             "with the ratio, e.g. --processes 1 3 (bench/scale_bench.py)")
+    parser.add_argument("--redis-outage", action="store_true",
+                        help="with --processes: then 3 processes with their Redis stopped for 10 s mid-way")
     args = parser.parse_args()
+    if args.processes:
+        sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "scale"), str(ROOT / "bench")]
+        import scale_bench
+
+        folder = Path(tempfile.mkdtemp(prefix="frontdesk-scale-bench-"))
+        print(f"scale bench: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; logs in {folder}")
+        await scale_bench.run(folder, args.processes, args.customers, args.redis_outage)
+        return
     load = os.getloadavg()
     print(f"load bench: {args.customers} customers, {'PostgreSQL' if args.postgres else 'SQLite'}, "
           f"{os.cpu_count()} cores, load average {load[0]:.1f} at start")

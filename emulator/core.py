@@ -17,6 +17,7 @@ from emulator.methods_chat import scope_key
 from emulator.serialize import chat_json, member_json, user_json
 from emulator.server import ApiServer
 from emulator.state import ApiCall, CallbackAnswer, Chat, Message, User
+from emulator.updates import Delivery
 from emulator.world import World
 
 
@@ -226,16 +227,18 @@ class BotAPIEmulator:
         """Answer the next ``times`` matching calls with a bare HTML page and this status."""
         self.world.faults.append(Fault(method, chat_id, times, http_status=http_status))
 
-    def enforce_rate_limits(self, enabled: bool = True, *, strict: bool = False) -> None:
+    def enforce_rate_limits(self, enabled: bool = True, *, strict: bool = False,
+                            group_per_minute: int = 20) -> None:
         """Answer 429 like Telegram when the bot floods a chat or sends >30 msg/s overall.
 
         ``strict``: Telegram's limits to the letter (``StrictFloodLimiter``): >30 sends in any
-        sliding second, >1/s to a private chat beyond a burst of 3, >20 a minute to a group.
+        sliding second, >1/s to a private chat beyond a burst of 3, >``group_per_minute`` (20) a
+        minute to a group.
         """
         if not enabled:
             self.world.flood = None
         else:
-            self.world.flood = StrictFloodLimiter() if strict else FloodLimiter()
+            self.world.flood = StrictFloodLimiter(group_per_minute=group_per_minute) if strict else FloodLimiter()
 
     # --- reading ------------------------------------------------------------------------
 
@@ -260,6 +263,20 @@ class BotAPIEmulator:
         return [(c["command"], c["description"]) for c in stored]
 
     @property
+    def deliveries(self) -> list[Delivery]:
+        """Every POST of an update to the webhook, in the order they began, with how each ended."""
+        return self.server.pusher.deliveries
+
+    @property
+    def webhook_timeout(self) -> float:
+        """Seconds a webhook POST may take before it counts as failed and is tried again (60)."""
+        return self.server.pusher.timeout
+
+    @webhook_timeout.setter
+    def webhook_timeout(self, seconds: float) -> None:
+        self.server.pusher.timeout = seconds
+
+    @property
     def webhook_url(self) -> str | None:
         """The URL set with setWebhook, if any."""
         return self.world.webhook.url if self.world.webhook else None
@@ -281,6 +298,8 @@ class BotAPIEmulator:
             moving.append(f"{len(world.updates.pending)} updates not yet confirmed by the bot")
         if world.in_flight:
             moving.append(f"{world.in_flight} Bot API requests in flight")
+        if self.server.pusher.in_flight:
+            moving.append(f"{self.server.pusher.in_flight} updates being delivered to the webhook")
         return moving
 
     @property

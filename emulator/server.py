@@ -15,7 +15,7 @@ from emulator import errors, methods_chat, methods_edit, methods_send
 from emulator.errors import ApiError, Fault
 from emulator.media import Upload
 from emulator.state import ApiCall
-from emulator.updates import push_to_webhook
+from emulator.updates import WebhookPusher
 from emulator.world import World
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,7 @@ class ApiServer:
         self.app.router.add_route("*", "/bot{token}/{method}", self.handle_api)
         self.app.router.add_get("/file/bot{token}/{path:.+}", self.handle_file)
         self._runner: web.AppRunner | None = None
+        self.pusher = WebhookPusher(world.updates, lambda: world.webhook, world.stopping)
         self._pusher: asyncio.Task | None = None
         self.base_url = ""
 
@@ -90,9 +91,7 @@ class ApiServer:
         await site.start()
         bound_port = self._runner.addresses[0][1]
         self.base_url = f"http://{host}:{bound_port}"
-        self._pusher = asyncio.create_task(
-            push_to_webhook(self.world.updates, lambda: self.world.webhook,
-                            self.world.stopping))
+        self._pusher = asyncio.create_task(self.pusher.run())
         return self.base_url
 
     async def stop(self) -> None:
@@ -114,7 +113,8 @@ class ApiServer:
             return _reply(ApiError(401, errors.UNAUTHORIZED).envelope(), 401)
         method = request.match_info["method"]
         params, files = await read_params(request)
-        call = ApiCall(method=method, params=params, at=time.monotonic())
+        call = ApiCall(method=method, params=params, at=time.monotonic(),
+                       peer=request.transport.get_extra_info("peername") if request.transport else None)
         world.calls.append(call)
         handler = HANDLERS.get(method.lower())
         polling = method.lower() == "getupdates"

@@ -181,6 +181,8 @@ class ApiCall:
     result_ok: bool = False
     error_code: int | None = None
     description: str | None = None
+    #: The caller's (host, port): tells apart the bot's processes when several call at once.
+    peer: tuple[str, int] | None = None
 
 
 @dataclass
