@@ -29,8 +29,8 @@ from kb.render import markdown_to_html
 log = logging.getLogger(__name__)
 
 PLACEHOLDERS = ("customer", "ticket", "agent")
-# `{word}` without spaces or braces inside: a placeholder (known or not); lone braces are text.
-_PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
+# `{word}` without spaces or braces inside: a placeholder (known or not); other braces are text.
+_PLACEHOLDER = re.compile(r"\{([^{}\s]+)\}")
 
 
 @dataclass(frozen=True)
