@@ -69,6 +69,11 @@ class CardAction(StrEnum):
     CLOSE = "close"
 
 
+class TemplateAction(StrEnum):
+    LIST = "list"  # the card's "📎 Templates": show the templates to pick from
+    SEND = "send"  # `template`: send it to the ticket's customer
+
+
 class ForgetAction(StrEnum):
     SURE = "sure"  # the first yes
     ERASE = "erase"  # the second
@@ -149,3 +154,11 @@ class SuggestCB(CallbackData, prefix="sg"):
     ticket: Number
     position: Number
     entry: Annotated[str, Field(max_length=40)]
+
+
+class TemplateCB(CallbackData, prefix="tp"):
+    """The agents' templates for ticket `ticket`: list them, or send the template `template`."""
+
+    action: TemplateAction
+    ticket: Number
+    template: Annotated[str, Field(max_length=40)] = ""

@@ -12,7 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 
-from bot.callbacks import CardAction, CardCB, SuggestCB
+from bot.callbacks import CardAction, CardCB, SuggestCB, TemplateAction, TemplateCB
 from bot.form_view import criticality_label, kind_label, local_time
 from bot.settings import BotConfig
 from bot.telegram_text import MESSAGE_LIMIT, cut, shown_length
@@ -210,6 +210,7 @@ def card_buttons(ticket: Ticket, suggestions: Sequence[Entry] = ()) -> InlineKey
     if ticket.state != "resolved":
         builder.button(text=_("✅ Resolve"), callback_data=CardCB(action=CardAction.RESOLVE, ticket=ticket.id))
     builder.button(text=_("🔒 Close"), callback_data=CardCB(action=CardAction.CLOSE, ticket=ticket.id))
+    builder.button(text=_("📎 Templates"), callback_data=TemplateCB(action=TemplateAction.LIST, ticket=ticket.id))
     builder.adjust(2)
     for position, entry in enumerate(suggestions[:len(SUGGESTION_MARKS)], start=1):
         if len(entry.id) > SUGGESTION_ID_LIMIT or ":" in entry.id:

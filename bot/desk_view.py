@@ -79,6 +79,8 @@ def agent_help(note_prefix: str) -> str:
         _("/stats — counts by state, the median first response, ratings"),
         _("/report — the report of the last seven days"),
         _("/faq ID — in a ticket: send that FAQ entry's answer to the customer"),
+        _("/t ID — in a ticket: send that template, filled in, to the customer; /t WORD finds templates, "
+          "/t alone lists them (also the card's 📎 Templates button)"),
         _("/ban [reason] — in a ticket: ban its customer (/ban ID [reason] for anybody by Telegram id)"),
         _("/unban ID — lift a ban"),
         _("/banned — who is banned, by whom, why and when"),

@@ -29,6 +29,7 @@ from bot.update_intake import TolerantSession
 from desk.admin import Administration
 from desk.agent_actions import AgentDesk
 from desk.bans import Bans
+from desk.canned_replies import CannedReplies
 from desk.clock import Clock
 from desk.conversation import Conversation
 from desk.desk_chat import DeskChat
@@ -102,6 +103,7 @@ def build_dispatcher(
         questions=Questions(sessionmaker, clock, kb, policy),
         agent_desk=AgentDesk(sessionmaker, clock, config.desk, policy, kb, desk_chat),
         administration=Administration(sessionmaker, sla, kb),
+        canned_replies=CannedReplies(sessionmaker, clock, config.desk, kb),
         bans=bans,
     )
     ThrottleMiddleware(config.telegram.flood_limit, config.telegram.flood_window, i18n,

@@ -89,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     for sub in (check, search, gaps, learn):
         sub.add_argument("--kb", type=Path, default=None, help="FAQ folder (default: kb.path of the config)")
 
+    templates = commands.add_parser("templates", help="the agents' templates (canned replies)")
+    template_commands = templates.add_subparsers(dest="templates_command", metavar="ACTION", required=True)
+    templates_check = with_config(template_commands.add_parser(
+        "check", help="validate every template file: list the problems and exit 1, or print the count"))
+    templates_check.add_argument("--path", type=Path, default=None,
+                                 help="templates folder (default: the templates folder in kb.path of the config)")
+
     coupons = commands.add_parser("coupons", help="coupons for special requests")
     coupon_commands = coupons.add_subparsers(dest="coupons_command", metavar="ACTION", required=True)
     issue = with_config(coupon_commands.add_parser(
@@ -259,6 +266,13 @@ def _kb(config: Config, args: argparse.Namespace) -> int:
             return apply_command(folder, args.apply, sys.stdout)
         return asyncio.run(_learn(config, folder, args.days, args.out))
     return asyncio.run(_gaps(config, args.days, args.json))
+
+
+def _templates(config: Config, args: argparse.Namespace) -> int:
+    from kb.commands import templates_check_command
+    from kb.loader import TEMPLATES_FOLDER
+
+    return templates_check_command(args.path or Path(config.kb.path) / TEMPLATES_FOLDER, sys.stdout)
 
 
 @contextlib.asynccontextmanager
@@ -485,6 +499,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(error), EXIT_CONFIG)
     if args.command == "kb":
         return _kb(config, args)
+    if args.command == "templates":
+        return _templates(config, args)
     if args.command == "webhook":
         # The Bot API's retries stay quiet: what failed in the end is the one line of `_fail`.
         _configure_logging("ERROR")

@@ -3,6 +3,7 @@
 A reload re-reads the folder. A file whose new version is broken keeps its last good version in
 service (by file path); a deleted file drops its entry; a new or changed good file is picked up.
 Searches always see a complete matcher: a new one is built aside and swapped in at once.
+The agents' templates (`kb.templates`, in the folder's `templates/`) are reloaded with it.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from pathlib import Path
 import watchfiles
 
 from kb.entries import Entry, KBError
-from kb.loader import duplicate_error, faq_files, load_file
+from kb.loader import TEMPLATES_FOLDER, duplicate_error, faq_files, load_file
 from kb.matcher import Matcher, MatcherSettings, SearchResult
 from kb.normalize import Normalizer
 from kb.semantic import Encoder, VectorCache, load_default_encoder, load_vectors, save_vectors
+from kb.templates import TemplateBook
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,8 @@ class KnowledgeBase:
         self._by_id: dict[str, Entry] = {}
         self._matcher = Matcher([], self.settings)
         self.errors: list[KBError] = []
+        # The agents' canned replies live beside the FAQ and are reloaded with it.
+        self.templates = TemplateBook(self.path / TEMPLATES_FOLDER)
         self.reload()
 
     @property
@@ -82,7 +86,8 @@ class KnowledgeBase:
         return self._matcher.search(query, limit)
 
     def reload(self) -> list[KBError]:
-        """Re-read the folder and swap in a new matcher; returns this pass's errors (also `.errors`)."""
+        """Re-read the folder and swap in a new matcher, and re-read the templates; returns this
+        pass's errors, the templates' included (also `.errors`)."""
         with self._lock:
             fresh: dict[Path, Entry | KBError] = {}
             errors: list[KBError] = []
@@ -106,6 +111,7 @@ class KnowledgeBase:
             self._good = good
             self._by_id = {e.id: e for e in entries}
             self._matcher = matcher
+            errors = errors + self.templates.reload()
             self.errors = errors
         for error in errors:
             log.warning("FAQ file problem: %s", error)

@@ -18,6 +18,7 @@ from kb.learn import (
 )
 from kb.loader import load_folder
 from kb.matcher import MatcherSettings, SearchResult
+from kb.templates import load_templates
 
 MAX_MATCHES = 5
 
@@ -31,6 +32,19 @@ def check_command(kb_dir: Path, out: TextIO) -> int:
         print(f"{len(result.errors)} bad files, {len(result.entries)} entries OK", file=out)
         return 1
     print(f"{len(result.entries)} entries OK", file=out)
+    return 0
+
+
+def templates_check_command(folder: Path, out: TextIO) -> int:
+    """Validate every template file; print each problem (`file:line: message`) and return 1, or 0
+    and the template count if clean."""
+    result = load_templates(folder)
+    for error in result.errors:
+        print(error, file=out)
+    if result.errors:
+        print(f"{len(result.errors)} problems, {len(result.templates)} templates OK", file=out)
+        return 1
+    print(f"{len(result.templates)} templates OK", file=out)
     return 0
 
 

@@ -32,6 +32,8 @@ LANGS = ("ru", "en")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Files that document the folder itself, not FAQ entries.
 SKIPPED_NAMES = frozenset({"readme.md"})
+# The folder of the agents' templates (canned replies, `kb.templates`) inside the FAQ folder: not FAQ entries.
+TEMPLATES_FOLDER = "templates"
 
 
 @dataclass
@@ -43,7 +45,7 @@ class LoadResult:
 
 
 @dataclass(frozen=True)
-class _FrontMatter:
+class FrontMatter:
     """The parsed front matter with the line numbers needed for messages."""
 
     data: dict
@@ -52,11 +54,14 @@ class _FrontMatter:
 
 
 def faq_files(root: Path) -> list[Path]:
-    """All FAQ files under `root`, recursively, sorted; hidden files and folders are skipped."""
+    """All FAQ files under `root`, recursively, sorted; hidden files and folders, and the templates
+    folder (`TEMPLATES_FOLDER`), are skipped."""
     found = []
     for path in root.rglob("*.md"):
         parts = path.relative_to(root).parts
         if any(part.startswith(".") for part in parts) or path.name.lower() in SKIPPED_NAMES:
+            continue
+        if len(parts) > 1 and parts[0] == TEMPLATES_FOLDER:
             continue
         if path.is_file():
             found.append(path)
@@ -106,13 +111,14 @@ def parse_entry(path: Path, raw: bytes) -> Entry | KBError:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return KBError(path, line, f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded")
-    front = _split_front_matter(path, text)
+    front = split_front_matter(path, text)
     if isinstance(front, KBError):
         return front
     return _build_entry(path, front, text)
 
 
-def _split_front_matter(path: Path, text: str) -> _FrontMatter | KBError:
+def split_front_matter(path: Path, text: str) -> FrontMatter | KBError:
+    """The front matter of a file's text (parsed, with its lines), or the problem with it."""
     lines = text.splitlines()
     if not lines or lines[0].strip() != FENCE:
         return KBError(path, 1, "no front matter: the file must start with a '---' line")
@@ -133,14 +139,14 @@ def _split_front_matter(path: Path, text: str) -> _FrontMatter | KBError:
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
         return KBError(path, 2, f"front matter: must be a mapping of keys, got {kind}")
-    return _FrontMatter(data=data, lines=own, body_line=closing + 2)
+    return FrontMatter(data=data, lines=own, body_line=closing + 2)
 
 
-def _build_entry(path: Path, front: _FrontMatter, text: str) -> Entry | KBError:
+def _build_entry(path: Path, front: FrontMatter, text: str) -> Entry | KBError:
     data = front.data
 
     def error(key: str, message: str) -> KBError:
-        return KBError(path, _line_of_key(front.lines, key), f"{key}: {message}")
+        return KBError(path, line_of_key(front.lines, key), f"{key}: {message}")
 
     entry_id = data.get("id", path.stem)
     if isinstance(entry_id, int) and not isinstance(entry_id, bool):
@@ -181,7 +187,7 @@ def _is_string_list(value: object, *, allow_empty: bool) -> bool:
     return all(isinstance(item, str) and item.strip() for item in value)
 
 
-def _line_of_key(front_lines: list[str], key: str) -> int:
+def line_of_key(front_lines: list[str], key: str) -> int:
     """1-based file line of `key:` in the front matter, or 1 (the opening fence) when absent."""
     pattern = re.compile(rf"^\s*{re.escape(key)}\s*:")
     for index, line in enumerate(front_lines):
@@ -196,4 +202,4 @@ def _key_line(path: Path, key: str) -> int:
     except (OSError, UnicodeDecodeError):
         return 1
     closing = next((i for i in range(1, len(lines)) if lines[i].strip() == FENCE), len(lines))
-    return _line_of_key(lines[1:closing], key)
+    return line_of_key(lines[1:closing], key)

@@ -118,3 +118,18 @@ def test_coupons_issue_voids_the_old_code_and_list_shows_both(tmp_path):
     assert listing[1].startswith(f"{new}  customer 1002  3/3 left") and listing[1].endswith("active")
     bad = frontdesk("coupons", "issue", "--customer", "1002", "--uses", "0", cwd=tmp_path)
     assert bad.returncode == 2 and "uses must be at least 1" in bad.stderr
+
+
+def test_templates_check_counts_a_good_folder_and_names_each_broken_file(tmp_path):
+    good = frontdesk("templates", "check", "--path", str(FAQ / "templates"), cwd=tmp_path)
+    assert good.returncode == 0 and good.stdout.strip() == "6 templates OK"
+    bad = tmp_path / "templates"
+    bad.mkdir()
+    (bad / "ok.md").write_text("---\ntitle: Hi\n---\nHello, {customer}.\n", encoding="utf-8")
+    (bad / "typo.md").write_text("---\ntitle: Typo\n---\nHello, {costumer}.\n", encoding="utf-8")
+    result = frontdesk("templates", "check", "--path", str(bad), cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == f"{bad / 'typo.md'}:4: body: unknown placeholder {{costumer}} (known: {{customer}}, " \
+                       "{ticket}, {agent})"
+    assert lines[-1] == "1 problems, 1 templates OK"
