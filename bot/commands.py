@@ -31,6 +31,8 @@ def desk_commands() -> list[BotCommand]:
         BotCommand(command="stats", description=_("Counts and response times")),
         BotCommand(command="report", description=_("The report of the last seven days")),
         BotCommand(command="faq", description=_("Send an FAQ answer: /faq ID")),
+        BotCommand(command="tag", description=_("Tag the ticket: /tag NAME…")),
+        BotCommand(command="untag", description=_("Take a tag off: /untag NAME")),
         BotCommand(command="note", description=_("An internal note on the ticket")),
         BotCommand(command="ban", description=_("Ban the ticket's customer, or /ban ID")),
         BotCommand(command="unban", description=_("Lift a ban: /unban ID")),

@@ -104,7 +104,7 @@ async def find_by_form(session: AsyncSession, form_id: str, customer_telegram_id
 
 
 async def get_ticket(session: AsyncSession, number: int, *, for_update: bool = False) -> Ticket | None:
-    """The ticket with its customer, messages and attachments loaded; `for_update` locks its row
+    """The ticket with its customer, tags, messages and attachments loaded; `for_update` locks its row
     until the transaction ends (PostgreSQL: two agents pressing one button at once go one after
     the other; SQLite's write transactions are serial already)."""
     query = select(Ticket).where(Ticket.id == number)
@@ -113,17 +113,16 @@ async def get_ticket(session: AsyncSession, number: int, *, for_update: bool = F
     return (
         await session.execute(
             query
-            .options(
-                selectinload(Ticket.customer),
-                selectinload(Ticket.messages).selectinload(TicketMessage.attachments),
-            )
+            .options(*_loaded())
         )
     ).scalar_one_or_none()
 
 
 def _loaded():
+    # The card is rendered after the session is gone: everything it shows is loaded here.
     return (
         selectinload(Ticket.customer),
+        selectinload(Ticket.tags),
         selectinload(Ticket.messages).selectinload(TicketMessage.attachments),
     )
 

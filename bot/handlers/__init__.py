@@ -9,6 +9,7 @@ from bot.handlers import (
     group_bans,
     group_desk,
     group_report,
+    group_tags,
     pm_admin,
     pm_coupon,
     pm_form,
@@ -47,6 +48,6 @@ def build_root_router(desk_chat: DeskChat) -> Router:
     fallback.callback_query.register(unknown_button)
     # Setup first: /whoami and /doctor work in any state, and the bot's own membership in groups.
     root.include_routers(setup.build_router(), private, group_report.build_router(desk_chat),
-                         group_bans.build_router(desk_chat),
+                         group_bans.build_router(desk_chat), group_tags.build_router(desk_chat),
                          group_desk.build_router(desk_chat), fallback)
     return root
