@@ -115,6 +115,9 @@ def _head(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime, context: C
     state = state_label(ticket.state)
     if ticket.assignee_name:
         state += " · " + _("taken by {name}").format(name=escape(ticket.assignee_name))
+    elif ticket.unassigned_reason and ticket.state != "closed":
+        state += " · " + (_("⚠️ nobody can take it: every agent on duty is at the cap")
+                          if ticket.unassigned_reason == "all_full" else _("⚠️ nobody can take it: nobody is on duty"))
     lines.append(_("State: {state}").format(state=state))
     if ticket.tags:
         lines.append(_("Tags: {tags}").format(tags=tags_text([tag.name for tag in ticket.tags])))
