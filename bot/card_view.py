@@ -43,6 +43,11 @@ def state_label(state: str) -> str:
     }.get(state, state)
 
 
+def tags_text(names: Sequence[str]) -> str:
+    """Tags as agents write them: "#billing #vip" (safe HTML)."""
+    return " ".join(f"#{escape(name)}" for name in names)
+
+
 def topic_name(ticket: Ticket) -> str:
     name = f"#{ticket.id} {CRITICALITY_MARK.get(ticket.criticality, '')} {ticket.title}"
     return name[:TOPIC_NAME_LIMIT]
@@ -110,7 +115,12 @@ def _head(ticket: Ticket, config: BotConfig, sla: SLA, now: datetime, context: C
     state = state_label(ticket.state)
     if ticket.assignee_name:
         state += " · " + _("taken by {name}").format(name=escape(ticket.assignee_name))
+    elif ticket.unassigned_reason and ticket.state != "closed":
+        state += " · " + (_("⚠️ nobody can take it: every agent on duty is at the cap")
+                          if ticket.unassigned_reason == "all_full" else _("⚠️ nobody can take it: nobody is on duty"))
     lines.append(_("State: {state}").format(state=state))
+    if ticket.tags:
+        lines.append(_("Tags: {tags}").format(tags=tags_text([tag.name for tag in ticket.tags])))
     if ticket.state != "closed":
         lines.append(_due_line(_("First response due"), ticket.first_response_due, ticket.first_response_at,
                                sla, language, now))

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import card_view, desk_view, report_view
+from bot import assign_view, card_view, desk_view, report_view
 from bot.callbacks import StarsCB, TicketAction, TicketCB
 from bot.settings import BotConfig
 from bot.telegram_text import CAPTION_LIMIT, shown_length
@@ -277,12 +277,16 @@ class DeskSends:
         due = lifecycle.reply_due(ticket) if first else ticket.resolution_due
         when = card_view.local_time(due, self.sla, self.config.desk.language) if due else "—"
         number, title = ticket.id, escape(ticket.title[:60])
+        # The assignee first, then (on a breach) the second level's people.
+        mentions = [assign_view.mention(ticket.assignee_id, ticket.assignee_name, ticket.assignee_username)
+                    ] if ticket.assignee_id is not None else []
         if event.endswith("_reminder"):
             text = (_("⏰ #{number} «{title}»: the first response is due {when}.") if first else
                     _("⏰ #{number} «{title}»: the resolution is due {when}.")).format(
                 number=number, title=title, when=when)
+            text += f" {mentions[0]}" if mentions else ""
         else:
-            mentions = " ".join(escape(m) for m in self.config.desk.level2_mentions)
+            mentions = " ".join(mentions + [escape(m) for m in self.config.desk.level2_mentions])
             text = (_("🚨 #{number} «{title}»: the first response was due {when} and is overdue.") if first else
                     _("🚨 #{number} «{title}»: the resolution was due {when} and is overdue.")).format(
                 number=number, title=title, when=when)

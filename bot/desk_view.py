@@ -12,11 +12,12 @@ from desk import reports
 from storage.models import Ticket
 
 
-def show_queue(tickets: list[Ticket], now: datetime) -> str:
-    """`/queue`: the tickets `reports.queue` lists, each with its time left (customers loaded)."""
+def show_queue(tickets: list[Ticket], now: datetime, tag: str = "") -> str:
+    """`/queue [#TAG]`: the tickets `reports.queue` lists, each with its time left (customers loaded)."""
     if not tickets:
-        return _("The queue is empty.")
-    lines = [_("<b>Open tickets</b> (critical first, then by due time):")]
+        return _("No open tickets tagged {tag}.").format(tag=escape(tag)) if tag else _("The queue is empty.")
+    lines = [_("<b>Open tickets</b> tagged {tag} (critical first, then by due time):").format(tag=escape(tag))
+             if tag else _("<b>Open tickets</b> (critical first, then by due time):")]
     for ticket in tickets:
         due = reports.next_due(ticket)
         left = _("no deadline") if due is None else (
@@ -57,6 +58,9 @@ def show_stats(data: reports.Stats) -> str:
     if data.average_rating is not None:
         lines.append(_("Average rating: {value:.1f} of 5 ({count} rated)").format(
             value=data.average_rating, count=data.rated))
+    if data.by_tag:
+        lines.append(_("By tag: {counts}").format(
+            counts=", ".join(f"#{escape(name)} {count}" for name, count in data.by_tag.items())))
     return "\n".join(lines)
 
 
@@ -72,10 +76,14 @@ def agent_help(note_prefix: str) -> str:
           "topic, or reply to its card, to answer the customer; start with {prefix} or /note for an internal "
           "note. The card's buttons take, escalate, resolve and close it.").format(prefix=escape(note_prefix)),
         "",
-        _("/queue — open tickets, critical first, then by due time"),
+        _("/queue — open tickets, critical first, then by due time (/queue #TAG: only those tagged)"),
+        _("/tag NAME… — in a ticket: put tags on it; /untag NAME takes one off"),
+        _("/duty on [LEVEL] — new tickets at that support level come to you in turn; /duty off stops them"),
+        _("/assign [@username] — in a ticket: assign it to you (or to that agent); /unassign — to nobody"),
+        _("/mine — your open tickets by due time"),
         _("/ticket N — one ticket's card"),
         _("/customer ID — a customer's whole history (the id is on the card)"),
-        _("/find TEXT — tickets containing a text"),
+        _("/find TEXT — tickets containing a text (/find #TAG: tickets with that tag)"),
         _("/stats — counts by state, the median first response, ratings"),
         _("/report — the report of the last seven days"),
         _("/faq ID — in a ticket: send that FAQ entry's answer to the customer"),

@@ -28,6 +28,7 @@ from bot.shared_limits import SharedLimits
 from bot.update_intake import TolerantSession
 from desk.admin import Administration
 from desk.agent_actions import AgentDesk
+from desk.assignments import Assignments
 from desk.bans import Bans
 from desk.canned_replies import CannedReplies
 from desk.clock import Clock
@@ -99,12 +100,13 @@ def build_dispatcher(
         conversation=Conversation(sessionmaker, clock, policy, page_size=config.desk.page_size),
         privacy=Privacy(sessionmaker, clock),
         membership=Membership(sessionmaker, clock),
-        intake=Intake(sessionmaker, clock, sla, config.form),
+        intake=Intake(sessionmaker, clock, sla, config.form, config.desk.assign_cap),
         questions=Questions(sessionmaker, clock, kb, policy),
         agent_desk=AgentDesk(sessionmaker, clock, config.desk, policy, kb, desk_chat),
         administration=Administration(sessionmaker, sla, kb),
         canned_replies=CannedReplies(sessionmaker, clock, config.desk, kb),
         bans=bans,
+        assignments=Assignments(sessionmaker, clock, config.desk.assign_cap),
     )
     ThrottleMiddleware(config.telegram.flood_limit, config.telegram.flood_window, i18n,
                        config.i18n.default_language, metrics, shared=shared).install(dispatcher)

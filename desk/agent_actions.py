@@ -6,7 +6,7 @@ read, `begin()` to write) and raises `lifecycle.Refused` when the ticket does no
 the reason is a key the bot turns into text. Reasons besides the life cycle's: "no_ticket" (the
 message or button belongs to no ticket of this group), "no_entry" (no FAQ entry with that id;
 `details["id"]`), "unknown_change" (a button this version no longer knows), "not_suggested" (a
-suggestion button whose entry the card no longer suggests).
+suggestion button whose entry the card no longer suggests), "bad_tag" (not a tag; `details["name"]`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from html import escape
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from desk import lifecycle, outbox, reports, suggestions
+from desk import lifecycle, outbox, reports, suggestions, tags
 from desk.clock import Clock
 from desk.customer_context import CustomerContext, CustomerHistory, context_of, history
 from desk.desk_chat import DeskChat
@@ -90,6 +90,15 @@ class FaqSent:
 
     ticket_id: int
     title: str
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """A ticket's tags after `/tag` or `/untag`; `changed` is False when nothing was to change."""
+
+    ticket_id: int
+    tags: list[str]
+    changed: bool
 
 
 @dataclass(frozen=True)
@@ -218,10 +227,49 @@ class AgentDesk:
             await apply(session, ticket, agent, now, self.policy)
             return Changed(ticket.id, ticket.state)
 
-    async def queue(self) -> list[Ticket]:
-        """`/queue`: the open tickets in `reports.queue`'s order, their customers loaded."""
+    async def _taggable(self, session: AsyncSession, place: Place) -> Ticket:
+        ticket = await ticket_at(session, place)
+        if ticket is None:
+            raise Refused("no_ticket")
+        if ticket.state == lifecycle.State.CLOSED:
+            raise Refused("closed")
+        return ticket
+
+    async def tag(self, place: Place, written: list[str]) -> Tagged:
+        """`/tag NAME…` about a ticket: the tags are put on it (its card is redrawn).
+        Refused: "no_ticket", "closed", "bad_tag" (details: name; also when no name is given)."""
+        names = [tags.normalize(word) for word in written]
+        if not names or None in names:
+            bad = next((word for word, name in zip(written, names, strict=True) if name is None), "")
+            raise Refused("bad_tag", name=bad)
+        async with self.sessionmaker.begin() as session:
+            ticket = await self._taggable(session, place)
+            before = {tag.name for tag in ticket.tags}
+            after = await tags.tag(session, ticket, names, self.clock.now())
+            return Tagged(ticket.id, after, changed=set(after) != before)
+
+    async def untag(self, place: Place, written: str) -> Tagged:
+        """`/untag NAME` about a ticket: the tag is taken off (its card is redrawn).
+        Refused: "no_ticket", "closed", "bad_tag" (details: name)."""
+        name = tags.normalize(written)
+        if name is None:
+            raise Refused("bad_tag", name=written)
+        async with self.sessionmaker.begin() as session:
+            ticket = await self._taggable(session, place)
+            left = sorted(tag.name for tag in ticket.tags if tag.name != name)
+            removed = await tags.untag(session, ticket, name, self.clock.now())
+            return Tagged(ticket.id, left, changed=removed)
+
+    async def queue(self, tag: str | None = None) -> list[Ticket]:
+        """`/queue [#TAG]`: the open tickets (only those tagged, given) in `reports.queue`'s order,
+        their customers loaded. Refused("bad_tag") for a tag that is not one."""
+        name = None
+        if tag:
+            name = tags.normalize(tag)
+            if name is None:
+                raise Refused("bad_tag", name=tag)
         async with self.sessionmaker() as session:
-            return await reports.queue(session)
+            return await reports.queue(session, name)
 
     async def ticket(self, number: int) -> Ticket | None:
         """`/ticket N`: the ticket with all its card shows loaded, or None."""

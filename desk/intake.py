@@ -49,11 +49,13 @@ class Intake:
     """The customer's intake use cases, bound to the database, the clock, the SLA and the form's settings."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, sla: SLA,
-                 form: FormConfig) -> None:
+                 form: FormConfig, assign_cap: int = 0) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.sla = sla
         self.form = form
+        # `desk.assign_cap`: a new ticket goes round-robin to an agent on duty below it (0: to nobody).
+        self.assign_cap = assign_cap
 
     async def sent_as(self, form_id: str, telegram_id: int) -> int | None:
         """The number of the ticket this customer's form became, or None if it was never sent."""
@@ -99,7 +101,8 @@ class Intake:
             if used.problem is not None:
                 raise Refused(used.problem)  # rolls the transaction back: nothing was written
             plan = coupons.SPECIAL_PLAN
-        opened = await open_ticket(session, person, draft, sla=self.sla, clock=self.clock, plan=plan)
+        opened = await open_ticket(session, person, draft, sla=self.sla, clock=self.clock, plan=plan,
+                                   assign_cap=self.assign_cap)
         if draft.search_id is not None:
             await set_outcome(session, draft.search_id, person.telegram_id, "ticket_opened",
                               ticket_id=opened.ticket.id)

@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from desk import tags
 from desk.forms import CRITICALITIES
 from desk.lifecycle import ACTIVE
-from storage.models import Ticket, TicketMessage
+from storage.models import Ticket, TicketMessage, TicketTag
 
 MAX_LISTED = 30
 
 
-async def queue(session: AsyncSession) -> list[Ticket]:
-    """Open tickets, critical first, then by the nearest due time (first response, else resolution)."""
-    tickets = list((await session.execute(
-        select(Ticket).where(Ticket.state.in_(ACTIVE)).options(selectinload(Ticket.customer))
-    )).scalars())
+def _tagged(tag: str):
+    """The condition "the ticket carries this (normalized) tag"."""
+    return Ticket.id.in_(select(TicketTag.ticket_id).where(TicketTag.name == tag))
+
+
+async def queue(session: AsyncSession, tag: str | None = None) -> list[Ticket]:
+    """Open tickets (only those tagged `tag`, given), critical first, then by the nearest due time
+    (first response, else resolution)."""
+    query = select(Ticket).where(Ticket.state.in_(ACTIVE)).options(selectinload(Ticket.customer))
+    if tag is not None:
+        query = query.where(_tagged(tag))
+    tickets = list((await session.execute(query)).scalars())
 
     def due(ticket: Ticket) -> datetime:
         moment = ticket.first_response_due if ticket.first_response_at is None else ticket.resolution_due
@@ -37,7 +45,12 @@ def next_due(ticket: Ticket) -> datetime | None:
 
 
 async def find(session: AsyncSession, needle: str) -> list[Ticket]:
-    """Tickets whose title, details or discussion contain `needle` (case-insensitive), newest first."""
+    """Tickets whose title, details or discussion contain `needle` (case-insensitive), newest first;
+    a needle that is a tag ("#billing") finds the tickets carrying that tag."""
+    tag = tags.normalize(needle) if needle.startswith("#") else None
+    if tag is not None:
+        tagged = select(Ticket).where(_tagged(tag)).order_by(Ticket.id.desc()).limit(MAX_LISTED)
+        return list((await session.execute(tagged)).scalars())
     # % and _ typed by the agent are text to find, not wildcards.
     literal = needle.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{literal}%"
@@ -61,6 +74,8 @@ class Stats:
     answered: int
     rated: int
     average_rating: float | None
+    # How many tickets carry each tag, most used first.
+    by_tag: dict[str, int] = field(default_factory=dict)
 
 
 async def stats(session: AsyncSession) -> Stats:
@@ -76,4 +91,5 @@ async def stats(session: AsyncSession) -> Stats:
         answered=len(waits),
         rated=len(ratings),
         average_rating=sum(ratings) / len(ratings) if ratings else None,
+        by_tag=await tags.counts(session),
     )

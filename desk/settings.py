@@ -29,6 +29,8 @@ class DeskConfig(Section):
     page_size: int = Field(default=5, ge=1, le=20)
     # Whether every agent in the group may /ban and /unban (otherwise only `admin_ids`).
     agents_may_ban: bool = False
+    # The round-robin gives an agent on duty no more open tickets than this; 0: no automatic assignment.
+    assign_cap: int = Field(default=5, ge=0, le=1000)
 
 
 

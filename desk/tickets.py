@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from desk import outbox, reminders
+from desk import assignment, outbox, reminders
 from desk.clock import Clock
 from desk.coupons import SPECIAL_PLAN
 from desk.customers import Person, touch_customer
@@ -27,12 +27,14 @@ class Opened:
 
 
 async def open_ticket(
-    session: AsyncSession, person: Person, draft: Draft, *, sla: SLA, clock: Clock, plan: str | None = None
+    session: AsyncSession, person: Person, draft: Draft, *, sla: SLA, clock: Clock, plan: str | None = None,
+    assign_cap: int = 0,
 ) -> Opened:
     """Create the ticket, its first message and every attachment, in the caller's transaction.
 
     The ticket gets the customer's plan (or the default) and both SLA deadlines. The draft's form
-    id is the ticket's source key, so submitting one form twice opens one ticket.
+    id is the ticket's source key, so submitting one form twice opens one ticket. With an
+    `assign_cap` above 0 it goes round-robin to an agent on duty (`assignment.auto_assign`).
     """
     source_key = f"form:{draft.form_id}"
     existing = await _by_source_key(session, source_key)
@@ -80,6 +82,7 @@ async def open_ticket(
     ticket.last_activity_at = now
     session.add_all([ticket, first])
     await session.flush()
+    await assignment.auto_assign(session, ticket, assign_cap, now)
     outbox.enqueue(session, "ticket_card", DESK, now, ticket_id=ticket.id,
                    priority=CRITICALITIES.index(ticket.criticality))
     await reminders.plan_ticket(session, ticket, sla, now)
@@ -104,7 +107,7 @@ async def find_by_form(session: AsyncSession, form_id: str, customer_telegram_id
 
 
 async def get_ticket(session: AsyncSession, number: int, *, for_update: bool = False) -> Ticket | None:
-    """The ticket with its customer, messages and attachments loaded; `for_update` locks its row
+    """The ticket with its customer, tags, messages and attachments loaded; `for_update` locks its row
     until the transaction ends (PostgreSQL: two agents pressing one button at once go one after
     the other; SQLite's write transactions are serial already)."""
     query = select(Ticket).where(Ticket.id == number)
@@ -113,17 +116,16 @@ async def get_ticket(session: AsyncSession, number: int, *, for_update: bool = F
     return (
         await session.execute(
             query
-            .options(
-                selectinload(Ticket.customer),
-                selectinload(Ticket.messages).selectinload(TicketMessage.attachments),
-            )
+            .options(*_loaded())
         )
     ).scalar_one_or_none()
 
 
 def _loaded():
+    # The card is rendered after the session is gone: everything it shows is loaded here.
     return (
         selectinload(Ticket.customer),
+        selectinload(Ticket.tags),
         selectinload(Ticket.messages).selectinload(TicketMessage.attachments),
     )
 

@@ -95,6 +95,10 @@ class Ticket(Base):
     priority: Mapped[int] = mapped_column(default=0)
     assignee_id: Mapped[int | None] = mapped_column(BigInteger)
     assignee_name: Mapped[str | None] = mapped_column(String(256))
+    # Set by `/assign @username` or the round-robin (a username mentions them in SLA messages).
+    assignee_username: Mapped[str | None] = mapped_column(String(64))
+    # Why the round-robin left a new ticket to nobody: "nobody_on_duty" or "all_full" (None otherwise).
+    unassigned_reason: Mapped[str | None] = mapped_column(String(16))
     coupon_code: Mapped[str | None] = mapped_column(String(32))
     # Who wrote last: "customer" or "support"; drives the list's colour indicator.
     last_message_from: Mapped[str] = mapped_column(String(16), default="customer")
@@ -124,6 +128,21 @@ class Ticket(Base):
     messages: Mapped[list[TicketMessage]] = relationship(
         back_populates="ticket", order_by="TicketMessage.id"
     )
+
+
+class AgentDuty(Base):
+    """An agent as the round-robin knows them (`/duty on 2`): on duty or not, at which support level,
+    and when they were last given a ticket."""
+
+    __tablename__ = "agent_duty"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    username: Mapped[str | None] = mapped_column(String(64), index=True)
+    on_duty: Mapped[bool] = mapped_column(default=False)
+    level: Mapped[int] = mapped_column(default=1)
+    last_assigned_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
 
 
 class TicketTag(Base):

@@ -6,9 +6,11 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
 from bot.handlers import (
+    group_assign,
     group_bans,
     group_desk,
     group_report,
+    group_tags,
     group_templates,
     pm_admin,
     pm_coupon,
@@ -49,5 +51,6 @@ def build_root_router(desk_chat: DeskChat) -> Router:
     # Setup first: /whoami and /doctor work in any state, and the bot's own membership in groups.
     root.include_routers(setup.build_router(), private, group_report.build_router(desk_chat),
                          group_bans.build_router(desk_chat), group_templates.build_router(desk_chat),
+                         group_tags.build_router(desk_chat), group_assign.build_router(desk_chat),
                          group_desk.build_router(desk_chat), fallback)
     return root

@@ -110,8 +110,15 @@ async def suggestion_button(query: CallbackQuery, callback_data: SuggestCB, agen
     await query.answer(_("The FAQ answer «{title}» is on its way to the customer.").format(title=sent.title))
 
 
-async def queue_command(message: Message, agent_desk: AgentDesk, clock: Clock) -> None:
-    text = desk_view.show_queue(await agent_desk.queue(), clock.now())
+async def queue_command(message: Message, command: CommandObject, agent_desk: AgentDesk, clock: Clock) -> None:
+    """`/queue`, or `/queue #TAG` for the open tickets carrying that tag."""
+    tag = (command.args or "").strip()
+    try:
+        tickets = await agent_desk.queue(tag or None)
+    except Refused:
+        await message.reply(_("Usage: /queue or /queue #TAG"))
+        return
+    text = desk_view.show_queue(tickets, clock.now(), tag)
     for chunk in split_html(text):  # a long queue is several messages, never one Telegram refuses
         await message.reply(chunk)
 

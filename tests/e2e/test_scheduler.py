@@ -74,6 +74,22 @@ async def test_first_response_reminder_then_breach_once_each_across_a_restart(fr
     assert len(desk_texts(emu, "⏰ #1")) == 1 and len(desk_texts(emu, "🚨 #1")) == 1
 
 
+async def test_sla_messages_mention_the_assignee_first(frontdesk, emu, john, talk, desk, clock):
+    await desk.agent.send("/duty on", chat=desk)  # Ivan has no username: mentioned by a link
+    await emu.chat(desk).wait_for(lambda m: "You are on duty" in m.shown_text)
+    await export_request(talk(john))
+    card = await emu.chat(desk).wait_for(lambda m: m.shown_text.startswith("🎫 #1"))
+    assert "taken by Ivan" in card.shown_text
+    clock.advance(timedelta(hours=4, minutes=48))
+    assert await sweep(frontdesk, emu) == 1
+    reminder = emu.chat(desk).bot_messages[-1]
+    assert reminder.shown_text.startswith("⏰ #1") and 'href="tg://user?id=5001"' in reminder.html
+    clock.advance(timedelta(hours=1, minutes=12))
+    assert await sweep(frontdesk, emu) == 1
+    breach = emu.chat(desk).bot_messages[-1]
+    assert breach.shown_text.startswith("🚨 #1") and breach.shown_text.endswith("Ivan @lead_l2")
+
+
 async def reminder_states(db) -> dict[str, str]:
     async with db() as session:
         return dict((await session.execute(select(Reminder.kind, Reminder.state).where(Reminder.ticket_id == 1))).all())
