@@ -19,7 +19,7 @@ from desk.tickets import get_ticket, open_ticket
 from storage.models import TicketMessage
 
 MARYS_TITLE = "Mary's private matter"
-PREFIXES = ["t", "c", "f", "q", "l", "m", "lang", "sg"]
+PREFIXES = ["t", "ts", "c", "f", "q", "l", "m", "p", "lang", "sg", "tp"]
 ACTIONS = ["view", "reply", "close", "rate", "reopen", "history", "take", "release", "resolve", "escalate",
            "priority", "waiting", "submit", "edit", "pick", "helped", "new", "mine", "ask", "open", "all"]
 VALUES = ["1", "2", "0", "-1", "5", "999999999999", "", "x", "1.5", "None", "true", "ru", "en", "de"]
@@ -30,8 +30,10 @@ def forged(rng: random.Random, ticket: int) -> str:
     kind = rng.random()
     if kind < 0.4:  # our own buttons, aimed at Mary's ticket
         data = ":".join([rng.choice(["t", "c"]), rng.choice(ACTIONS), str(ticket), rng.choice(VALUES)])
-    elif kind < 0.5:  # a suggestion button aimed at Mary's ticket
+    elif kind < 0.45:  # a suggestion button aimed at Mary's ticket
         data = ":".join(["sg", str(ticket), rng.choice(VALUES), rng.choice(["en-password-reset", "x", ""])])
+    elif kind < 0.5:  # a template button aimed at Mary's ticket
+        data = ":".join(["tp", rng.choice(["list", "send", "x"]), str(ticket), rng.choice(["en-greeting", "x", ""])])
     elif kind < 0.8:  # our prefixes and actions, shuffled
         pieces = [rng.choice(PREFIXES)] + [rng.choice(ACTIONS + VALUES) for _ in range(rng.randint(0, 4))]
         data = ":".join(pieces)
