@@ -19,8 +19,10 @@ Every problem becomes a `KBError` naming the file and the line; a bad file never
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -75,17 +77,24 @@ def load_folder(root: Path | str) -> LoadResult:
     if not root.is_dir():
         result.errors.append(KBError(root, 0, "not a folder"))
         return result
+    load_each(faq_files(root), load_file, duplicate_error, result.entries, result.errors)
+    return result
+
+
+def load_each(paths: Iterable[Path], load: Callable[[Path], Any], duplicate: Callable[[Any, Path], KBError],
+              loaded: list, errors: list[KBError]) -> None:
+    """`load` each file into `loaded` (anything with an `id`), its problems into `errors`; a file whose
+    id an earlier file took is a problem (`duplicate(item, earlier_path)`)."""
     seen: dict[str, Path] = {}
-    for path in faq_files(root):
-        parsed = load_file(path)
+    for path in paths:
+        parsed = load(path)
         if isinstance(parsed, KBError):
-            result.errors.append(parsed)
+            errors.append(parsed)
         elif parsed.id in seen:
-            result.errors.append(duplicate_error(parsed, seen[parsed.id]))
+            errors.append(duplicate(parsed, seen[parsed.id]))
         else:
             seen[parsed.id] = path
-            result.entries.append(parsed)
-    return result
+            loaded.append(parsed)
 
 
 def duplicate_error(entry: Entry, first: Path) -> KBError:

@@ -23,7 +23,7 @@ from html import escape
 from pathlib import Path
 
 from kb.entries import KBError
-from kb.loader import FENCE, LANGS, SKIPPED_NAMES, line_of_key, split_front_matter
+from kb.loader import FENCE, LANGS, SKIPPED_NAMES, line_of_key, load_each, split_front_matter
 from kb.render import markdown_to_html
 
 log = logging.getLogger(__name__)
@@ -141,16 +141,7 @@ def load_templates(root: Path | str) -> TemplatesLoad:
     if not root.is_dir():
         result.errors.append(KBError(root, 0, "not a folder"))
         return result
-    seen: dict[str, Path] = {}
-    for path in template_files(root):
-        parsed = load_template(path)
-        if isinstance(parsed, KBError):
-            result.errors.append(parsed)
-        elif parsed.id in seen:
-            result.errors.append(_duplicate(parsed, seen[parsed.id]))
-        else:
-            seen[parsed.id] = path
-            result.templates.append(parsed)
+    load_each(template_files(root), load_template, _duplicate, result.templates, result.errors)
     return result
 
 
