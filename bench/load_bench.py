@@ -30,6 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from journeys import all_at_once, forms_at_once, reply_after
+
 from emulator import BotAPIEmulator, Person
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,62 +124,20 @@ async def start_process(emu: BotAPIEmulator, args: list[str], log: Path) -> Proc
     return Process(popen)
 
 
-async def reply_after(emu: BotAPIEmulator, person: Person, since: float, expect: str | None,
-                      timeout: float = 120.0):
-    """The first bot message in the person's chat changed after `since` (containing `expect`)."""
-    view = emu.chat(person)
-    deadline = time.monotonic() + timeout
-    while True:
-        found = [m for m in view.bot_messages
-                 if m.changed_at >= since and (expect is None or expect in m.shown_text)]
-        if found:
-            return min(found, key=lambda m: m.changed_at)
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise SystemExit(f"no reply{f' with {expect!r}' if expect else ''} to {person.id} in {timeout}s; "
-                             f"chat shows {[m.shown_text[:40] for m in view.messages][-4:]}")
-        await emu.world.wait_change(left)
-
-
 async def burst(emu: BotAPIEmulator, people: list[Person], text: str, process: Process,
                 expect: str | None = None) -> Figures:
     """Everybody sends `text` at once; each one's latency to the first reply after it."""
     cpu0 = process.cpu()
     await asyncio.sleep(0.3)  # let the previous phase's stragglers settle
-    start = time.monotonic()
-    for person in people:
-        await person.send(text)
-    replies = await asyncio.gather(*(reply_after(emu, p, start, expect) for p in people))
-    last = max(r.changed_at for r in replies)
-    return Figures(len(people), last - start, [r.changed_at - start for r in replies],
-                   process.cpu() - cpu0, process.peak_rss_mb())
+    seconds, latencies = await all_at_once(emu, people, text, expect)
+    return Figures(len(people), seconds, latencies, process.cpu() - cpu0, process.peak_rss_mb())
 
 
 async def form_flow(emu: BotAPIEmulator, people: list[Person], process: Process) -> Figures:
     """Every customer fills in a whole request form, all at once; latency of every step."""
     cpu0 = process.cpu()
-    latencies: list[float] = []
-
-    async def one(person: Person) -> None:
-        async def step(action, expect: str):
-            since = time.monotonic()
-            await action
-            message = await reply_after(emu, person, since, expect)
-            latencies.append(message.changed_at - since)
-            return message
-
-        await step(person.send("/new"), "New request")
-        shown = await step(person.send("VPN does not connect"), "What kind of problem")
-        shown = await step(person.press(shown, "Question"), "Describe the problem")
-        shown = await step(person.send("It fails since the morning."), "Added to the description")
-        shown = await step(person.press(shown, "➡️ Continue"), "How critical")
-        shown = await step(person.press(shown, "🔴 Critical"), "Check your request")
-        await step(person.press(shown, "✅ Send the request"), "is registered")
-
-    start = time.monotonic()
-    await asyncio.gather(*(one(p) for p in people))
-    return Figures(len(latencies), time.monotonic() - start, latencies, process.cpu() - cpu0,
-                   process.peak_rss_mb())
+    seconds, latencies = await forms_at_once(emu, people)
+    return Figures(len(latencies), seconds, latencies, process.cpu() - cpu0, process.peak_rss_mb())
 
 
 async def echo_flow(emu: BotAPIEmulator, people: list[Person], process: Process, steps: int = 7) -> Figures:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cluster import Cluster  # tests/scale/cluster.py (load_bench puts it on the path)
+from journeys import all_at_once, forms_at_once, reply_after
 from services import drop_postgres_database, fresh_postgres_database
 
 from emulator import BotAPIEmulator, Person
@@ -46,50 +47,14 @@ class Rate:
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def reply_after(emu: BotAPIEmulator, person: Person, since: float, expect: str, timeout: float = 120.0):
-    view = emu.chat(person)
-    deadline = time.monotonic() + timeout
-    while True:
-        found = [m for m in view.bot_messages if m.changed_at >= since and expect in m.shown_text]
-        if found:
-            return min(found, key=lambda m: m.changed_at)
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise SystemExit(f"no reply with {expect!r} to {person.id} in {timeout}s; chat shows "
-                             f"{[m.shown_text[:40] for m in view.messages][-4:]}")
-        await emu.world.wait_change(min(left, 1.0))
-
-
 async def burst(emu: BotAPIEmulator, people: list[Person], text: str, expect: str) -> Rate:
-    start = time.monotonic()
-    for person in people:
-        await person.send(text)
-    replies = await asyncio.gather(*(reply_after(emu, p, start, expect) for p in people))
-    return Rate(len(people), max(r.changed_at for r in replies) - start, [r.changed_at - start for r in replies])
+    seconds, latencies = await all_at_once(emu, people, text, expect)
+    return Rate(len(people), seconds, latencies)
 
 
 async def form_flow(emu: BotAPIEmulator, people: list[Person]) -> Rate:
-    latencies: list[float] = []
-
-    async def one(person: Person) -> None:
-        async def step(action, expect: str):
-            since = time.monotonic()
-            await action
-            message = await reply_after(emu, person, since, expect)
-            latencies.append(message.changed_at - since)
-            return message
-
-        await step(person.send("/new"), "New request")
-        shown = await step(person.send("VPN does not connect"), "What kind of problem")
-        shown = await step(person.press(shown, "Question"), "Describe the problem")
-        shown = await step(person.send("It fails since the morning."), "Added to the description")
-        shown = await step(person.press(shown, "➡️ Continue"), "How critical")
-        shown = await step(person.press(shown, "🔴 Critical"), "Check your request")
-        await step(person.press(shown, "✅ Send the request"), "is registered")
-
-    start = time.monotonic()
-    await asyncio.gather(*(one(p) for p in people))
-    return Rate(len(latencies), time.monotonic() - start, latencies)
+    seconds, latencies = await forms_at_once(emu, people)
+    return Rate(len(latencies), seconds, latencies)
 
 
 class Desk:
