@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -97,33 +97,61 @@ def load_each(paths: Iterable[Path], load: Callable[[Path], Any], duplicate: Cal
             loaded.append(parsed)
 
 
-def duplicate_error(entry: Entry, first: Path) -> KBError:
-    """The error for `entry` whose id is already taken by the file `first`."""
-    assert entry.path is not None
-    line = _key_line(entry.path, "id")
-    return KBError(entry.path, line, f"id: duplicate id {entry.id!r}, already used by {first}")
+class Identified(Protocol):
+    """An FAQ entry or a template: read from a file, known by an id."""
+
+    id: str
+    path: Path | None
+
+
+def duplicate_error(item: Identified, first: Path) -> KBError:
+    """The error for `item` whose id is already taken by the file `first`."""
+    assert item.path is not None
+    line = _key_line(item.path, "id")
+    return KBError(item.path, line, f"id: duplicate id {item.id!r}, already used by {first}")
 
 
 def load_file(path: Path) -> Entry | KBError:
     """Read one FAQ file into an `Entry`, or the first problem found in it."""
+    raw = read_bytes(path)
+    return raw if isinstance(raw, KBError) else parse_entry(path, raw)
+
+
+def read_bytes(path: Path) -> bytes | KBError:
+    """The file's bytes, or why it cannot be read."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         return KBError(path, 0, f"cannot read the file: {exc.strerror or exc}")
-    return parse_entry(path, raw)
+
+
+def decode(path: Path, raw: bytes) -> str | KBError:
+    """The file's text (UTF-8, a byte-order mark allowed), or the line of the first bad byte."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return KBError(path, line, f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded")
 
 
 def parse_entry(path: Path, raw: bytes) -> Entry | KBError:
     """Parse the bytes of one FAQ file; `path` gives the default id and the error location."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return KBError(path, line, f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded")
+    text = decode(path, raw)
+    if isinstance(text, KBError):
+        return text
     front = split_front_matter(path, text)
     if isinstance(front, KBError):
         return front
     return _build_entry(path, front, text)
+
+
+def file_id(path: Path, data: dict) -> str | None:
+    """The `id` of the front matter `data` (the file's name when absent; a number is a string),
+    or None when it is not a non-empty string."""
+    value = data.get("id", path.stem)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def split_front_matter(path: Path, text: str) -> FrontMatter | KBError:
@@ -157,10 +185,8 @@ def _build_entry(path: Path, front: FrontMatter, text: str) -> Entry | KBError:
     def error(key: str, message: str) -> KBError:
         return KBError(path, line_of_key(front.lines, key), f"{key}: {message}")
 
-    entry_id = data.get("id", path.stem)
-    if isinstance(entry_id, int) and not isinstance(entry_id, bool):
-        entry_id = str(entry_id)
-    if not isinstance(entry_id, str) or not entry_id.strip():
+    entry_id = file_id(path, data)
+    if entry_id is None:
         return error("id", "must be a non-empty string")
     questions = data.get("questions")
     if not _is_string_list(questions, allow_empty=False):

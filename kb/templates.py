@@ -23,7 +23,17 @@ from html import escape
 from pathlib import Path
 
 from kb.entries import KBError
-from kb.loader import FENCE, LANGS, SKIPPED_NAMES, line_of_key, load_each, split_front_matter
+from kb.loader import (
+    LANGS,
+    SKIPPED_NAMES,
+    decode,
+    duplicate_error,
+    file_id,
+    line_of_key,
+    load_each,
+    read_bytes,
+    split_front_matter,
+)
 from kb.render import markdown_to_html
 
 log = logging.getLogger(__name__)
@@ -82,15 +92,12 @@ def template_files(root: Path) -> list[Path]:
 
 def load_template(path: Path) -> Template | KBError:
     """Read one template file, or the first problem found in it (an unknown placeholder: its line)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return KBError(path, 0, f"cannot read the file: {exc.strerror or exc}")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return KBError(path, line, f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded")
+    raw = read_bytes(path)
+    if isinstance(raw, KBError):
+        return raw
+    text = decode(path, raw)
+    if isinstance(text, KBError):
+        return text
     front = split_front_matter(path, text)
     if isinstance(front, KBError):
         return front
@@ -99,10 +106,8 @@ def load_template(path: Path) -> Template | KBError:
     def error(key: str, message: str) -> KBError:
         return KBError(path, line_of_key(front.lines, key), f"{key}: {message}")
 
-    template_id = data.get("id", path.stem)
-    if isinstance(template_id, int) and not isinstance(template_id, bool):
-        template_id = str(template_id)
-    if not isinstance(template_id, str) or not template_id.strip():
+    template_id = file_id(path, data)
+    if template_id is None:
         return error("id", "must be a non-empty string")
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
@@ -122,17 +127,6 @@ def load_template(path: Path) -> Template | KBError:
     return Template(id=template_id.strip(), title=title.strip(), body=body, lang=lang, path=path)
 
 
-def _duplicate(template: Template, first: Path) -> KBError:
-    assert template.path is not None
-    try:
-        lines = template.path.read_text("utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError):
-        lines = []
-    closing = next((i for i in range(1, len(lines)) if lines[i].strip() == FENCE), len(lines))
-    line = line_of_key(lines[1:closing], "id")
-    return KBError(template.path, line, f"id: duplicate id {template.id!r}, already used by {first}")
-
-
 def load_templates(root: Path | str) -> TemplatesLoad:
     """Read every template under `root` (`frontdesk templates check`): a missing folder is a
     problem; duplicate ids are problems for every file after the first."""
@@ -141,7 +135,7 @@ def load_templates(root: Path | str) -> TemplatesLoad:
     if not root.is_dir():
         result.errors.append(KBError(root, 0, "not a folder"))
         return result
-    load_each(template_files(root), load_template, _duplicate, result.templates, result.errors)
+    load_each(template_files(root), load_template, duplicate_error, result.templates, result.errors)
     return result
 
 
@@ -190,7 +184,7 @@ class TemplateBook:
         for path in sorted(wanted):
             template = wanted[path]
             if template.id in by_id:
-                errors.append(_duplicate(template, by_id[template.id].path or path))
+                errors.append(duplicate_error(template, by_id[template.id].path or path))
                 continue
             good[path] = template
             by_id[template.id] = template
