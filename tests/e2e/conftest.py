@@ -67,6 +67,14 @@ async def db(config: Config):
     await engine.dispose()
 
 
+@pytest.fixture(params=["forum", "plain"])
+def either_desk(request, emu: BotAPIEmulator):
+    """The agents' group, once with topics and once without (`.kind`: "forum" or "plain"); no agent."""
+    group = emu.add_group(DESK_CHAT, "Support desk", forum=request.param == "forum")
+    group.kind = request.param
+    return group
+
+
 @pytest.fixture
 def forum_desk(emu: BotAPIEmulator):
     """The agents' group with topics on, and one agent in it (`.agent`)."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from world import DESK_CHAT, Running, make_config, settled
+from world import Running, make_config, settled
 
 from desk.tickets import get_ticket
 from storage.models import OutboxMessage, TicketMessage
@@ -15,11 +15,9 @@ from storage.models import OutboxMessage, TicketMessage
 REPO_FAQ = Path(__file__).resolve().parents[2] / "faq"
 
 
-@pytest.fixture(params=["forum", "plain"])
-def desk(request, emu):
-    group = emu.add_group(DESK_CHAT, "Support desk", forum=request.param == "forum")
-    group.kind = request.param
-    return group
+@pytest.fixture
+def desk(either_desk):
+    return either_desk
 
 
 @pytest.fixture

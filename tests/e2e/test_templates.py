@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from world import DESK_CHAT, file_request, make_config, settled
+from world import file_request, make_config, settled
 
 REPO_FAQ = Path(__file__).resolve().parents[2] / "faq"
 SORRY = """---
@@ -20,11 +20,9 @@ Dear {customer}, sorry that request #{ticket} took a while. Yours, {agent}.
 """
 
 
-@pytest.fixture(params=["forum", "plain"])
-def desk(request, emu):
-    group = emu.add_group(DESK_CHAT, "Support desk", forum=request.param == "forum")
-    group.kind = request.param
-    return group
+@pytest.fixture
+def desk(either_desk):
+    return either_desk
 
 
 @pytest.fixture
