@@ -127,6 +127,13 @@ class DeskSends:
             context = await context_of(session, ticket, now)
         return card_view.card_text(ticket, self.config, self.sla, now, context, suggested)
 
+    async def _details_rest(self, ticket: Ticket) -> str:
+        """The part of the details the card (as `_card_text` draws it) cannot hold."""
+        now = self.clock.now()
+        async with self.sessionmaker() as session:
+            context = await context_of(session, ticket, now)
+        return card_view.details_rest(ticket, self.config, self.sla, now, context, self._suggestions(ticket))
+
     async def _ensure_card(self, ticket: Ticket, *, fresh: bool = False) -> Ticket:
         """The ticket's topic (in a forum) and card exist in the current agent group; each step is
         saved as soon as it is done, so a resend after a crash does not make a second topic."""
@@ -174,11 +181,8 @@ class DeskSends:
         progress is saved after each part, so a retry (after a crash or a failed send) goes on from
         the next one."""
         await self._ensure_card(ticket)
-        async with self.sessionmaker() as session:
-            context = await context_of(session, ticket, self.clock.now())
-        rest = card_view.details_rest(ticket, self.config, self.sla, self.clock.now(), context,
-                                      self._suggestions(ticket))
-        if rest and not row.payload.get("details_sent"):
+        rest = "" if row.payload.get("details_sent") else await self._details_rest(ticket)
+        if rest:
             # Agents never lose part of what a customer wrote: what the card cannot hold follows it.
             text = card_view.details_continued(ticket, rest)
             await self._to_ticket_thread(ticket, lambda chat, where: self._send_long(chat, text, where))
