@@ -22,6 +22,7 @@ from bot.middlewares.customer import CustomerMiddleware
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.middlewares.updates import ProcessedUpdatesMiddleware
 from bot.outbox_worker import OutboxWorker
+from bot.replay import ReplayMiddleware
 from bot.sending import HEADROOM, Pacer, Rate, SendingMiddleware, SharedPacer
 from bot.settings import BotConfig
 from bot.shared_limits import SharedLimits
@@ -117,6 +118,9 @@ def build_dispatcher(
     for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.edited_message,
                      dispatcher.my_chat_member):
         observer.outer_middleware(customer)
+    replay = ReplayMiddleware()
+    dispatcher.message.outer_middleware(replay)
+    dispatcher.callback_query.outer_middleware(replay)
     DeskI18nMiddleware(i18n).setup(dispatcher)
     dispatcher.include_router(build_root_router(desk_chat))
     return dispatcher

@@ -8,7 +8,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot import form_view
+from bot import form_view, replay
 from bot.callbacks import FormCB
 from bot.settings import BotConfig
 from bot.states import Form
@@ -39,10 +39,9 @@ async def show_step(message: Message, state: FSMContext, config: BotConfig, lang
     """Move the form to `step` and ask for it (after `notice`, when the last answer did not fit)."""
     if step == PREVIEW:
         forms.edit_done(draft)
-    await state.set_state(Form.extra if step.startswith("extra.") else STATE_OF_STEP[step])
-    await save(state, draft, step=step)
     text, markup = form_view.prompt(config.form, draft, step, language)
-    await message.answer(f"{notice}\n\n{text}" if notice else text, reply_markup=markup)
+    await replay.step(state, Form.extra if step.startswith("extra.") else STATE_OF_STEP[step], message,
+                      f"{notice}\n\n{text}" if notice else text, markup, draft=draft.to_data(), step=step)
 
 
 async def start_form(message: Message, state: FSMContext, config: BotConfig, language: str, *,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,6 +201,8 @@ class StrictFloodLimiter:
     group_per_minute: int = 20
     clock: Any = time.monotonic
     refused: int = 0
+    #: The limits that refused them ("overall", "private", "group"): one 429 may count under two.
+    refused_by: Counter[str] = field(default_factory=Counter)
     _all: deque[float] = field(default_factory=deque)
     _groups: dict[int, deque[float]] = field(default_factory=dict)
     # Per private chat: the moment its bucket is full again (GCRA's theoretical arrival time).
@@ -209,15 +211,16 @@ class StrictFloodLimiter:
     def check(self, chat_id: int, is_private: bool) -> None:
         """Record one message to ``chat_id`` or raise a 429 ApiError if it is over a limit."""
         now = self.clock()
-        wait = _slide(self._all, now, 1.0, self.overall)
+        waits = {"overall": _slide(self._all, now, 1.0, self.overall)}
         if is_private:
             tat = max(self._private_tat.get(chat_id, now), now)
-            wait = max(wait, tat - now - (self.private_burst - 1) * self.private_interval)
+            waits["private"] = tat - now - (self.private_burst - 1) * self.private_interval
         else:
-            wait = max(wait, _slide(self._groups.setdefault(chat_id, deque()), now, 60.0,
-                                    self.group_per_minute))
+            waits["group"] = _slide(self._groups.setdefault(chat_id, deque()), now, 60.0, self.group_per_minute)
+        wait = max(waits.values())
         if wait > 0:
             self.refused += 1
+            self.refused_by.update(name for name, seconds in waits.items() if seconds > 0)
             raise ApiError.retry_after(max(1, math.ceil(wait)))
         self._all.append(now)
         if is_private:

@@ -11,7 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot import form_view, kb_view, keyboards
+from bot import form_view, kb_view, keyboards, replay
 from bot.attachments import attachment_of
 from bot.callbacks import FormAction, FormCB, MenuAction, MenuCB
 from bot.edits import edit_markup
@@ -66,9 +66,9 @@ async def cancel_button(query: CallbackQuery, callback_data: FormCB, state: FSMC
                         intake: Intake) -> None:
     if await current_form(query, callback_data, state, intake) is None:
         return
-    await state.clear()
     await query.answer()
-    await query.message.answer(_("The request was cancelled. What next?"), reply_markup=keyboards.main_menu())
+    await replay.step(state, None, query.message, _("The request was cancelled. What next?"), keyboards.main_menu(),
+                      fresh=True)
 
 
 async def back_button(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
@@ -236,23 +236,20 @@ async def details_message(message: Message, state: FSMContext, config: BotConfig
     if attachment is None and not added:
         await message.answer(_input_error(FormInputError("empty")), reply_markup=markup)
         return
-    data = await state.get_data()
-    acknowledged = data.get("acked_groups", [])
-    await save(state, draft)
+    acknowledged = (await state.get_data()).get("acked_groups", [])
     if attachment is not None and attachment.media_group_id:
         # One acknowledgement per album, not one per picture.
         if attachment.media_group_id in acknowledged:
+            await save(state, draft)
             return
-        await state.update_data(acked_groups=[*acknowledged[-9:], attachment.media_group_id])
+        acknowledged = [*acknowledged[-9:], attachment.media_group_id]
     if attachment is not None:
-        await message.answer(
-            _("Attached. Files in the request: {count}. Send more, or press «Continue».").format(
-                count=len(draft.attachments)
-            ),
-            reply_markup=markup,
+        text = _("Attached. Files in the request: {count}. Send more, or press «Continue».").format(
+            count=len(draft.attachments)
         )
     else:
-        await message.answer(_("Added to the description. Send more, or press «Continue»."), reply_markup=markup)
+        text = _("Added to the description. Send more, or press «Continue».")
+    await replay.step(state, Form.details, message, text, markup, draft=draft.to_data(), acked_groups=acknowledged)
 
 
 async def details_done(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
@@ -330,7 +327,6 @@ async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
         await show_step(query.message, state, config, language, draft, PREVIEW,
                         notice=form_view.coupon_problem(refused.reason))
         return
-    await state.clear()
     await query.answer()
     if sent.created:
         metrics.tickets.labels(sent.ticket.criticality).inc()
@@ -340,7 +336,8 @@ async def submit(query: CallbackQuery, callback_data: FormCB, state: FSMContext,
              "you can follow it in «My requests».").format(number=sent.ticket.id)
     if sent.support_closed:
         text = f"{text}\n\n{form_view.outside_hours_notice(sla, sent.ticket, language)}"
-    await query.message.answer(text, reply_markup=keyboards.main_menu())
+    # The form is gone; what stays is the reply, for a redelivery of this press.
+    await replay.step(state, None, query.message, text, keyboards.main_menu(), fresh=True)
 
 
 async def preview_not_button(message: Message, state: FSMContext, config: BotConfig, language: str) -> None:

@@ -195,3 +195,4 @@ def test_strict_limits_refuse_the_31st_send_in_a_second_a_4th_to_one_chat_and_th
         limits.check(-100123, False)
     assert refused.value.parameters == {"retry_after": 60}
     assert limits.refused == 4
+    assert limits.refused_by == {"private": 2, "overall": 1, "group": 1}

@@ -300,7 +300,9 @@ def report(title: str, world: Scene, customers: list[Customer], found: Repeats) 
     lines += [f"  {step:<12} median {median:6.2f} s  worst {worst:6.2f} s  (worst - median {worst - median:5.2f} s)"
               for step, (median, worst) in figures(customers).items()]
     redelivered = sum(1 for d in world.emu.deliveries if d.attempt > 1)
-    lines.append(f"  429s {world.emu.world.flood.refused}; webhook redeliveries {redelivered}; repeats inside the "
+    flood = world.emu.world.flood
+    lines.append(f"  429s {flood.refused} (by limit: {dict(flood.refused_by)}); webhook redeliveries {redelivered}; "
+                 f"repeats inside the "
                  f"at-least-once window {len(found.tolerated)}, outside {len(found.wrong)}")
     lines += [f"    {line}" for line in found.tolerated + found.wrong]
     lines += [f"  stuck: customer {c.n}: {c.stuck}" for c in customers if c.stuck]
