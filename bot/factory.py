@@ -23,7 +23,7 @@ from bot.middlewares.throttle import ThrottleMiddleware
 from bot.middlewares.updates import ProcessedUpdatesMiddleware
 from bot.outbox_worker import OutboxWorker
 from bot.replay import ReplayMiddleware
-from bot.sending import HEADROOM, Pacer, Rate, SendingMiddleware, SharedPacer
+from bot.sending import HEADROOM, SHARED_HEADROOM, Pacer, Rate, SendingMiddleware, SharedPacer
 from bot.settings import BotConfig
 from bot.shared_limits import SharedLimits
 from bot.update_intake import TolerantSession
@@ -50,10 +50,13 @@ def build_bot(config: BotConfig, metrics: Metrics | None = None, shared: SharedL
     session = TolerantSession(api=TelegramAPIServer.from_base(config.telegram.api_base),
                               timeout=config.telegram.request_timeout, metrics=metrics)
     limits = config.telegram
+    headroom = HEADROOM if shared is None else SHARED_HEADROOM
     pacer = (Pacer if shared is None else partial(SharedPacer, shared))(
-        overall=Rate(limits.overall_per_second * HEADROOM, 1, 1),
-        private=Rate(limits.private_per_second * HEADROOM, 1, 3),
-        group=Rate(limits.group_per_minute * HEADROOM, 60, max(1, int(limits.group_per_minute))),
+        overall=Rate(limits.overall_per_second * headroom, 1, 1),
+        private=Rate(limits.private_per_second * headroom, 1, 3),
+        # No burst: Telegram counts a group's messages in any sliding minute, and a burst on top of
+        # the steady rate would put more than the limit into the minute after it.
+        group=Rate(limits.group_per_minute * headroom, 60, 1),
     )
     # Outermost: a callback answer that still fails after the retries never aborts a handler.
     session.middleware(CallbackAnswersNeverFail())

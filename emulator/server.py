@@ -113,8 +113,9 @@ class ApiServer:
             return _reply(ApiError(401, errors.UNAUTHORIZED).envelope(), 401)
         method = request.match_info["method"]
         params, files = await read_params(request)
-        call = ApiCall(method=method, params=params, at=time.monotonic(),
-                       peer=request.transport.get_extra_info("peername") if request.transport else None)
+        # The client's address as the connection was opened: a client killed since (its request
+        # already in) is still named, where the transport would say nothing.
+        call = ApiCall(method=method, params=params, at=time.monotonic(), peer=request.protocol.peername)
         world.calls.append(call)
         handler = HANDLERS.get(method.lower())
         polling = method.lower() == "getupdates"
