@@ -6,9 +6,11 @@ The descriptions are Telegram's exact wording: aiogram (and our bot) branch on t
 from __future__ import annotations
 
 import asyncio
+import bisect
 import math
 import time
 from collections import Counter, deque
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,6 +186,11 @@ class FloodLimiter:
         self._all.append(now)
 
 
+#: When the request being handled arrived (set by the server for the method's handler): a request
+#: held back by a test fault is still counted by Telegram's limits at the moment it came in.
+arrived_at: ContextVar[float | None] = ContextVar("emulator_arrived_at", default=None)
+
+
 @dataclass
 class StrictFloodLimiter:
     """Telegram's limits applied the strict way, for benchmarks and tests of pacing.
@@ -192,6 +199,8 @@ class StrictFloodLimiter:
     would make more than ``overall`` sends in any sliding second, more than one a second
     sustained to one private chat beyond a burst of ``private_burst`` (a token bucket), or more
     than ``group_per_minute`` to one group in any sliding minute. A refused send does not count.
+    Each send counts at the moment its request arrived (`arrived_at`, else now), so requests a
+    test held back and let go together are not taken for a burst the bot never sent.
     ``refused`` counts the 429s given.
     """
 
@@ -203,34 +212,45 @@ class StrictFloodLimiter:
     refused: int = 0
     #: The limits that refused them ("overall", "private", "group"): one 429 may count under two.
     refused_by: Counter[str] = field(default_factory=Counter)
-    _all: deque[float] = field(default_factory=deque)
-    _groups: dict[int, deque[float]] = field(default_factory=dict)
+    _all: list[float] = field(default_factory=list)  # arrival times, ascending
+    _groups: dict[int, list[float]] = field(default_factory=dict)
     # Per private chat: the moment its bucket is full again (GCRA's theoretical arrival time).
     _private_tat: dict[int, float] = field(default_factory=dict)
 
     def check(self, chat_id: int, is_private: bool) -> None:
         """Record one message to ``chat_id`` or raise a 429 ApiError if it is over a limit."""
-        now = self.clock()
-        waits = {"overall": _slide(self._all, now, 1.0, self.overall)}
+        at = arrived_at.get()
+        if at is None:
+            at = self.clock()
+        waits = {"overall": _window_wait(self._all, at, 1.0, self.overall)}
         if is_private:
-            tat = max(self._private_tat.get(chat_id, now), now)
-            waits["private"] = tat - now - (self.private_burst - 1) * self.private_interval
+            tat = max(self._private_tat.get(chat_id, at), at)
+            waits["private"] = tat - at - (self.private_burst - 1) * self.private_interval
         else:
-            waits["group"] = _slide(self._groups.setdefault(chat_id, deque()), now, 60.0, self.group_per_minute)
+            waits["group"] = _window_wait(self._groups.setdefault(chat_id, []), at, 60.0, self.group_per_minute)
         wait = max(waits.values())
         if wait > 0:
             self.refused += 1
             self.refused_by.update(name for name, seconds in waits.items() if seconds > 0)
             raise ApiError.retry_after(max(1, math.ceil(wait)))
-        self._all.append(now)
+        bisect.insort(self._all, at)
         if is_private:
             self._private_tat[chat_id] = tat + self.private_interval
         else:
-            self._groups[chat_id].append(now)
+            bisect.insort(self._groups[chat_id], at)
 
 
-def _slide(sent: deque[float], now: float, span: float, limit: int) -> float:
-    """Forget sends older than ``span``; seconds until one more fits under ``limit`` (0: now)."""
-    while sent and now - sent[0] >= span:
-        sent.popleft()
-    return span - (now - sent[-limit]) if len(sent) >= limit else 0.0
+def _window_wait(sent: list[float], at: float, span: float, limit: int) -> float:
+    """Seconds until a send arriving at `at` would fit (0: it fits): no `span`-long window holding it
+    may hold more than `limit` sends with it. `sent` (ascending) forgets what no window needs again."""
+    del sent[:bisect.bisect_left(sent, at - span)]
+    i = bisect.bisect_right(sent, at)
+    moments = [*sent[:i], at, *sent[i:]]
+    wait = 0.0
+    # Every run of limit + 1 sends that includes this one must span at least `span`.
+    for first in range(max(0, i - limit), i + 1):
+        last = first + limit
+        if last < len(moments) and moments[last] - moments[first] < span:
+            wait = max(wait, span - (moments[last] - moments[first]))
+    return wait
+

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from emulator import errors, methods_chat, methods_edit, methods_send
-from emulator.errors import ApiError, Fault
+from emulator.errors import ApiError, Fault, arrived_at
 from emulator.media import Upload
 from emulator.state import ApiCall
 from emulator.updates import WebhookPusher
@@ -136,7 +136,11 @@ class ApiServer:
                                         text=f"<html><body>{fault.http_status}</body></html>")
                 if fault.error is not None:
                     raise fault.error
-            result = await handler(world, params, files)
+            arrival = arrived_at.set(call.at)
+            try:
+                result = await handler(world, params, files)
+            finally:
+                arrived_at.reset(arrival)
         except ApiError as exc:
             call.error_code, call.description = exc.error_code, exc.description
             return _reply(exc.envelope(), exc.error_code)

@@ -21,7 +21,7 @@ from aiogram.exceptions import (
 from aiogram.methods import GetMe
 
 from emulator import BotAPIEmulator, Person
-from emulator.errors import ApiError, StrictFloodLimiter
+from emulator.errors import ApiError, StrictFloodLimiter, arrived_at
 
 
 async def test_blocked_user_is_forbidden(emu: BotAPIEmulator, bot: Bot, anna: Person) -> None:
@@ -196,3 +196,36 @@ def test_strict_limits_refuse_the_31st_send_in_a_second_a_4th_to_one_chat_and_th
     assert refused.value.parameters == {"retry_after": 60}
     assert limits.refused == 4
     assert limits.refused_by == {"private": 2, "overall": 1, "group": 1}
+
+
+def test_strict_limits_count_a_held_request_when_it_arrived_not_when_it_was_let_go() -> None:
+    """Thirty requests that arrived over three seconds and were held are let go at once: no burst."""
+    now = [10.0]
+    limits = StrictFloodLimiter(clock=lambda: now[0])
+    for n in range(30):
+        token = arrived_at.set(7.05 + n * 0.1)
+        try:
+            limits.check(5000 + n, True)
+        finally:
+            arrived_at.reset(token)
+    assert limits.refused == 0
+    # Counted where they arrived: the last second before now holds ten of them, so twenty more fit.
+    for n in range(20):
+        limits.check(6000 + n, True)
+    with pytest.raises(ApiError):
+        limits.check(7000, True)
+    assert limits.refused_by == {"overall": 1}
+
+
+def test_strict_limits_refuse_a_late_counted_send_that_makes_31_in_a_second_with_later_ones() -> None:
+    now = [0.0]
+    limits = StrictFloodLimiter(clock=lambda: now[0])
+    for n in range(30):
+        now[0] = 1.0 + n * 0.01  # thirty within 0.3 s
+        limits.check(5000 + n, True)
+    token = arrived_at.set(0.9)  # one that arrived just before them, judged only now
+    try:
+        with pytest.raises(ApiError):
+            limits.check(6000, True)
+    finally:
+        arrived_at.reset(token)
