@@ -244,7 +244,7 @@ class Person:
         """Edit one of their own text messages; the bot gets an ``edited_message`` update."""
         message.text = text
         message.edited, message.edit_date = True, int(self.world.clock())
-        message.changed_at = time.monotonic()
+        self.world.message_changed(message)
         self.world.push_message_update(message, "edited_message")
         return message
 

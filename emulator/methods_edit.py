@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from emulator import errors
@@ -37,8 +36,7 @@ def _apply(world: World, message: Message, **changes: Any) -> Any:
         setattr(message, key, value)
     message.edited = True
     message.edit_date = int(world.clock())
-    message.changed_at = time.monotonic()
-    world.notify()
+    world.message_changed(message)
     return world.message_json(message)
 
 

@@ -111,11 +111,12 @@ class ApiServer:
         world = self.world
         if request.match_info["token"] != world.token:
             return _reply(ApiError(401, errors.UNAUTHORIZED).envelope(), 401)
+        arrived = time.monotonic()  # before the body is read: Telegram's limits count arrivals
         method = request.match_info["method"]
         params, files = await read_params(request)
         # The client's address as the connection was opened: a client killed since (its request
         # already in) is still named, where the transport would say nothing.
-        call = ApiCall(method=method, params=params, at=time.monotonic(), peer=request.protocol.peername)
+        call = ApiCall(method=method, params=params, at=arrived, peer=request.protocol.peername)
         world.calls.append(call)
         handler = HANDLERS.get(method.lower())
         polling = method.lower() == "getupdates"

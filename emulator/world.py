@@ -37,6 +37,9 @@ class World:
         self.updates = UpdateQueue()
         self.webhook: Webhook | None = None
         self.calls: list[ApiCall] = []
+        #: Every message as it appeared or changed, in that order (one entry per change), for a
+        #: driver with many waiters to look only at what is new since it last looked.
+        self.changes: list[Message] = []
         self.faults: list[Fault] = []
         self.flood: FloodLimiter | StrictFloodLimiter | None = None
         #: query id -> (user id, chat id, message id) of callback queries not yet answered.
@@ -117,8 +120,15 @@ class World:
             date=int(self.clock()), from_bot=sender.id == self.bot.id, **fields,
         )
         chat.messages[message.message_id] = message
+        self.changes.append(message)
         self.notify()
         return message
+
+    def message_changed(self, message: Message) -> None:
+        """Record an edit of `message` (now) and wake the waiters."""
+        message.changed_at = time.monotonic()
+        self.changes.append(message)
+        self.notify()
 
     def message_json(self, message: Message) -> dict[str, Any]:
         """The API Message object of a stored message."""

@@ -173,33 +173,26 @@ class Sighting:
 
 class Sightings:
     """Bot messages as they appear or change, for a hundred waiters at once: after each change in
-    the emulator one look at the messages changed since the last look, instead of every waiter
-    sorting its chat again (with a hundred customers waiting on the agents' group, that kept this
-    process's event loop — the emulator's too — busy for hundreds of milliseconds at a time, so it
-    stamped the bot's requests late and bunched, and its limits saw bursts the bot never sent)."""
+    the emulator one look at what changed since the last look (the emulator's change feed), instead
+    of every waiter sorting its chat again (with a hundred customers waiting on the agents' group,
+    that kept this process's event loop — the emulator's too — busy for hundreds of milliseconds at
+    a time, so it stamped the bot's requests late and bunched, and its limits saw bursts the bot
+    never sent)."""
 
     def __init__(self, emu: BotAPIEmulator) -> None:
         self.emu = emu
         self.waiting: list[Sighting] = []
-        self._looked = time.monotonic()
+        self._seen = len(emu.world.changes)
 
     async def run(self) -> None:
         while True:
             await self.emu.world.wait_change(1.0)
-            if self.waiting:
-                self._look()
-            else:
-                self._looked = time.monotonic()
-
-    def _look(self) -> None:
-        # Synchronous: nothing changes while it looks, and what changes after is stamped later.
-        looked, self._looked = self._looked, time.monotonic()
-        fresh = sorted((m for chat in self.emu.world.chats.values() for m in chat.messages.values()
-                        if m.changed_at >= looked), key=lambda m: m.changed_at)
-        for waiter in list(self.waiting):
-            found = next((m for m in fresh if waiter.fits(m)), None)
-            if found is not None:
-                self._settle(waiter, found)
+            changes = self.emu.world.changes
+            fresh, self._seen = changes[self._seen:], len(changes)
+            for waiter in list(self.waiting) if fresh else ():
+                found = next((m for m in fresh if waiter.fits(m)), None)
+                if found is not None:
+                    self._settle(waiter, found)
 
     def _settle(self, waiter: Sighting, message: Message) -> None:
         self.waiting.remove(waiter)
@@ -368,10 +361,11 @@ def repeats(world: Scene, chats: list[int]) -> Repeats:
             expected = 2 if text.startswith(TWICE) else 1
             if count <= expected:
                 continue
-            senders = [(world.ports.get(c.peer[1]) if c.peer else None, c.at) for c in sends
+            senders = [(world.ports.get(c.peer[1], f"port {c.peer[1]}") if c.peer else "no peer", c.at) for c in sends
                        if str(c.params.get("chat_id")) == str(chat) and c.params.get("text") == text]
+            kill_at = world.kill_at or 0.0
             line = (f"{count}× in chat {chat} topic {thread}: {text[:60]!r} (sent by "
-                    f"{', '.join(str(name) for name, _ in senders)})")
+                    f"{', '.join(f'{name} at {at - kill_at:+.2f} s' for name, at in senders)} of the kill)")
             # A call from the victim's sockets was written before it died, even when read after.
             inside = (count == expected + 1 and world.victim is not None
                       and any(name == world.victim.name for name, _ in senders))
