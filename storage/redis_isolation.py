@@ -33,6 +33,24 @@ WAIT = 20.0
 POLL = 0.05
 
 
+# An update holding its chat's lock this long (seconds) is logged with where it waits.
+LONG_HELD = 60.0
+
+
+def _where(task: asyncio.Task) -> str:
+    """The chain of awaits `task` is suspended in, outermost first (a line per coroutine), ending
+    with what the innermost one waits for."""
+    lines, awaited = [], task.get_coro()
+    while awaited is not None:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is None:  # a future, or a coroutine that is not one of Python's
+            lines.append(f"  waiting for a {type(awaited).__name__}")
+            break
+        lines.append(f"  {frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return "\n".join(lines)
+
+
 class ChatBusy(Exception):
     """The chat's lock could not be had in time; the update is to be delivered again."""
 
@@ -42,12 +60,14 @@ class LeaseEventIsolation(BaseEventIsolation):
     one gives up after `wait` seconds with `ChatBusy`."""
 
     def __init__(self, redis: Any, key_builder: KeyBuilder | None = None, *, lease: float = LEASE,
-                 wait: float = WAIT, poll: float = POLL, process: str | None = None) -> None:
+                 wait: float = WAIT, poll: float = POLL, process: str | None = None,
+                 long_held: float = LONG_HELD) -> None:
         self.redis = redis
         self.key_builder = key_builder or DefaultKeyBuilder()
         self.lease = lease
         self.wait = wait
         self.poll = poll
+        self.long_held = long_held
         self.process = process or process_name()
         self._local: dict[str, tuple[asyncio.Lock, int]] = {}  # name -> (lock, users)
 
@@ -92,7 +112,7 @@ class LeaseEventIsolation(BaseEventIsolation):
             raise
         if not acquired:
             raise self._busy(name)
-        renewal = asyncio.create_task(self._renew(lease, name), name=f"lease {name}")
+        renewal = asyncio.create_task(self._renew(lease, name, asyncio.current_task()), name=f"lease {name}")
         try:
             yield
         finally:
@@ -110,11 +130,19 @@ class LeaseEventIsolation(BaseEventIsolation):
                   "Telegram delivers it again", name, self.wait)
         return ChatBusy(f"{name} busy for {self.wait:.1f} s")
 
-    async def _renew(self, lease: Any, name: str) -> None:
+    async def _renew(self, lease: Any, name: str, holder: asyncio.Task | None) -> None:
         """Renew every third of the lease; a renewal that fails is tried again until the lease
-        is gone, and then said loudly: from then on another update of the chat may run too."""
+        is gone, and then said loudly: from then on another update of the chat may run too. An
+        update still in hand after `long_held` seconds is logged with where it waits, once."""
+        started = asyncio.get_running_loop().time()
+        told = False
         while True:
             await asyncio.sleep(self.lease / 3)
+            held = asyncio.get_running_loop().time() - started
+            if not told and held >= self.long_held and holder is not None:
+                told = True
+                log.warning("chat lock %s: its update has been in hand for %.0f s (every later update of the "
+                            "chat waits); it waits at:\n%s", name, held, _where(holder))
             try:
                 await lease.reacquire()
             except RedisError as error:

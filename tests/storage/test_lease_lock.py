@@ -4,6 +4,7 @@ aiogram's 60 s), a live holder keeps its lock however long it works, and a wait 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import textwrap
 import uuid
@@ -163,3 +164,38 @@ async def test_updates_of_one_chat_in_one_process_run_in_arrival_order(redis):
         await asyncio.gather(*tasks)
     assert order == [0, 1, 2, 3, 4, 5]
     assert isolation._local == {}  # nothing kept for a chat at rest
+
+
+async def test_an_update_in_hand_too_long_is_logged_once_with_where_it_waits(redis, caplog):
+    key = a_chat()
+    isolation = LeaseEventIsolation(redis, lease=0.3, long_held=0.5)
+    never = asyncio.Event()
+
+    async def a_step_that_waits_forever() -> None:
+        await never.wait()
+
+    async def stuck_update() -> None:
+        async with isolation.lock(key):
+            await a_step_that_waits_forever()
+
+    told = asyncio.Event()
+
+    class Told(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "has been in hand for" in record.getMessage():
+                told.set()
+
+    watcher = Told()
+    logging.getLogger("storage.redis_isolation").addHandler(watcher)
+    stuck = asyncio.create_task(stuck_update())
+    try:
+        async with asyncio.timeout(GUARD):
+            await told.wait()
+            await renewals_seen(redis, lock_name(key), 3)  # and it goes on renewing, saying nothing more
+    finally:
+        stuck.cancel()
+        logging.getLogger("storage.redis_isolation").removeHandler(watcher)
+    lines = [r.getMessage() for r in caplog.records if "has been in hand for" in r.getMessage()]
+    assert len(lines) == 1
+    # Where it waits: the update's own step, then the event it awaits.
+    assert "in a_step_that_waits_forever\n" in lines[0] and "locks.py" in lines[0]
