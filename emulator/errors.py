@@ -212,6 +212,8 @@ class StrictFloodLimiter:
     refused: int = 0
     #: The limits that refused them ("overall", "private", "group"): one 429 may count under two.
     refused_by: Counter[str] = field(default_factory=Counter)
+    #: When each refused send arrived (the emulator's clock), in order of refusal.
+    refused_at: list[float] = field(default_factory=list)
     _all: list[float] = field(default_factory=list)  # arrival times, ascending
     _groups: dict[int, list[float]] = field(default_factory=dict)
     # Per private chat: the moment its bucket is full again (GCRA's theoretical arrival time).
@@ -232,6 +234,7 @@ class StrictFloodLimiter:
         if wait > 0:
             self.refused += 1
             self.refused_by.update(name for name, seconds in waits.items() if seconds > 0)
+            self.refused_at.append(at)
             raise ApiError.retry_after(max(1, math.ceil(wait)))
         bisect.insort(self._all, at)
         if is_private:

@@ -17,7 +17,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncGenerator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiogram.fsm.storage.base import BaseEventIsolation, DefaultKeyBuilder, KeyBuilder, StorageKey
@@ -38,16 +38,25 @@ LONG_HELD = 60.0
 
 
 def _where(task: asyncio.Task) -> str:
-    """The chain of awaits `task` is suspended in, outermost first (a line per coroutine), ending
-    with what the innermost one waits for."""
-    lines, awaited = [], task.get_coro()
+    """The chain of awaits `task` is suspended in, outermost first (a line per coroutine or async
+    generator), ending with what the innermost one waits for."""
+    lines, awaited, frame = [], task.get_coro(), None
     while awaited is not None:
-        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
-        if frame is None:  # a future, or a coroutine that is not one of Python's
-            lines.append(f"  waiting for a {type(awaited).__name__}")
+        inner = next((getattr(awaited, a) for a in ("cr_frame", "ag_frame", "gi_frame") if getattr(awaited, a, None)),
+                     None)
+        if inner is None:
+            # An async generator's asend() (an `async with` of an @asynccontextmanager): its
+            # generator is the context manager's `gen`.
+            generator = getattr((frame.f_locals.get("self") if frame else None), "gen", None)
+            if type(awaited).__name__ == "async_generator_asend" and getattr(generator, "ag_frame", None):
+                awaited = generator
+                continue
+            lines.append(f"  waiting for a {type(awaited).__name__}")  # a future, or a C coroutine
             break
+        frame = inner
         lines.append(f"  {frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}")
-        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+        awaited = next((getattr(awaited, a) for a in ("cr_await", "ag_await", "gi_yieldfrom")
+                        if getattr(awaited, a, None) is not None), None)
     return "\n".join(lines)
 
 
@@ -112,25 +121,38 @@ class LeaseEventIsolation(BaseEventIsolation):
             raise
         if not acquired:
             raise self._busy(name)
-        renewal = asyncio.create_task(self._renew(lease, name, asyncio.current_task()), name=f"lease {name}")
+        done = asyncio.Event()
+        renewal = asyncio.create_task(self._renew(lease, name, asyncio.current_task(), done), name=f"lease {name}")
         try:
             yield
         finally:
-            renewal.cancel()
-            with suppress(asyncio.CancelledError):
-                await renewal
-            try:
+            await self._end(lease, name, renewal, done)
+
+    async def _end(self, lease: Any, name: str, renewal: asyncio.Task, done: asyncio.Event) -> None:
+        """Stop renewing and release, in bounded time whatever the Redis client does: a renewal
+        that outlived its update (its cancellation lost) kept a chat locked for minutes (issue #12)."""
+        done.set()  # the renewal stops at its next turn even if the cancellation is lost
+        renewal.cancel()
+        finished, _ = await asyncio.wait({renewal}, timeout=self.lease)
+        if finished and not renewal.cancelled() and renewal.exception() is not None:
+            log.warning("chat lock %s: its renewal failed: %r", name, renewal.exception())
+        if not finished:
+            log.error("chat lock %s: its renewal did not stop within %.0f s of the update's end; released "
+                      "anyway. The renewal waits at:\n%s", name, self.lease, _where(renewal))
+        try:
+            async with asyncio.timeout(self.lease):
                 await lease.release()
-            except RedisError as error:
-                # Lost (expired after renewals failed) or Redis is away: it expires by itself.
-                log.warning("chat lock %s: not released (%s); it expires within %.0f s", name, error, self.lease)
+        except (RedisError, TimeoutError) as error:
+            # Lost (expired after renewals failed), or Redis is away or slow: it expires by itself.
+            log.warning("chat lock %s: not released (%s); it expires within %.0f s", name,
+                        error or type(error).__name__, self.lease)
 
     def _busy(self, name: str) -> ChatBusy:
         log.error("chat lock %s: still held by another update after %.1f s; this update fails and "
                   "Telegram delivers it again", name, self.wait)
         return ChatBusy(f"{name} busy for {self.wait:.1f} s")
 
-    async def _renew(self, lease: Any, name: str, holder: asyncio.Task | None) -> None:
+    async def _renew(self, lease: Any, name: str, holder: asyncio.Task | None, done: asyncio.Event) -> None:
         """Renew every third of the lease; a renewal that fails is tried again until the lease
         is gone, and then said loudly: from then on another update of the chat may run too. An
         update still in hand after `long_held` seconds is logged with where it waits, once."""
@@ -138,6 +160,8 @@ class LeaseEventIsolation(BaseEventIsolation):
         told = False
         while True:
             await asyncio.sleep(self.lease / 3)
+            if done.is_set():
+                return
             held = asyncio.get_running_loop().time() - started
             if not told and held >= self.long_held and holder is not None:
                 told = True

@@ -196,6 +196,7 @@ def test_strict_limits_refuse_the_31st_send_in_a_second_a_4th_to_one_chat_and_th
     assert refused.value.parameters == {"retry_after": 60}
     assert limits.refused == 4
     assert limits.refused_by == {"private": 2, "overall": 1, "group": 1}
+    assert limits.refused_at == [0.0, 0.0, 1.0, 1.0]
 
 
 def test_strict_limits_count_a_held_request_when_it_arrived_not_when_it_was_let_go() -> None:

@@ -4,6 +4,7 @@ aiogram's 60 s), a live holder keeps its lock however long it works, and a wait 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import textwrap
@@ -199,3 +200,44 @@ async def test_an_update_in_hand_too_long_is_logged_once_with_where_it_waits(red
     assert len(lines) == 1
     # Where it waits: the update's own step, then the event it awaits.
     assert "in a_step_that_waits_forever\n" in lines[0] and "locks.py" in lines[0]
+
+
+class DeafLease:
+    """A lease whose renewal swallows its cancellation (as a Redis client may, caught mid-command)."""
+
+    def __init__(self) -> None:
+        self.renewing = asyncio.Event()
+        self.released = False
+
+    async def acquire(self, token: str) -> bool:
+        return True
+
+    async def reacquire(self) -> None:
+        self.renewing.set()
+        with contextlib.suppress(asyncio.CancelledError):  # the cancellation is lost here
+            await asyncio.sleep(3600)
+
+    async def release(self) -> None:
+        self.released = True
+
+    async def owned(self) -> bool:
+        return True
+
+
+class DeafRedis:
+    def __init__(self) -> None:
+        self.lease = DeafLease()
+
+    def lock(self, name: str, **options) -> DeafLease:
+        return self.lease
+
+
+async def test_a_renewal_that_loses_its_cancellation_still_ends_with_its_update():
+    redis = DeafRedis()
+    isolation = LeaseEventIsolation(redis, lease=0.3)
+    async with asyncio.timeout(GUARD):
+        async with isolation.lock(a_chat()):
+            await redis.lease.renewing.wait()  # the update ends while its renewal is inside Redis
+        assert redis.lease.released
+    renewals = [t for t in asyncio.all_tasks() if t.get_name().startswith("lease ")]
+    assert all(t.done() for t in renewals)
