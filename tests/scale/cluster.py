@@ -204,6 +204,11 @@ class Worker:
                 raise Unready(f"{self.name}'s /healthz answering 200: not within {timeout}s{tail(self.log)}")
             await asyncio.sleep(0.1)
 
+    def freeze(self) -> None:
+        """SIGSTOP: the process runs no more (and opens no socket) until it is killed."""
+        if self.popen is not None and self.popen.poll() is None:
+            os.kill(self.popen.pid, signal.SIGSTOP)
+
     def kill(self) -> None:
         """SIGKILL: no drain, no goodbye."""
         end(self.popen, signal.SIGKILL)

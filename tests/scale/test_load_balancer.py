@@ -122,6 +122,9 @@ class Scene:
                 self.ports[port] = worker.name
 
     def kill(self, worker: Worker) -> None:
+        # Frozen first, so that the sockets read here are all it ever had: a connection it opened
+        # in the last instant would otherwise leave its last requests unattributed.
+        worker.freeze()
         self.sample_ports()
         self.victim, self.kill_at = worker, time.monotonic()
         worker.kill()
