@@ -484,15 +484,6 @@ def judge(title: str, world: Scene, customers: list[Customer], desk: Desk, late:
     assert failed == [], "; ".join(failed)
 
 
-# Known failures (issue #12 is open until these pass; the marks go then): a form step whose state was
-# saved by the killed worker gets no reply when its press comes again (pm_form answers a stale press
-# only with a callback answer); the shared pacer lets 429s through under this load; a chat lock is
-# sometimes renewed for minutes by a live worker whose update never ends. Each run prints its figures.
-KNOWN = ("issue #12: customers left without a reply after a kill mid-step, 429s from the shared pacer, "
-         "a chat lock renewed for minutes by a live worker")
-
-
-@pytest.mark.xfail(reason=KNOWN, strict=False)
 async def test_a_hundred_customers_and_a_kill_in_the_middle(scene: Scene) -> None:
     customers = customers_of(scene.emu, int(os.environ.get("FRONTDESK_SCALE_CUSTOMERS", "100")))
     victim = scene.cluster.workers[1]
@@ -507,7 +498,6 @@ async def test_a_hundred_customers_and_a_kill_in_the_middle(scene: Scene) -> Non
     judge("a kill in the middle", scene, customers, await check_the_desk(scene, customers))
 
 
-@pytest.mark.xfail(reason=KNOWN, strict=False)
 async def test_a_kill_while_updates_are_in_hand_delays_nobody_by_more_than_ten_seconds(scene: Scene) -> None:
     emu = scene.emu
     customers = customers_of(emu, int(os.environ.get("FRONTDESK_SCALE_KILL_CUSTOMERS", "60")))
