@@ -281,6 +281,9 @@ async def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="run Frontdesk on PostgreSQL (127.0.0.1:5432)")
     parser.add_argument("--skip-strict", action="store_true", help="leave out the strict-limits phase")
     parser.add_argument("--strict-only", action="store_true", help="only the strict-limits phase")
+    parser.add_argument("--reminders", type=int, default=None, metavar="N",
+                        help="instead: N reminders falling due at once beside one customer's FAQ question "
+                             "(bench/reminder_bench.py), default limits, strict emulator")
     parser.add_argument("--processes", type=int, nargs="+", default=None, metavar="N",
                         help="instead: N webhook processes on PostgreSQL (behind HAProxy for N > 1), side by side "
                              "with the ratio, e.g. --processes 1 3 (bench/scale_bench.py)")
@@ -294,6 +297,16 @@ async def main() -> None:
         folder = Path(tempfile.mkdtemp(prefix="frontdesk-scale-bench-"))
         print(f"scale bench: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; logs in {folder}")
         await scale_bench.run(folder, args.processes, args.customers, args.redis_outage)
+        return
+    if args.reminders:
+        import reminder_bench
+
+        folder = Path(tempfile.mkdtemp(prefix="frontdesk-reminder-bench-"))
+        (folder / "reminders").mkdir()
+        print(f"reminder bench: {args.reminders} reminders due at once, "
+              f"{'PostgreSQL' if args.postgres else 'SQLite'}, {os.cpu_count()} cores, "
+              f"load average {os.getloadavg()[0]:.1f} at start; logs in {folder}")
+        print(await reminder_bench.measure(args.reminders, folder / "reminders", args.postgres))
         return
     load = os.getloadavg()
     print(f"load bench: {args.customers} customers, {'PostgreSQL' if args.postgres else 'SQLite'}, "
