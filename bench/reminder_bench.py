@@ -90,8 +90,8 @@ async def measure(count: int, folder: Path, postgres: bool) -> str:
     url, name = await fresh_database(folder, postgres)
     scheduler = f'\n[scheduler]\nsweep_seconds = {SWEEP_SECONDS}\ndigest_time = ""\nreport_time = ""\n'
     config = frontdesk_config(folder, emu.base_url, url, lifted=False, extra=scheduler)
-    process = await start_process(emu, [str(Path(sys.executable).parent / "frontdesk"), "run",
-                                        "--config", str(config)], folder / "frontdesk.log")
+    process = await start_process(emu, [sys.executable, "-m", "frontdesk.cli", "run", "--config", str(config)],
+                                  folder / "frontdesk.log")
     try:
         emu.enforce_rate_limits(strict=True)
         limiter = emu.world.flood
