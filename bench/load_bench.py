@@ -91,7 +91,8 @@ class Figures:
                 f"peak RSS {self.rss_mb:5.0f} MB")
 
 
-def frontdesk_config(folder: Path, api_base: str, db_url: str, *, lifted: bool, extra: str = "") -> Path:
+def frontdesk_config(folder: Path, api_base: str, db_url: str, *, lifted: bool, extra: str = "",
+                     kb: Path = ROOT / "faq") -> Path:
     limits = ("overall_per_second = 1000000.0\nprivate_per_second = 1000000.0\n"
               "group_per_minute = 1000000.0\nflood_limit = 1000\n") if lifted else ""
     path = folder / "config.toml"
@@ -99,7 +100,7 @@ def frontdesk_config(folder: Path, api_base: str, db_url: str, *, lifted: bool, 
         f'[telegram]\ntoken = "{TOKEN}"\napi_base = "{api_base}"\npolling_timeout = 5\n{limits}\n'
         f'[desk]\nagent_chat_id = {DESK}\nlanguage = "en"\n\n'
         f'[storage]\nurl = "{db_url}"\n\n'
-        f'[kb]\npath = "{ROOT / "faq"}"\nwatch = false\n\n'
+        f'[kb]\npath = "{kb}"\nwatch = false\n\n'
         f'[i18n]\ndefault_language = "en"\n\n[log]\nlevel = "WARNING"\n{extra}')
     return path
 
