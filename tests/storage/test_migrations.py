@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from storage import migrate
+from storage import migrate, search_index
 from storage.database import create_engine
 from storage.models import Base
 
@@ -18,7 +18,8 @@ async def _tables(engine) -> set[str]:
 
 async def _diff(engine) -> list:
     def compare(sync):
-        context = MigrationContext.configure(sync, opts={"compare_type": True})
+        context = MigrationContext.configure(sync, opts={"compare_type": True,
+                                                         "include_object": search_index.has_model})
         return compare_metadata(context, Base.metadata)
 
     async with engine.connect() as connection:
