@@ -17,6 +17,8 @@ from storage import search_index
 from storage.models import Ticket, TicketMessage, TicketTag
 
 MAX_LISTED = 30
+# `/find` reads this many of the newest tickets before it looks further (see `find`).
+RECENT = 2000
 
 
 def _tagged(tag: str):
@@ -52,11 +54,21 @@ async def find(session: AsyncSession, needle: str) -> list[Ticket]:
     if tag is not None:
         tagged = select(Ticket).where(_tagged(tag)).order_by(Ticket.id.desc()).limit(MAX_LISTED)
         return list((await session.execute(tagged)).scalars())
+    # The newest tickets first, read row by row: a common word fills the list there, and an index
+    # lookup of a word most tickets hold costs more than reading the newest few thousand.
+    newest = (await session.execute(select(func.max(Ticket.id)))).scalar_one_or_none() or 0
+    after = newest - RECENT
+    recent = await session.execute(
+        select(Ticket).where(Ticket.id > after, _read_through(needle, after))
+        .order_by(Ticket.id.desc()).limit(MAX_LISTED))
+    found = list(recent.scalars())
+    if len(found) == MAX_LISTED or after <= 0:
+        return found
     if session.bind.dialect.name == "sqlite" and len(needle) >= search_index.SHORTEST:
-        found = _indexed(needle)
+        anywhere = _indexed(needle)
     else:
-        found = _read_through(needle)
-    query = select(Ticket).where(found).order_by(Ticket.id.desc()).limit(MAX_LISTED)
+        anywhere = _read_through(needle)
+    query = select(Ticket).where(anywhere).order_by(Ticket.id.desc()).limit(MAX_LISTED)
     return list((await session.execute(query)).scalars())
 
 
@@ -71,9 +83,9 @@ def _indexed(needle: str):
     return or_(Ticket.id.in_(matching("tickets_fts")), Ticket.id.in_(in_messages))
 
 
-def _read_through(needle: str):
-    """The same condition, read row by row (PostgreSQL does it fast enough; on SQLite, needles too
-    short for the trigram index)."""
+def _read_through(needle: str, after: int | None = None):
+    """The same condition, read row by row (only tickets numbered above `after`, given): for the
+    newest tickets, on PostgreSQL, and on SQLite for needles too short for the trigram index."""
     # % and _ typed by the agent are text to find, not wildcards.
     literal = needle.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{literal}%"
@@ -82,6 +94,8 @@ def _read_through(needle: str):
         return func.lower(column).like(pattern, escape="\\")
 
     ids = select(TicketMessage.ticket_id).where(contains(TicketMessage.text))
+    if after is not None:
+        ids = ids.where(TicketMessage.ticket_id > after)
     return or_(contains(Ticket.title), contains(Ticket.details), Ticket.id.in_(ids))
 
 

@@ -37,9 +37,12 @@ async def found(sessions, needle: str) -> list[int]:
         return sorted(ticket.id for ticket in await reports.find(session, needle))
 
 
+@pytest.mark.parametrize("recent", [2000, 1], ids=["all-recent", "newest-one-then-the-rest"])
 @pytest.mark.parametrize("needle", ["ПРИНТЕР", "бумага", "ёлки", "перезагруз", "vpn", "ERROR 809", "100%",
                                     "invoice_2026", '"total"', 'quote: "fixed"', "nothing like it", "ok", "N"])
-async def test_the_index_finds_what_reading_every_row_finds(sessions, tickets, needle):
+async def test_the_index_finds_what_reading_every_row_finds(sessions, tickets, needle, recent, monkeypatch):
+    # `find` reads the newest `RECENT` tickets first, then looks the rest up.
+    monkeypatch.setattr(reports, "RECENT", recent)
     async with sessions() as session:
         read = (await session.execute(select(Ticket.id).where(reports._read_through(needle)))).scalars()
         expected = sorted(read)
@@ -61,6 +64,13 @@ async def test_an_erased_text_is_found_no_more(sessions, tickets):
     assert await found(sessions, "client version") == []
     assert await found(sessions, "принтер") == []
     assert await found(sessions, "erased") == [printer]
+
+
+async def test_a_full_list_of_the_newest_tickets_needs_no_lookup(sessions, tickets, monkeypatch):
+    monkeypatch.setattr(reports, "RECENT", 2)
+    monkeypatch.setattr(reports, "MAX_LISTED", 1)
+    invoice = tickets[2]
+    assert await found(sessions, "the") == [invoice]  # the newest of the two, as the whole list would say
 
 
 async def test_a_needle_too_short_for_the_index_is_still_found(sessions, tickets):
