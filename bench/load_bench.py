@@ -3,6 +3,7 @@ measured in the same run.
 
     .venv/bin/python bench/load_bench.py [--customers 200] [--postgres] [--skip-strict | --strict-only]
     .venv/bin/python bench/load_bench.py --processes 1 3 [--redis-outage] [--customers 200]   (scale_bench.py)
+    .venv/bin/python bench/load_bench.py --reminders 1000 [--postgres]   (reminder_bench.py)
 
 Phases, each with N customers (default 200) who already pressed /start:
 - burst: every customer asks one FAQ question at the same moment; answered/s, p50/p99 latency from
@@ -12,8 +13,9 @@ Phases, each with N customers (default 200) who already pressed /start:
   database write); updates/s beside the floor answering the same number of messages;
 - strict: default limits against an emulator that answers 429 past Telegram's limits: sends/s over
   the burst as a share of 30/s, the 429s, answers lost or doubled;
-- priority: 1,000 bulk notices queued at once, then one customer's question (its delay), and one
-  chat with 50 replies queued, then another chat's question (its delay); strict emulator.
+  then one chat with 25 replies queued, and another chat's question (its delay);
+- --reminders N, alone: N reminders falling due at once, then one customer's question (its delay
+  beside the same customer's without them), and how long the N took to go out; strict emulator.
 """
 
 from __future__ import annotations
