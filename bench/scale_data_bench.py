@@ -195,7 +195,7 @@ async def probe(emu: BotAPIEmulator, view: ChatView, action) -> list[float]:
 def line(name: str, times: list[float], target: float | None = TARGET_MS) -> str:
     worst = max(times)
     verdict = "" if target is None else ("  ✔" if worst < target else f"  ✘ (target < {target} ms)")
-    return f"  {name:<34} p50 {statistics.median(times):7.1f} ms  max {worst:7.1f} ms{verdict}"
+    return f"  {name:<40} p50 {statistics.median(times):7.1f} ms  max {worst:7.1f} ms{verdict}"
 
 
 async def measure(folder: Path, url: str, busy_id: int) -> tuple[list[str], float, float]:
