@@ -1,4 +1,4 @@
-"""the full-text index of tickets for /find (SQLite)
+"""the full-text index of tickets for /find (storage.search_index)
 
 Revision ID: 0007
 Revises: 0006
@@ -16,11 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # PostgreSQL reads 100,000 tickets' texts fast enough by itself (see desk.reports.find).
-    if op.get_bind().dialect.name == "sqlite":
-        search_index.create(op.execute)
+    search_index.create(op.execute, op.get_bind().dialect.name)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        search_index.drop(op.execute)
+    search_index.drop(op.execute, op.get_bind().dialect.name)
