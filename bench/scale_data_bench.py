@@ -188,7 +188,8 @@ async def probe(emu: BotAPIEmulator, view: ChatView, action) -> list[float]:
     times = []
     for _ in range(REPEAT):
         times.append(await answer_ms(emu, view, action))
-        await asyncio.sleep(0.2)
+        # The answer's other messages (/customer's history comes in many) go out before the next ask.
+        await emu.wait_idle(quiet=0.3, timeout=120)
     return times
 
 
@@ -229,6 +230,7 @@ async def measure(folder: Path, url: str, busy_id: int) -> tuple[list[str], floa
             for button in buttons:
                 shown = emu.message(busy, listing.message_id)
                 times.append(await answer_ms(emu, chat, lambda b=button, m=shown: busy.press(m, b)))
+                await emu.wait_idle(quiet=0.3, timeout=120)
             lines.append(line(f"  its buttons: {name}", times))
         return lines, idle_rss, process.peak_rss_mb()
     finally:
