@@ -3,6 +3,7 @@ measured in the same run.
 
     .venv/bin/python bench/load_bench.py [--customers 200] [--postgres] [--skip-strict | --strict-only]
     .venv/bin/python bench/load_bench.py --processes 1 3 [--redis-outage] [--customers 200]   (scale_bench.py)
+    .venv/bin/python bench/load_bench.py --reminders 1000 [--postgres]   (reminder_bench.py)
 
 Phases, each with N customers (default 200) who already pressed /start:
 - burst: every customer asks one FAQ question at the same moment; answered/s, p50/p99 latency from
@@ -12,8 +13,9 @@ Phases, each with N customers (default 200) who already pressed /start:
   database write); updates/s beside the floor answering the same number of messages;
 - strict: default limits against an emulator that answers 429 past Telegram's limits: sends/s over
   the burst as a share of 30/s, the 429s, answers lost or doubled;
-- priority: 1,000 bulk notices queued at once, then one customer's question (its delay), and one
-  chat with 50 replies queued, then another chat's question (its delay); strict emulator.
+  then one chat with 25 replies queued, and another chat's question (its delay);
+- --reminders N, alone: N reminders falling due at once, then one customer's question (its delay
+  beside the same customer's without them), and how long the N took to go out; strict emulator.
 """
 
 from __future__ import annotations
@@ -91,7 +93,8 @@ class Figures:
                 f"peak RSS {self.rss_mb:5.0f} MB")
 
 
-def frontdesk_config(folder: Path, api_base: str, db_url: str, *, lifted: bool, extra: str = "") -> Path:
+def frontdesk_config(folder: Path, api_base: str, db_url: str, *, lifted: bool, extra: str = "",
+                     kb: Path = ROOT / "faq") -> Path:
     limits = ("overall_per_second = 1000000.0\nprivate_per_second = 1000000.0\n"
               "group_per_minute = 1000000.0\nflood_limit = 1000\n") if lifted else ""
     path = folder / "config.toml"
@@ -99,7 +102,7 @@ def frontdesk_config(folder: Path, api_base: str, db_url: str, *, lifted: bool, 
         f'[telegram]\ntoken = "{TOKEN}"\napi_base = "{api_base}"\npolling_timeout = 5\n{limits}\n'
         f'[desk]\nagent_chat_id = {DESK}\nlanguage = "en"\n\n'
         f'[storage]\nurl = "{db_url}"\n\n'
-        f'[kb]\npath = "{ROOT / "faq"}"\nwatch = false\n\n'
+        f'[kb]\npath = "{kb}"\nwatch = false\n\n'
         f'[i18n]\ndefault_language = "en"\n\n[log]\nlevel = "WARNING"\n{extra}')
     return path
 
@@ -281,6 +284,9 @@ async def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="run Frontdesk on PostgreSQL (127.0.0.1:5432)")
     parser.add_argument("--skip-strict", action="store_true", help="leave out the strict-limits phase")
     parser.add_argument("--strict-only", action="store_true", help="only the strict-limits phase")
+    parser.add_argument("--reminders", type=int, default=None, metavar="N",
+                        help="instead: N reminders falling due at once beside one customer's FAQ question "
+                             "(bench/reminder_bench.py), default limits, strict emulator")
     parser.add_argument("--processes", type=int, nargs="+", default=None, metavar="N",
                         help="instead: N webhook processes on PostgreSQL (behind HAProxy for N > 1), side by side "
                              "with the ratio, e.g. --processes 1 3 (bench/scale_bench.py)")
@@ -294,6 +300,16 @@ async def main() -> None:
         folder = Path(tempfile.mkdtemp(prefix="frontdesk-scale-bench-"))
         print(f"scale bench: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; logs in {folder}")
         await scale_bench.run(folder, args.processes, args.customers, args.redis_outage)
+        return
+    if args.reminders:
+        import reminder_bench
+
+        folder = Path(tempfile.mkdtemp(prefix="frontdesk-reminder-bench-"))
+        (folder / "reminders").mkdir()
+        print(f"reminder bench: {args.reminders} reminders due at once, "
+              f"{'PostgreSQL' if args.postgres else 'SQLite'}, {os.cpu_count()} cores, "
+              f"load average {os.getloadavg()[0]:.1f} at start; logs in {folder}")
+        print(await reminder_bench.measure(args.reminders, folder / "reminders", args.postgres))
         return
     load = os.getloadavg()
     print(f"load bench: {args.customers} customers, {'PostgreSQL' if args.postgres else 'SQLite'}, "

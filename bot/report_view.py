@@ -8,11 +8,12 @@ import base64
 import html
 import io
 from collections.abc import Callable
-
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING
 
 from desk.analytics import CRITICALITIES, Report
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 COLOURS = {"critical": "#c0392b", "high": "#e67e22", "normal": "#f1c40f", "low": "#27ae60"}
 
@@ -66,6 +67,10 @@ def text(report: Report) -> str:
 
 
 def _png(draw: Callable[[Figure], None]) -> str:
+    # matplotlib (about 30 MB) is loaded by the first chart drawn, not by every bot process at start.
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     # A Figure of its own, never pyplot's global state: safe in a worker thread, nothing to close.
     figure = Figure(figsize=(7, 3.2), dpi=100)
     draw(figure)

@@ -66,6 +66,9 @@ TELEGRAM_OVERALL = Rate(30 * HEADROOM, 1, 1)
 TELEGRAM_PRIVATE = Rate(1 * HEADROOM, 1, 3)
 TELEGRAM_GROUP = Rate(20 * HEADROOM, 60, 1)
 
+# Seconds between two sweeps of the pacer's table of chats (each sweep walks the whole table).
+PRUNE_EVERY = 60.0
+
 _bulk: ContextVar[bool] = ContextVar("frontdesk_bulk_send", default=False)
 
 
@@ -103,6 +106,7 @@ class Pacer:
         self._clock = clock
         self._sleep = sleep
         self._tat: dict[object, float] = defaultdict(float)
+        self._prune_at = float("-inf")  # when the table of chats is next swept of idle ones
         self._next_free = float("-inf")  # when the next bot-wide slot opens
         self._queue: list[tuple[int, int, asyncio.Future[None]]] = []  # (bulk?, arrival, waiter)
         self._arrivals = itertools.count()
@@ -143,9 +147,25 @@ class Pacer:
         """GCRA in this process: book `key`'s earliest slot (not before `not_before`) at most
         `burst - 1` intervals before its theoretical arrival time; seconds until it opens."""
         now = self._clock()
+        self._prune(now)
         at = max(now, not_before, self._tat[key] - (rate.burst - 1) * rate.interval)
         self._tat[key] = max(self._tat[key], at) + rate.interval
         return at - now
+
+    def _prune(self, now: float) -> None:
+        """Every `PRUNE_EVERY` seconds, forget the chats whose theoretical arrival time has passed:
+        idle longer than their window, they would get their whole burst anyway, as a chat never
+        seen does. So the table holds the chats of the last minute, not every chat ever sent to."""
+        if now < self._prune_at:
+            return
+        self._prune_at = now + PRUNE_EVERY
+        idle = [key for key, tat in self._tat.items() if tat <= now]
+        for key in idle:
+            del self._tat[key]
+
+    def tracked(self) -> int:
+        """How many limits (chats, and their leaving times) this pacer keeps in memory."""
+        return len(self._tat)
 
     async def _overall_slot(self, is_bulk: bool) -> None:
         waiter = asyncio.get_running_loop().create_future()

@@ -90,9 +90,11 @@ async def history(session: AsyncSession, telegram_id: int, now: datetime) -> Cus
     )).scalar_one_or_none()
     if customer is None:
         return None
-    tickets = tuple(_past(t) for t in (await session.execute(
-        select(Ticket).where(Ticket.customer_id == customer.id).order_by(Ticket.id.desc())
-    )).scalars())
+    # Only the four columns a line shows: a customer of years has thousands of tickets.
+    tickets = tuple(PastTicket(*row) for row in (await session.execute(
+        select(Ticket.id, Ticket.title, Ticket.state, Ticket.created_at)
+        .where(Ticket.customer_id == customer.id).order_by(Ticket.id.desc())
+    )).all())
     coupons_left, average, rated = await _summary(session, customer, now)
     context = CustomerContext(len(tickets), tickets[:ON_CARD], customer.plan, coupons_left, average, rated)
     return CustomerHistory(customer.telegram_id, customer.first_name, customer.username, context, tickets)

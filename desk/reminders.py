@@ -132,13 +132,13 @@ async def plan_weekly_report(session: AsyncSession, sla: SLA, config: SchedulerC
         await _schedule(session, "weekly_report", moment, now)
 
 
-async def due(session: AsyncSession, now: datetime) -> list[int]:
-    """Ids of pending reminders due by `now`: critical tickets first, then the oldest due."""
+async def due(session: AsyncSession, now: datetime, limit: int = BATCH) -> list[int]:
+    """Ids of up to `limit` pending reminders due by `now`: critical tickets first, then the oldest due."""
     query = (
         select(Reminder.id)
         .where(Reminder.state == "pending", Reminder.due_at <= now)
         .order_by(Reminder.priority.desc(), Reminder.due_at, Reminder.id)
-        .limit(BATCH)
+        .limit(limit)
     )
     if session.bind.dialect.name == "postgresql":
         # Another sweeper's rows are skipped rather than waited for; the claim below decides anyway.

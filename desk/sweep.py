@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from desk import lifecycle, outbox
 from desk.lifecycle import State
 from desk.reminders import (
+    BATCH,
     FIRST_RESPONSE,
     RESOLUTION,
     claim,
@@ -31,22 +32,30 @@ log = logging.getLogger(__name__)
 
 
 async def sweep(sessionmaker: async_sessionmaker[AsyncSession], sla: SLA, config: SchedulerConfig,
-                now: datetime) -> int:
-    """Do every reminder due by `now`, each in its own transaction; returns how many were done."""
+                now: datetime, *, batch: int = BATCH) -> int:
+    """Do every reminder due by `now`, each in its own transaction, read `batch` at a time; returns
+    how many were done."""
     done = 0
     async with sessionmaker.begin() as session:
         await plan_digest(session, sla, config.digest_time, now)
         await plan_weekly_report(session, sla, config, now)
-    async with sessionmaker() as session:
-        ids = await due(session, now)
-    for reminder_id in ids:
-        async with sessionmaker.begin() as session:
-            reminder = await claim(session, reminder_id, now)
-            if reminder is None:
-                continue
-            await _act(session, reminder, sla, config, now)
-            done += 1
-    return done
+    while True:
+        # Batch after batch until what is due is done: a thousand reminders falling due at once go
+        # out in this sweep, not a batch per sweep (minutes apart). Each claimed one leaves the
+        # pending rows, so the loop ends; a batch another sweeper took entirely ends it too.
+        async with sessionmaker() as session:
+            ids = await due(session, now, batch)
+        claimed = 0
+        for reminder_id in ids:
+            async with sessionmaker.begin() as session:
+                reminder = await claim(session, reminder_id, now)
+                if reminder is None:
+                    continue
+                await _act(session, reminder, sla, config, now)
+            claimed += 1
+        done += claimed
+        if len(ids) < batch or not claimed:
+            return done
 
 
 async def _act(session: AsyncSession, reminder: Reminder, sla: SLA, config: SchedulerConfig, now: datetime) -> None:

@@ -121,3 +121,29 @@ async def test_hold_after_429_delays_the_next_send_by_exactly_retry_after():
     assert round(await clock.run(limits.wait(1001)), 6) == 3.0
     await limits.hold(None, 2)
     assert round(await clock.run(limits.wait(1002)), 6) == 2.0
+
+
+async def test_chats_idle_longer_than_their_window_are_forgotten():
+    clock = FakeTime()
+    limits = pacer(clock, overall=FAST, private=Rate(1, 1, 3))
+    for chat in range(1000, 1500):
+        await clock.run(limits.wait(chat))
+    assert limits.tracked() == 1000  # each chat's slot and the moment its message left
+    clock.now += 120  # two minutes of silence: every chat's window has long passed
+    await clock.run(limits.wait(1))
+    assert limits.tracked() == 2  # only the chat that just sent is remembered
+    # A forgotten chat is treated as it was: its whole burst is there again.
+    delays = [await clock.run(limits.wait(1000)) for _ in range(3)]
+    assert max(delays) < 0.01
+
+
+async def test_a_chat_still_within_its_window_keeps_its_limit_through_a_sweep():
+    clock = FakeTime()
+    limits = pacer(clock, overall=FAST, private=Rate(1, 1, 3))
+    clock.now = 100.0
+    for _ in range(3):
+        await clock.run(limits.wait(1001))
+    await limits.hold(1002, 300)  # a 429 told this chat to wait five minutes
+    clock.now += 61  # the next sweep is due; chat 1001 is idle, chat 1002 still held
+    await clock.run(limits.wait(1003))
+    assert round(await clock.run(limits.wait(1002)), 6) == 239.0

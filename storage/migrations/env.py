@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from storage import search_index
 from storage.models import Base
 
 target_metadata = Base.metadata
@@ -16,6 +17,7 @@ def run_migrations() -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=search_index.has_model,
     )
     with context.begin_transaction():
         context.run_migrations()
