@@ -170,6 +170,8 @@ class LeaseEventIsolation(BaseEventIsolation):
             try:
                 await lease.reacquire()
             except RedisError as error:
+                if done.is_set():
+                    return  # the update ended (and released the lock) while this renewal was out
                 if not await self._still_ours(lease):
                     log.error("chat lock %s: lease lost (%s) while its update is still being handled; "
                               "another update of this chat may now run beside it", name, error)
