@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -94,17 +94,20 @@ class BM25:
         known = sum(self._idf[t] for t in unique if t in self._idf)
         return known / total if total else 0.0
 
-    def score(self, tokens: Sequence[str]) -> np.ndarray:
+    def score(self, tokens: Sequence[str], weights: Mapping[str, float] | None = None) -> np.ndarray:
         """BM25 of every document for the query, divided by the sum of the query terms' idf.
 
         A document holding each query word once at average length scores 1.0; results are clipped
-        to 0–1. Unknown query words count in the divisor, so they lower every score.
+        to 0–1. Unknown query words count in the divisor, so they lower every score. `weights`
+        (term → factor, default 1) scales a term's share in both the sum and the divisor.
         """
-        unique = set(tokens)
-        if not unique:
+        unique = dict.fromkeys(tokens, 1.0)
+        if weights:
+            unique.update((t, weights[t]) for t in unique.keys() & weights.keys())
+        total = sum(self.idf(t) * w for t, w in unique.items())
+        if not total:
             return np.zeros(self.index.n_docs)
-        total = sum(self.idf(t) for t in unique)
-        raw = self.index.score(dict.fromkeys(unique, 1.0))
+        raw = self.index.score(unique)
         return np.minimum(raw / total, 1.0)
 
 

@@ -66,6 +66,10 @@ class Normalizer:
         self._cache[word] = stem
         return stem
 
+    def is_stop_word(self, word: str) -> bool:
+        """Whether the folded `word` is a stop word of its script."""
+        return word in self._stops.get(script_of(word), ())
+
     def content_words(self, text: str) -> list[str]:
         """The folded words of `text` without stop words; all words when every one is a stop word."""
         found = words(text)
