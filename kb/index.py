@@ -22,7 +22,6 @@ class PostingIndex:
     """term → (document numbers, weights), stored flat and sorted by term."""
 
     def __init__(self, doc_weights: Sequence[dict[str, float]]) -> None:
-        self.n_docs = len(doc_weights)
         terms: dict[str, int] = {}
         term_ids: list[int] = []
         docs: list[int] = []
@@ -32,10 +31,25 @@ class PostingIndex:
                 term_ids.append(terms.setdefault(term, len(terms)))
                 docs.append(doc)
                 weights.append(weight)
-        order = np.argsort(np.asarray(term_ids, dtype=np.int64), kind="stable")
-        self._docs = np.asarray(docs, dtype=np.int64)[order]
-        self._weights = np.asarray(weights, dtype=np.float64)[order]
-        counts = np.bincount(np.asarray(term_ids, dtype=np.int64), minlength=len(terms))
+        self._fill(terms, np.asarray(term_ids, dtype=np.int64), np.asarray(docs, dtype=np.int64),
+                   np.asarray(weights, dtype=np.float64), len(doc_weights))
+
+    @classmethod
+    def from_arrays(
+        cls, terms: dict[str, int], term_ids: np.ndarray, docs: np.ndarray, weights: np.ndarray, n_docs: int
+    ) -> PostingIndex:
+        """The index of the postings (term id, document, weight) given as three aligned arrays."""
+        index = cls.__new__(cls)
+        index._fill(terms, term_ids, docs, weights, n_docs)
+        return index
+
+    def _fill(self, terms: dict[str, int], term_ids: np.ndarray, docs: np.ndarray, weights: np.ndarray,
+              n_docs: int) -> None:
+        self.n_docs = n_docs
+        order = np.argsort(term_ids, kind="stable")
+        self._docs = docs[order]
+        self._weights = weights[order]
+        counts = np.bincount(term_ids, minlength=len(terms))
         self._offsets = np.concatenate(([0], np.cumsum(counts)))
         self._terms = terms
 
@@ -113,11 +127,15 @@ class BM25:
 
 def char_ngrams(words: Iterable[str]) -> Counter[str]:
     """Character n-grams of each word padded with spaces (`" card "` → `" ca"`, `"car"`, …)."""
-    grams: Counter[str] = Counter()
+    return Counter(_ngram_list(words))
+
+
+def _ngram_list(words: Iterable[str]) -> list[str]:
+    grams = []
     for word in words:
         padded = f" {word} "
         for n in NGRAM_SIZES:
-            grams.update(padded[i : i + n] for i in range(len(padded) - n + 1))
+            grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
     return grams
 
 
@@ -126,14 +144,33 @@ class NgramTfidf:
 
     def __init__(self, docs: Sequence[Sequence[str]]) -> None:
         n = len(docs)
-        grams = [char_ngrams(d) for d in docs]
-        df = Counter(g for doc in grams for g in doc)
-        self._idf = {g: math.log((1 + n) / (1 + f)) + 1 for g, f in df.items()}
+        # Built with numpy over flat (document, n-gram id) pairs: a dict per document took ~4 s
+        # for 10,000 entries, this ~1 s.
+        grams: dict[str, int] = {}
+        gram_ids: list[int] = []
+        doc_of: list[int] = []
+        for doc, words in enumerate(docs):
+            before = len(gram_ids)
+            gram_ids.extend(grams.setdefault(g, len(grams)) for g in _ngram_list(words))
+            doc_of.extend([doc] * (len(gram_ids) - before))
+        n_grams = max(len(grams), 1)
+        pairs, tf = np.unique(np.asarray(doc_of, dtype=np.int64) * n_grams + np.asarray(gram_ids, dtype=np.int64),
+                              return_counts=True)
+        pair_docs, pair_grams = pairs // n_grams, pairs % n_grams
+        df = np.bincount(pair_grams, minlength=len(grams))
+        self._idf_values = np.log((1 + n) / (1 + df)) + 1
         self._unknown_idf = math.log(1 + n) + 1
-        self.index = PostingIndex([self._unit_vector(doc) for doc in grams])
+        weights = (1 + np.log(tf)) * self._idf_values[pair_grams]
+        norms = np.sqrt(np.bincount(pair_docs, weights * weights, minlength=n))
+        weights /= np.where(norms > 0, norms, 1.0)[pair_docs]
+        self._grams = grams
+        self.index = PostingIndex.from_arrays(grams, pair_grams, pair_docs, weights, n)
 
     def _unit_vector(self, grams: Counter[str]) -> dict[str, float]:
-        vec = {g: (1 + math.log(tf)) * self._idf.get(g, self._unknown_idf) for g, tf in grams.items()}
+        vec = {}
+        for g, tf in grams.items():
+            gid = self._grams.get(g)
+            vec[g] = (1 + math.log(tf)) * (self._unknown_idf if gid is None else float(self._idf_values[gid]))
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         return {g: v / norm for g, v in vec.items()}
 
