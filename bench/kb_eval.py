@@ -21,6 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from kb.lexicon import Lexicon  # noqa: E402
 from kb.loader import load_folder  # noqa: E402
 from kb.matcher import Matcher, MatcherSettings  # noqa: E402
 from kb.semantic import load_default_encoder  # noqa: E402
@@ -39,10 +40,13 @@ def run_eval(encoder=None, *, show_misses: bool = False) -> dict[str, float]:
     rows = [json.loads(line) for line in EVAL_FILE.read_text("utf-8").splitlines() if line.strip()]
     entries = load_folder(FAQ).entries
     settings = MatcherSettings() if encoder is None else MatcherSettings.for_encoder()
+    # The one-language FAQs keep the lexicon learnt from the whole FAQ's paired entries, as a
+    # bilingual FAQ with some entries in one language only would.
+    lexicon = Lexicon.from_entries(entries)
     matchers = {
         "all": Matcher(entries, settings, encoder=encoder),
-        "ru": Matcher([e for e in entries if e.id.startswith("ru-")], settings, encoder=encoder),
-        "en": Matcher([e for e in entries if e.id.startswith("en-")], settings, encoder=encoder),
+        "ru": Matcher([e for e in entries if e.id.startswith("ru-")], settings, encoder=encoder, lexicon=lexicon),
+        "en": Matcher([e for e in entries if e.id.startswith("en-")], settings, encoder=encoder, lexicon=lexicon),
     }
     hits: dict[str, list[bool]] = defaultdict(list)
     wrong = 0

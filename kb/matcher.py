@@ -38,6 +38,7 @@ from kb.entries import Entry
 from kb.extract import question_parts
 from kb.index import BM25, NgramTfidf
 from kb.layout import has_latin, layout_variants
+from kb.lexicon import Lexicon
 from kb.normalize import Normalizer
 from kb.normalize import words as all_words
 from kb.semantic import Encoder, SemanticIndex, VectorCache
@@ -56,6 +57,9 @@ STOP_WORD_WEIGHT = 0.5
 # Share of the sentence-embedding cosine in the final score when an encoder is given (tuned on
 # banking77 / clinc150: 0.6–0.8 are within 0.005 top-1 of each other; 0.7 also with 10+ phrasings).
 W_SEMANTIC = 0.7
+# A question read through the bilingual lexicon (`kb.lexicon`) scores at most this share of 100:
+# the coarse lexicon finds the right entry, not an exact wording.
+CROSS_LANGUAGE_SHARE = 0.8
 # Entries re-scored with rapidfuzz per query: enough that the blend's winner is among them.
 CANDIDATES = 30
 # Parts of a chatty message scored (`kb.extract.question_parts`): the cleaned whole and its best
@@ -135,6 +139,7 @@ class Matcher:
         normalizer: Normalizer | None = None,
         encoder: Encoder | None = None,
         vector_cache: VectorCache | None = None,
+        lexicon: Lexicon | None = None,
     ) -> None:
         if settings is None:
             settings = MatcherSettings() if encoder is None else MatcherSettings.for_encoder()
@@ -163,6 +168,7 @@ class Matcher:
         self._ngrams = NgramTfidf(entry_words)
         self._speller = Speller(w for ws in entry_words for w in ws)
         self._translit = Transliterator(w for ws in entry_words for w in ws)
+        self._lexicon = lexicon if lexicon is not None else Lexicon.from_entries(self.entries, self._norm)
         self._semantic = (
             SemanticIndex(encoder, [e.questions for e in self.entries], cache=vector_cache)
             if encoder is not None
@@ -217,7 +223,28 @@ class Matcher:
             scores = self._score_variant(variant, as_typed=number == 0)
             if scores.max(initial=0.0) > best.max(initial=0.0):
                 best, best_text = scores, variant
+        translated = self._score_translated(text)
+        if translated.max(initial=0.0) > best.max(initial=0.0):
+            best, best_text = translated, text
         return best, best_text
+
+    def _score_translated(self, text: str) -> np.ndarray:
+        """Scores of `text` read through the bilingual lexicon as a question in the FAQ's other
+        language: BM25 of the translated stems, scaled by `CROSS_LANGUAGE_SHARE` and by the share
+        of the question's words that are foreign (in the lexicon, not in the entries); zero when
+        fewer than half are, so a question in the FAQ's own language is never read this way."""
+        scores = np.zeros(len(self.entries))
+        stems = self._norm.tokens(text)
+        if not self._lexicon or not stems or not len(self.entries):
+            return scores
+        foreign = [s for s in stems if s in self._lexicon and s not in self._bm25.index]
+        coverage = len(foreign) / len(stems)
+        if coverage < 0.5:
+            return scores
+        held = {s: w for s, w in self._lexicon.translate(foreign).items() if s in self._bm25.index}
+        if not held:
+            return scores
+        return 100.0 * CROSS_LANGUAGE_SHARE * coverage * self._bm25.score(list(held), held)
 
     def search(self, query: str, limit: int = 5) -> SearchResult:
         """The decision and the `limit` best entries (score above 0) for `query`, best first."""
