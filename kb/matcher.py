@@ -1,13 +1,12 @@
 """Matching a customer's question against every phrasing of every FAQ entry.
 
 Score scale: 0–100 per entry. It blends three signals, each 0–1: word BM25 over the stems of all
-the entry's phrasings taken as one document, stop words included (normalised by what the query could
-earn; stop words count half: BM25's idf weighs frequent words down by itself, and "you", "my"
-tell intents apart: on banking77 / clinc150 they lift top-1 from 0.555 / 0.572 to 0.565 / 0.590),
-cosine of
-character n-gram TF-IDF vectors of the same (survives typos), and rapidfuzz `token_sort_ratio` of the
-stemmed query against the entry's best phrasing, computed for the best candidates only; a tenth
-of the score is BM25 over pairs of adjacent stems, which pays off as entries gather phrasings. With an
+the entry's phrasings taken as one document (normalised by what the query could earn; stop words
+count half: BM25's idf weighs frequent words down by itself, and "you", "my" tell intents apart —
+on banking77 / clinc150 they lift top-1 from 0.555 / 0.572 to 0.565 / 0.590), cosine of character
+n-gram TF-IDF vectors of the same (survives typos), and rapidfuzz `token_sort_ratio` of the stemmed
+query against the entry's best phrasing, computed for the best candidates only. A tenth of the
+score is BM25 over pairs of adjacent stems, which pays off as entries gather phrasings. With an
 optional sentence encoder (`kb.semantic`), the cosine of sentence embeddings joins the blend.
 A chatty message is first cut to its question (`kb.extract`): greetings, thanks and signatures go,
 and the question sentences of a long message are scored beside the whole. Each part is tried as
