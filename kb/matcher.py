@@ -13,16 +13,20 @@ and the question sentences of a long message are scored beside the whole. Each p
 typed, converted to the other keyboard layout (punctuation keys included) and, when it has Latin
 letters, read as transliterated Russian (`kb.translit`); the variant whose best entry scores highest
 wins. Query words no entry holds are first corrected to the nearest word the entries do hold
-(`kb.spelling`), so a typo in a key word costs little. With the encoder, a part none of whose
-readings uses the FAQ's words (asked in another language) is scored by the encoder alone.
+(`kb.spelling`), so a typo in a key word costs little. A part whose words are mostly of the FAQ's
+other language is also read through the bilingual lexicon learnt from the FAQ's paired entries
+(`kb.lexicon`; a `lexicon` can be passed, e.g. the whole FAQ's for a one-language part of it), its
+score scaled down (`CROSS_LANGUAGE_SHARE`): the lexicon is coarse. With the encoder, a
+part none of whose readings uses the FAQ's words (asked in another language) is scored by the
+encoder alone.
 
 "Answer" needs a score above a threshold AND a clear lead over the second-best entry (the margin
 rule of `MatcherSettings`): on the benchmark it separates right answers from wrong ones far better
 than the score alone.
 
-Everything that depends on the entries is computed once in `Matcher.__init__`; a query costs two
-`np.bincount` passes over the postings of its terms and one `rapidfuzz.process.cdist` call over the
-phrasings of a short candidate list.
+Everything that depends on the entries is computed once in `Matcher.__init__`; a query costs three
+`np.bincount` passes over the postings of its terms (words, pairs, n-grams) and one
+`rapidfuzz.process.cdist` call over the phrasings of a short candidate list.
 """
 
 from __future__ import annotations
