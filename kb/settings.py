@@ -13,7 +13,7 @@ class KBConfig(BaseModel):
     path: str = "faq"
     # Scores are 0..100; at or above `answer_threshold` the bot answers, above
     # `suggest_threshold` it offers the closest questions as buttons.
-    answer_threshold: float = Field(default=55.0, ge=0, le=100)
+    answer_threshold: float = Field(default=50.0, ge=0, le=100)
     suggest_threshold: float = Field(default=40.0, ge=0, le=100)
     # The answer must also lead the next entry by this many points (else the closest are offered).
     answer_margin: float = Field(default=15.0, ge=0, le=100)
