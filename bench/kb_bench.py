@@ -217,6 +217,11 @@ def run_data_set(data: DataSet, pool: list[str], args, encoder) -> None:
         big_naive = naive_load(Path(tmp))
         load_naive = time.perf_counter() - start
     assert len(big_kb) == BIG
+    # The matcher alone: a second one over the same (already loaded) entries, the first still alive.
+    rss_before_matcher = rss_mb()
+    second = Matcher(big_kb.entries, settings)
+    rss_matcher = rss_mb() - rss_before_matcher
+    del second
     pb_ours = latencies_ms(big_kb.search, big_ours_q)
     pb_naive = latencies_ms(big_naive.search_once, big_naive_q)
 
@@ -242,7 +247,7 @@ def run_data_set(data: DataSet, pool: list[str], args, encoder) -> None:
     print(row(f"p99 ms/query at {BIG} entries", pb_ours[1], pb_naive[1], "{:.3f}"))
     print(row(f"load {BIG} entries from files, s", load_ours, load_naive, "{:.2f}"))
     print(f"  RSS of the process after loading {BIG} entries: {rss_after:.0f} MB ({rss_after - rss_before:.0f} MB "
-          f"more than before the load)")
+          f"more than before the load); the matcher alone over them: {rss_matcher:.0f} MB")
     print(f"  learning loop (default): {learning_loop(data, args.seed)}")
     print(f"  (ours answers at score ≥ {settings.answer_threshold:g} with a lead ≥ "
           f"{settings.answer_margin:g} over the runner-up, or ≥ {settings.sure_threshold:g}; suggests "

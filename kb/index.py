@@ -86,19 +86,24 @@ class BM25:
 
     def __init__(self, docs: Sequence[Sequence[str]]) -> None:
         n = max(len(docs), 1)
+        terms: dict[str, int] = {}
+        term_ids = np.fromiter(
+            (terms.setdefault(t, len(terms)) for doc in docs for t in doc), dtype=np.int64,
+        )
         lengths = np.array([len(d) for d in docs], dtype=np.float64)
+        doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), lengths.astype(np.int64))
         avg = float(lengths.mean()) if len(docs) and lengths.mean() > 0 else 1.0
-        df = Counter(term for doc in docs for term in set(doc))
-        self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        n_terms = max(len(terms), 1)
+        pairs, tf = np.unique(doc_of * n_terms + term_ids, return_counts=True)
+        pair_docs, pair_terms = pairs // n_terms, pairs % n_terms
+        df = np.bincount(pair_terms, minlength=len(terms))
+        idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+        self._idf = dict(zip(terms, idf.tolist(), strict=True))
         # A word no document has is the rarest of all: missing it costs the most.
         self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
-        weights = []
-        for doc, length in zip(docs, lengths, strict=False):
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * length / avg)
-            weights.append(
-                {t: self._idf[t] * tf * (BM25_K1 + 1) / (tf + norm) for t, tf in Counter(doc).items()}
-            )
-        self.index = PostingIndex(weights)
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / avg)
+        weights = idf[pair_terms] * tf * (BM25_K1 + 1) / (tf + norm[pair_docs])
+        self.index = PostingIndex.from_arrays(terms, pair_terms, pair_docs, weights, len(docs))
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of `term` (the highest for unknown terms)."""
@@ -152,9 +157,15 @@ class NgramTfidf:
         grams: dict[str, int] = {}
         gram_ids: list[int] = []
         doc_of: list[int] = []
+        # The n-grams of each distinct word are listed once: words repeat across entries.
+        of_word: dict[str, list[int]] = {}
         for doc, words in enumerate(docs):
             before = len(gram_ids)
-            gram_ids.extend(grams.setdefault(g, len(grams)) for g in _ngram_list(words))
+            for word in words:
+                ids = of_word.get(word)
+                if ids is None:
+                    ids = of_word[word] = [grams.setdefault(g, len(grams)) for g in _ngram_list((word,))]
+                gram_ids.extend(ids)
             doc_of.extend([doc] * (len(gram_ids) - before))
         n_grams = max(len(grams), 1)
         pairs, tf = np.unique(np.asarray(doc_of, dtype=np.int64) * n_grams + np.asarray(gram_ids, dtype=np.int64),

@@ -173,9 +173,10 @@ class Matcher:
             stems: list[str] = []
             pairs: list[str] = []
             for question in entry.questions:
-                words = self._norm.content_words(question)
+                found = all_words(question)
+                words = self._norm.content_of(found)
                 content.extend(words)
-                phrasing = [self._norm.stem(w) for w in all_words(question)]
+                phrasing = [self._norm.stem(w) for w in found]
                 stems.extend(phrasing)
                 pairs.extend(word_pairs(phrasing))
                 owners.append(number)
