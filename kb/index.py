@@ -59,6 +59,28 @@ class PostingIndex:
     def __contains__(self, term: str) -> bool:
         return term in self._terms
 
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """The index as named arrays (`from_saved` reads them back), for an .npz file."""
+        return {
+            f"{prefix}terms": encode_strings(list(self._terms)),
+            f"{prefix}offsets": self._offsets,
+            f"{prefix}docs": self._docs,
+            f"{prefix}weights": self._weights,
+            f"{prefix}n_docs": np.array(self.n_docs),
+        }
+
+    @classmethod
+    def from_saved(cls, arrays: Mapping[str, np.ndarray], prefix: str) -> PostingIndex:
+        """The index `to_arrays` wrote under `prefix`."""
+        index = cls.__new__(cls)
+        terms = decode_strings(arrays[f"{prefix}terms"])
+        index._terms = dict(zip(terms, range(len(terms)), strict=True))
+        index._offsets = arrays[f"{prefix}offsets"]
+        index._docs = arrays[f"{prefix}docs"]
+        index._weights = arrays[f"{prefix}weights"]
+        index.n_docs = int(arrays[f"{prefix}n_docs"])
+        return index
+
     def doc_freq(self, term: str) -> int:
         """How many documents hold `term`."""
         tid = self._terms.get(term)
@@ -104,6 +126,23 @@ class BM25:
         norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / avg)
         weights = idf[pair_terms] * tf * (BM25_K1 + 1) / (tf + norm[pair_docs])
         self.index = PostingIndex.from_arrays(terms, pair_terms, pair_docs, weights, len(docs))
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """The model as named arrays (`from_saved` reads them back), for an .npz file."""
+        arrays = self.index.to_arrays(prefix)
+        arrays[f"{prefix}idf"] = np.array(list(self._idf.values()), dtype=np.float64)
+        arrays[f"{prefix}unknown_idf"] = np.array(self._unknown_idf)
+        return arrays
+
+    @classmethod
+    def from_saved(cls, arrays: Mapping[str, np.ndarray], prefix: str) -> BM25:
+        """The model `to_arrays` wrote under `prefix`."""
+        model = cls.__new__(cls)
+        model.index = PostingIndex.from_saved(arrays, prefix)
+        # The index's terms are in id order, which is the order of the idf values.
+        model._idf = dict(zip(model.index._terms, arrays[f"{prefix}idf"].tolist(), strict=True))
+        model._unknown_idf = float(arrays[f"{prefix}unknown_idf"])
+        return model
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of `term` (the highest for unknown terms)."""
@@ -188,6 +227,23 @@ class NgramTfidf:
             pair_grams, pair_docs, weights = pair_grams[kept], pair_docs[kept], weights[kept]
         self.index = PostingIndex.from_arrays(grams, pair_grams, pair_docs, weights, n)
 
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """The model as named arrays (`from_saved` reads them back), for an .npz file."""
+        arrays = self.index.to_arrays(prefix)
+        arrays[f"{prefix}idf"] = self._idf_values
+        arrays[f"{prefix}unknown_idf"] = np.array(self._unknown_idf)
+        return arrays
+
+    @classmethod
+    def from_saved(cls, arrays: Mapping[str, np.ndarray], prefix: str) -> NgramTfidf:
+        """The model `to_arrays` wrote under `prefix`."""
+        model = cls.__new__(cls)
+        model.index = PostingIndex.from_saved(arrays, prefix)
+        model._grams = model.index._terms
+        model._idf_values = arrays[f"{prefix}idf"]
+        model._unknown_idf = float(arrays[f"{prefix}unknown_idf"])
+        return model
+
     def _unit_vector(self, grams: Counter[str]) -> dict[str, float]:
         vec = {}
         for g, tf in grams.items():
@@ -202,3 +258,13 @@ class NgramTfidf:
         if not grams:
             return np.zeros(self.index.n_docs)
         return self.index.score(self._unit_vector(grams))
+
+
+def encode_strings(strings: Sequence[str]) -> np.ndarray:
+    """Strings without line breaks as one UTF-8 byte array (far smaller than a numpy str array)."""
+    return np.frombuffer("".join(f"{text}\n" for text in strings).encode("utf-8"), dtype=np.uint8)
+
+
+def decode_strings(data: np.ndarray) -> list[str]:
+    """The strings `encode_strings` wrote."""
+    return data.tobytes().decode("utf-8").split("\n")[:-1]
