@@ -91,10 +91,12 @@ class Questions:
             active = (await list_page(session, telegram_id, "open", 0, MAX_APPEND_CHOICES)).tickets
         return Asked(search.id, result.decision, active=tuple(active))
 
-    async def deflect(self, telegram_id: int, text: str, offered: list[str]) -> Deflection | None:
+    async def deflect(self, telegram_id: int, text: str, offered: list[str],
+                      question: int | None = None) -> Deflection | None:
         """If the FAQ answers `text` confidently with an entry not in `offered` (those already shown
-        in this form), record the search (source "form") and return the answer; else None, and
-        nothing is recorded."""
+        in this form) nor the one the customer's `question` (the search the form started from)
+        was answered with, record the search (source "form") and return the answer; else None,
+        and nothing is recorded."""
         result = self.kb.search(text)
         if result.decision != "answer" or result.matches[0].id in offered:
             return None
@@ -102,6 +104,9 @@ class Questions:
         if entry is None:
             return None
         async with self.sessionmaker.begin() as session:
+            asked = await own_search(session, question, telegram_id) if question else None
+            if asked is not None and asked.entry_id == entry.id:
+                return None  # the answer they have just been given, and came here past
             search = await record_search(session, telegram_id, result, self.clock.now(), source="form")
         return Deflection(search.id, entry)
 

@@ -108,7 +108,7 @@ async def _deflect(message: Message, state: FSMContext, draft: Draft, text: str,
                    questions: Questions) -> bool:
     """If the FAQ answers `text` confidently (with an entry not offered yet in this form), show
     the answer with "this solved it" / "still send my request" and return True."""
-    offered = await questions.deflect(message.chat.id, text, draft.deflected)
+    offered = await questions.deflect(message.chat.id, text, draft.deflected, draft.search_id)
     if offered is None:
         return False
     draft.deflected.append(offered.entry.id)

@@ -166,6 +166,15 @@ async def test_the_form_offers_an_answer_once_and_records_it_as_from_the_form(se
     assert (search.source, search.outcome) == ("form", "shown")
 
 
+async def test_the_form_never_offers_the_answer_the_customer_came_past(sessions, questions):
+    asked = await questions.ask(ANNA.telegram_id, "forgot password")
+    await questions.wants_request(asked.search_id, ANNA.telegram_id, not_helped=True)
+
+    assert await questions.deflect(ANNA.telegram_id, "forgot password", [], asked.search_id) is None
+    # Another customer's search number changes nothing.
+    assert (await questions.deflect(BORIS.telegram_id, "forgot password", [], asked.search_id)).entry == RESET
+
+
 @pytest.mark.parametrize("decision", ["suggest", "none"])
 async def test_the_form_offers_only_a_confident_answer_and_records_nothing_else(sessions, questions, faq, decision):
     faq.decision = decision
