@@ -80,6 +80,7 @@ class ApiServer:
         self.pusher = WebhookPusher(world.updates, lambda: world.webhook, world.stopping)
         self._pusher: asyncio.Task | None = None
         self.base_url = ""
+        self._connections: dict[tuple[int, object], int] = {}
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Bind (port 0: a free one) and return the base URL."""
@@ -106,6 +107,16 @@ class ApiServer:
             await self._runner.cleanup()
             self._runner = None
 
+    def _connection_number(self, protocol: object, peer: object) -> int:
+        """A number for each client connection, in the order first seen. (Known by the handler
+        object's id and the client's address together: an id Python gives again to a later
+        connection comes with another address.)"""
+        key = (id(protocol), peer)
+        number = self._connections.get(key)
+        if number is None:
+            number = self._connections[key] = len(self._connections) + 1
+        return number
+
     async def handle_api(self, request: web.Request) -> web.StreamResponse:
         """``/bot<token>/<method>``: decode, apply faults, run the handler, log the call."""
         world = self.world
@@ -116,7 +127,9 @@ class ApiServer:
         params, files = await read_params(request)
         # The client's address as the connection was opened: a client killed since (its request
         # already in) is still named, where the transport would say nothing.
-        call = ApiCall(method=method, params=params, at=arrived, peer=request.protocol.peername)
+        peer = request.protocol.peername
+        call = ApiCall(method=method, params=params, at=arrived, peer=peer,
+                       connection=self._connection_number(request.protocol, peer))
         world.calls.append(call)
         handler = HANDLERS.get(method.lower())
         polling = method.lower() == "getupdates"

@@ -183,6 +183,9 @@ class ApiCall:
     description: str | None = None
     #: The caller's (host, port): tells apart the bot's processes when several call at once.
     peer: tuple[str, int] | None = None
+    #: Which TCP connection it came on (a number the emulator gives each): a port the system gives
+    #: again to another client later is a new connection.
+    connection: int | None = None
 
 
 @dataclass

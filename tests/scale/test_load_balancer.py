@@ -7,8 +7,9 @@ What "nothing sent twice" allows (the documented at-least-once window): a messag
 in a chat only when one of the two copies was sent by the process that was killed (so before it
 died) — the update or outbox row behind it was still in that process's hands (not yet answered to
 Telegram, or not yet marked sent), so another process did it again. Never three copies, never a
-repeat between live processes. Which process sent a call is told by its TCP port (`ApiCall.peer`,
-the workers' sockets read from /proc).
+repeat between live processes. Which process sent a call is told by its TCP connection
+(`ApiCall.connection` and `.peer`: the port, looked up among the workers' sockets read from /proc
+when the connection is first seen).
 
 The one agent group's limit: Telegram allows 20 messages a minute to a group; every ticket puts at
 least three there (its card, the customer's two follow-ups), so 100 tickets alone would take 15 min at
@@ -66,6 +67,8 @@ class Scene:
     db_url: str
     #: Local port -> the worker it belonged to, sampled while the workers run (a kill closes them).
     ports: dict[int, str] = field(default_factory=dict)
+    #: The emulator's connection number -> the worker that opened it.
+    owners: dict[int, str | None] = field(default_factory=dict)
     kill_at: float | None = None
     victim: Worker | None = None
     #: How late this process's event loop (the emulator's and the customers') woke, worst and how
@@ -105,16 +108,25 @@ class Scene:
                 if not any(late >= 0.15 and woke >= at - 1.0 and woke - late <= at for woke, late in self.stalls)]
 
     async def watch_ports(self) -> None:
-        """Name the worker behind each new client port the emulator sees. (Reading /proc only then:
-        reading it ten times a second kept this process's event loop busy.)"""
+        """Name the worker behind each new client connection the emulator sees, by its port. (Reading
+        /proc only then: reading it ten times a second kept this process's event loop busy. By
+        connection, not port: the system gives a port again to another worker's later connection.)"""
         seen = 0
         while True:
             calls = self.emu.world.calls
-            new = {c.peer[1] for c in calls[seen:] if c.peer} - self.ports.keys()
+            new = [c for c in calls[seen:] if c.peer and c.connection not in self.owners]
             seen = len(calls)
             if new:
                 self.sample_ports()
+                for call in new:
+                    self.owners.setdefault(call.connection, self.ports.get(call.peer[1]))
             await asyncio.sleep(0.05)
+
+    def sender(self, call) -> str:
+        """The worker that made `call` (or its port, when no worker was seen holding it)."""
+        if call.peer is None:
+            return "no peer"
+        return self.owners.get(call.connection) or self.ports.get(call.peer[1]) or f"port {call.peer[1]}"
 
     def sample_ports(self) -> None:
         for worker in self.cluster.workers:
@@ -126,6 +138,9 @@ class Scene:
         # in the last instant would otherwise leave its last requests unattributed.
         worker.freeze()
         self.sample_ports()
+        for call in self.emu.world.calls:
+            if call.peer and call.connection not in self.owners:
+                self.owners[call.connection] = self.ports.get(call.peer[1])
         self.victim, self.kill_at = worker, time.monotonic()
         worker.kill()
 
@@ -377,7 +392,7 @@ def repeats(world: Scene, chats: list[int]) -> Repeats:
             expected = 2 if text.startswith(TWICE) else 1
             if count <= expected:
                 continue
-            senders = [(world.ports.get(c.peer[1], f"port {c.peer[1]}") if c.peer else "no peer", c.at) for c in sends
+            senders = [(world.sender(c), c.at) for c in sends
                        if str(c.params.get("chat_id")) == str(chat) and c.params.get("text") == text]
             kill_at = world.kill_at or 0.0
             line = (f"{count}× in chat {chat} topic {thread}: {text[:60]!r} (sent by "
@@ -515,7 +530,7 @@ async def test_a_kill_while_updates_are_in_hand_delays_nobody_by_more_than_ten_s
 
     def victim_holds_some() -> bool:
         held = [c for c in emu.calls_to("sendMessage") if c.params.get("chat_id") and not c.result_ok
-                and c.error_code is None and c.peer and scene.ports.get(c.peer[1]) == victim.name]
+                and c.error_code is None and scene.sender(c) == victim.name]
         return len(held) >= 2
 
     await kill_when(scene, victim_holds_some, "two FAQ answers held on their way from the victim", victim)
