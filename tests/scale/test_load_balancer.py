@@ -101,9 +101,10 @@ class Scene:
     def bots_429s(self) -> list[float]:
         """The 429s the bot caused: those not given within a second after this event loop (the
         emulator's) was held up for 0.15 s or more. After such a stall the emulator takes in what
-        queued meanwhile at once and stamps it as one burst, and the bot, 20 % under Telegram's
-        rate, has room for about 0.25 s of that (and some of it goes to its own processes' drift). (On a quiet machine there are none: a
-        loaded one, as CI is, holds a process up for 0.2 s now and then.)"""
+        queued meanwhile at once and stamps it as one burst; the bot, 20 % under Telegram's rate,
+        has room for about 0.25 s of that, part of which its own processes' drift takes. (On a
+        quiet machine there are none: a loaded one, as CI is, holds a process up for 0.2 s now
+        and then.)"""
         return [at for at in self.emu.world.flood.refused_at
                 if not any(late >= 0.15 and woke >= at - 1.0 and woke - late <= at for woke, late in self.stalls)]
 
