@@ -136,13 +136,23 @@ def decode(path: Path, raw: bytes) -> str | KBError:
 
 def parse_entry(path: Path, raw: bytes) -> Entry | KBError:
     """Parse the bytes of one FAQ file; `path` gives the default id and the error location."""
+    read = text_and_front(path, raw)
+    return read if isinstance(read, KBError) else _build_entry(path, read[1], read[0])
+
+
+def text_and_front(path: Path, raw: bytes) -> tuple[str, FrontMatter] | KBError:
+    """A Markdown file's text and its front matter (FAQ entries and templates alike), or the first
+    problem with them."""
     text = decode(path, raw)
     if isinstance(text, KBError):
         return text
     front = split_front_matter(path, text)
-    if isinstance(front, KBError):
-        return front
-    return _build_entry(path, front, text)
+    return front if isinstance(front, KBError) else (text, front)
+
+
+def key_error(path: Path, front: FrontMatter, key: str, message: str) -> KBError:
+    """The problem with the front matter's `key`, at its line."""
+    return KBError(path, line_of_key(front.lines, key), f"{key}: {message}")
 
 
 def file_id(path: Path, data: dict) -> str | None:
@@ -183,7 +193,7 @@ def _build_entry(path: Path, front: FrontMatter, text: str) -> Entry | KBError:
     data = front.data
 
     def error(key: str, message: str) -> KBError:
-        return KBError(path, line_of_key(front.lines, key), f"{key}: {message}")
+        return key_error(path, front, key, message)
 
     entry_id = file_id(path, data)
     if entry_id is None:

@@ -26,13 +26,12 @@ from kb.entries import KBError
 from kb.loader import (
     LANGS,
     SKIPPED_NAMES,
-    decode,
     duplicate_error,
     file_id,
-    line_of_key,
+    key_error,
     load_each,
     read_bytes,
-    split_front_matter,
+    text_and_front,
 )
 from kb.render import markdown_to_html
 
@@ -93,18 +92,14 @@ def template_files(root: Path) -> list[Path]:
 def load_template(path: Path) -> Template | KBError:
     """Read one template file, or the first problem found in it (an unknown placeholder: its line)."""
     raw = read_bytes(path)
-    if isinstance(raw, KBError):
-        return raw
-    text = decode(path, raw)
-    if isinstance(text, KBError):
-        return text
-    front = split_front_matter(path, text)
-    if isinstance(front, KBError):
-        return front
+    read = raw if isinstance(raw, KBError) else text_and_front(path, raw)
+    if isinstance(read, KBError):
+        return read
+    text, front = read
     data = front.data
 
     def error(key: str, message: str) -> KBError:
-        return KBError(path, line_of_key(front.lines, key), f"{key}: {message}")
+        return key_error(path, front, key, message)
 
     template_id = file_id(path, data)
     if template_id is None:
