@@ -4,59 +4,17 @@ of taking the update for a stale press or an answer to the next question — and
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import sys
-from pathlib import Path
-
-import aiohttp
 import pytest
-from test_webhook import config_file, free_port, frontdesk
-from world import eventually, settled
+from test_webhook import WebhookProcess, config_file, free_port, frontdesk
+from world import settled
 
 pytestmark = pytest.mark.timeout(300)
 
 
-class WebhookProcess:
-    """`frontdesk run` in webhook mode as its own process on one port, killed and started again."""
-
-    def __init__(self, emu, folder: Path) -> None:
-        self.folder = folder
-        self.port = free_port()
-        self.config = config_file(emu, folder, self.port)
-        self.log = folder / "frontdesk.log"
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        with self.log.open("ab") as stderr:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "frontdesk.cli", "run", "--config", str(self.config), cwd=self.folder,
-                stdout=asyncio.subprocess.DEVNULL, stderr=stderr)
-
-        async def serving() -> bool:
-            assert self.process.returncode is None, f"frontdesk run exited: {self.log.read_text()}"
-            try:
-                async with aiohttp.ClientSession() as session, session.get(
-                        f"http://127.0.0.1:{self.port}/healthz") as response:
-                    return response.status == 200
-            except aiohttp.ClientConnectionError:
-                return False
-
-        await eventually(serving, "frontdesk run serving /healthz", timeout=90)  # a cold start on busy cores
-
-    async def kill(self) -> None:
-        os.kill(self.process.pid, signal.SIGKILL)
-        await self.process.wait()
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            await self.kill()
-
-
 @pytest.fixture
 async def webhook_process(emu, tmp_path, forum_desk):
-    process = WebhookProcess(emu, tmp_path)
+    port = free_port()
+    process = WebhookProcess(tmp_path, config_file(emu, tmp_path, port), port)
     code, _, err = await frontdesk("webhook", "set", "--config", str(process.config), cwd=tmp_path)
     assert code == 0, err
     await process.start()

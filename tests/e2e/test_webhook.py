@@ -247,6 +247,43 @@ async def _status(url: str, wanted: int) -> bool:
     return (await get(url))[0] == wanted
 
 
+class WebhookProcess:
+    """`frontdesk run` in webhook mode as its own process (`args` after `--config`), serving on
+    `port`; started, signalled, killed and started again like a deployed worker."""
+
+    def __init__(self, folder: Path, config: Path, port: int, *args: str) -> None:
+        self.folder = folder
+        self.config = config
+        self.port = port
+        self.args = args
+        self.health = f"http://127.0.0.1:{port}/healthz"
+        self.log = folder / "frontdesk.log"
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        with self.log.open("ab") as stderr:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "frontdesk.cli", "run", "--config", str(self.config), *self.args,
+                cwd=self.folder, stdout=asyncio.subprocess.DEVNULL, stderr=stderr)
+
+        async def serving() -> bool:
+            assert self.process.returncode is None, f"frontdesk run exited: {self.log.read_text()}"
+            try:
+                return await _status(self.health, 200)
+            except aiohttp.ClientConnectionError:
+                return False
+
+        await eventually(serving, "frontdesk run serving /healthz", timeout=90)  # a cold start on busy cores
+
+    async def kill(self) -> None:
+        os.kill(self.process.pid, signal.SIGKILL)
+        await self.process.wait()
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            await self.kill()
+
+
 # --- SIGTERM: the drain ----------------------------------------------------------------------------
 
 
@@ -257,40 +294,25 @@ async def test_sigterm_drains_the_update_in_hand_then_exits_0(emu, john, tmp_pat
     config = config_file(emu, tmp_path, port, listen="127.0.0.1:1", extra="drain_seconds = 20")
     code, _, err = await frontdesk("webhook", "set", "--config", str(config), cwd=tmp_path)
     assert code == 0, err
-    log = tmp_path / "frontdesk.log"
-    with log.open("wb") as stderr:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "frontdesk.cli", "run", "--config", str(config), "--listen", f"127.0.0.1:{port}",
-            cwd=tmp_path,
-            stdout=asyncio.subprocess.DEVNULL, stderr=stderr)
-    health = f"http://127.0.0.1:{port}/healthz"
+    worker = WebhookProcess(tmp_path, config, port, "--listen", f"127.0.0.1:{port}")
     url = f"http://127.0.0.1:{port}/telegram"
     try:
-        async def serving() -> bool:
-            assert process.returncode is None, f"frontdesk run exited: {log.read_text()}"
-            try:
-                return await _status(health, 200)
-            except aiohttp.ClientConnectionError:
-                return False
-
-        await eventually(serving, "frontdesk run serving /healthz", timeout=90)
+        await worker.start()
         hold = emu.hold("sendMessage", chat_id=john.id)
         await john.send("/start")
         await hold.arrived()  # the update is surely in hand: its reply is on its way
 
-        process.send_signal(signal.SIGTERM)
-        await eventually(lambda: _status(health, 503), "healthz 503 while draining")
-        assert await get(health) == (503, "unhealthy: draining: the process is stopping\n")
+        worker.process.send_signal(signal.SIGTERM)
+        await eventually(lambda: _status(worker.health, 503), "healthz 503 while draining")
+        assert await get(worker.health) == (503, "unhealthy: draining: the process is stopping\n")
         assert await post_update(url, 10_000, john.id) == 503  # Telegram (or the balancer) tries elsewhere
 
         hold.release()
         await emu.chat(john).wait_for(lambda m: "Hello, John" in m.shown_text, timeout=15)
-        assert await asyncio.wait_for(process.wait(), 30) == 0, log.read_text()
+        assert await asyncio.wait_for(worker.process.wait(), 30) == 0, worker.log.read_text()
     finally:
-        if process.returncode is None:
-            os.kill(process.pid, signal.SIGKILL)
-            await process.wait()
-    text = log.read_text()
+        await worker.stop()
+    text = worker.log.read_text()
     assert "drained: every update in hand answered" in text, text
     assert not emu.world.updates.pending  # the update in hand was answered 200, not left for redelivery
     assert len([m for m in emu.chat(john).messages if "Hello, John" in m.shown_text]) == 1
