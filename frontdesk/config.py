@@ -106,7 +106,8 @@ def parse_config(
                               f"letters, digits, _ or - (or set {WEBHOOK_SECRET_ENV})")
     if config.token and ":" not in config.token:
         raise ConfigError(f"{source}: key 'telegram.token': does not look like a bot token (123456:ABC...)")
-    if config.kb.suggest_threshold > config.kb.answer_threshold:
+    matcher = config.kb.matcher()
+    if matcher.suggest_threshold > matcher.answer_threshold:
         raise ConfigError(f"{source}: key 'kb.suggest_threshold': must not exceed kb.answer_threshold")
     return config
 

