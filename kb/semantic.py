@@ -53,6 +53,11 @@ PHRASING_CANDIDATES = 64
 # Tuned on banking77 / clinc150 with the query vectors centred too: top-1 0.635 / 0.715 → 0.66 /
 # 0.72 (centring alone: 0.645 / 0.72).
 HUB_NEIGHBOURS = 5
+# At more than `4 × PHRASING_CANDIDATES` entries a query first ranks the entries by their centroids
+# projected on the FAQ's `COARSE_DIMS` main directions (a quarter of the memory to read: at 10,000
+# entries ~0.1 ms, not ~0.7 ms a part), then scores the `PHRASING_CANDIDATES` best exactly; the
+# others keep their projected centroid cosine, a little under the exact one.
+COARSE_DIMS = 128
 HUB_SAMPLE = 4_000
 HUB_WEIGHT = 0.6
 VectorCache = dict[str, np.ndarray]
@@ -65,8 +70,8 @@ class SemanticIndex:
     phrasing shares ("a question to a bank") then counts for nothing. Phrasings are encoded in one
     batch at build time; `cache` (text → vector), when given, is read first and filled with what
     had to be encoded, so a rebuild after a reload only encodes the phrasings that changed. A query
-    costs one encode and one product with the entry centroids, plus the phrasings of the
-    `PHRASING_CANDIDATES` best entries.
+    costs one encode and one product with the entry centroids (in a large FAQ, with their
+    `COARSE_DIMS` main directions), plus the phrasings of the `PHRASING_CANDIDATES` best entries.
     """
 
     def __init__(
@@ -91,6 +96,10 @@ class SemanticIndex:
         np.add.at(sums, self._owner, self._vectors)
         self._centroids = _unit_rows(sums)
         self._hub = HUB_WEIGHT * _hubness(self._centroids, self._vectors, self._owner)
+        self._basis: np.ndarray | None = None
+        if len(phrasings) > 4 * PHRASING_CANDIDATES:
+            self._basis = _main_directions(self._vectors, COARSE_DIMS)
+            self._coarse = np.ascontiguousarray(self._centroids @ self._basis)
 
     def score(self, query: str) -> np.ndarray:
         """Per entry, 0–1: the mean of the best phrasing's cosine and the centroid's, less the entry's
@@ -100,7 +109,8 @@ class SemanticIndex:
     def score_many(self, queries: Sequence[str]) -> np.ndarray:
         """`score` of each query (rows) for every entry (columns), the queries encoded in one batch.
 
-        Entries outside the `PHRASING_CANDIDATES` best by centroid count their centroid twice.
+        In a large FAQ, entries outside the `PHRASING_CANDIDATES` best count their projected
+        centroid cosine twice.
         """
         if not len(self._vectors) or not queries:
             return np.zeros((len(queries), len(self._centroids)))
@@ -108,18 +118,27 @@ class SemanticIndex:
         return np.stack([self._score_vector(q) for q in encoded])
 
     def _score_vector(self, q: np.ndarray) -> np.ndarray:
-        central = self._centroids @ q
-        if len(self._centroids) <= 4 * PHRASING_CANDIDATES:
+        if self._basis is None:
             best = np.maximum.reduceat(self._vectors @ q, self._starts)
+            scores = 0.5 * best + 0.5 * (self._centroids @ q)
         else:
-            best = central.copy()
-            top = np.argpartition(-central, PHRASING_CANDIDATES - 1)[:PHRASING_CANDIDATES]
-            rows = np.concatenate(
-                [np.arange(s, s + n) for s, n in zip(self._starts[top], self._sizes[top], strict=False)]
-            )
-            local_starts = np.concatenate(([0], np.cumsum(self._sizes[top])[:-1]))
-            best[top] = np.maximum.reduceat(self._vectors[rows] @ q, local_starts)
-        return np.clip(0.5 * best + 0.5 * central - self._hub, 0.0, 1.0).astype(np.float64)
+            scores = self._coarse @ (q @ self._basis)
+            top = np.argpartition(-scores, PHRASING_CANDIDATES - 1)[:PHRASING_CANDIDATES]
+            sizes = self._sizes[top]
+            local_starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+            rows = np.repeat(self._starts[top] - local_starts, sizes) + np.arange(sizes.sum())
+            best = np.maximum.reduceat(self._vectors[rows] @ q, local_starts)
+            scores[top] = 0.5 * best + 0.5 * (self._centroids[top] @ q)
+        return np.clip(scores - self._hub, 0.0, 1.0).astype(np.float64)
+
+
+def _main_directions(vectors: np.ndarray, count: int) -> np.ndarray:
+    """The `count` directions along which `vectors` vary most (columns, unit length): the leading
+    eigenvectors of their second-moment matrix, from at most `HUB_SAMPLE` × 2 evenly spread rows."""
+    picked = np.linspace(0, len(vectors) - 1, min(2 * HUB_SAMPLE, len(vectors))).astype(np.int64)
+    sample = vectors[np.unique(picked)]
+    _, eigenvectors = np.linalg.eigh(sample.T @ sample)  # ascending eigenvalues
+    return np.ascontiguousarray(eigenvectors[:, ::-1][:, :count], dtype=np.float32)
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
