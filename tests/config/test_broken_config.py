@@ -44,10 +44,12 @@ def run_frontdesk(tmp_path: Path, config_text: str | bytes | None, *extra_env: t
         ("[telegram\ntoken = 1", "not valid TOML"),
         (b"[telegram]\ntoken = '\xff\xfe'\n", "not UTF-8"),
         (GOOD + "[kb]\nanswer_threshold = 40.0\nsuggest_threshold = 60.0\n", "kb.suggest_threshold"),
+        # The encoder's default suggest threshold (25) is above an answer threshold of 20.
+        (GOOD + "[kb]\nsemantic = true\nanswer_threshold = 20.0\n", "kb.suggest_threshold"),
     ],
     ids=["unknown-key", "wrong-type-int", "wrong-type-list", "bad-choice", "url-not-string",
          "unknown-section", "missing-token", "malformed-token", "broken-toml", "not-utf8",
-         "inconsistent-thresholds"],
+         "inconsistent-thresholds", "threshold-below-the-encoders-default"],
 )
 def test_broken_config_is_one_line_and_exit_2(tmp_path, text, expected):
     result = run_frontdesk(tmp_path, text)
