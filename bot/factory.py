@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -25,7 +26,6 @@ from bot.outbox_worker import OutboxWorker
 from bot.replay import ReplayMiddleware
 from bot.sending import HEADROOM, SHARED_HEADROOM, Pacer, Rate, SendingMiddleware, SharedPacer
 from bot.settings import BotConfig
-from bot.shared_limits import SharedLimits
 from bot.update_intake import TolerantSession
 from desk.admin import Administration
 from desk.agent_actions import AgentDesk
@@ -42,6 +42,9 @@ from desk.privacy import Privacy
 from desk.questions import Questions
 from desk.sla import SLA
 from kb.base import KnowledgeBase
+
+if TYPE_CHECKING:
+    from bot.shared_limits import SharedLimits  # its module imports redis-py: only with Redis
 
 
 def build_bot(config: BotConfig, metrics: Metrics | None = None, shared: SharedLimits | None = None) -> Bot:

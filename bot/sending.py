@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
@@ -28,7 +29,9 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
 from bot.metrics import Metrics
-from bot.shared_limits import SharedLimits
+
+if TYPE_CHECKING:
+    from bot.shared_limits import SharedLimits  # its module imports redis-py: only with Redis
 
 log = logging.getLogger(__name__)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import suppress
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
@@ -19,7 +20,6 @@ from bot.i18n import build_i18n
 from bot.metrics import Metrics
 from bot.metrics import serve as metrics_server
 from bot.outbox_worker import OutboxWorker
-from bot.shared_limits import SharedLimits
 from bot.update_intake import TolerantRequestHandler
 from desk import outbox
 from desk.clock import Clock, SystemClock
@@ -34,8 +34,9 @@ from kb.base import KnowledgeBase
 from storage import migrate
 from storage.database import create_engine, create_sessionmaker, is_sqlite
 from storage.fsm import SQLAlchemyStorage
-from storage.redis_isolation import LeaseEventIsolation
-from storage.redis_limits import RedisLimits
+
+if TYPE_CHECKING:
+    from bot.shared_limits import SharedLimits
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +198,8 @@ class Frontdesk:
         from aiogram.fsm.storage.base import DefaultKeyBuilder
         from aiogram.fsm.storage.redis import RedisStorage
 
+        from storage.redis_isolation import LeaseEventIsolation  # redis-py: imported only with Redis
+
         storage = RedisStorage.from_url(url, key_builder=DefaultKeyBuilder(with_destiny=True))
         return storage, LeaseEventIsolation(storage.redis, storage.key_builder,
                                             lease=self.config.storage.chat_lock_lease,
@@ -206,6 +209,9 @@ class Frontdesk:
         """With Redis, the pacer and flood control count there for all the bot's processes."""
         if not self.config.storage.fsm_url:
             return None
+        from bot.shared_limits import SharedLimits  # redis-py: imported only with Redis
+        from storage.redis_limits import RedisLimits
+
         bot_id = self.config.token.split(":", 1)[0]
         return SharedLimits(RedisLimits.from_url(self.config.storage.fsm_url, f"frontdesk:{bot_id}:"))
 

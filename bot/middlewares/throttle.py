@@ -17,7 +17,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import BaseMiddleware, Dispatcher
 from aiogram.enums import ChatType
@@ -26,8 +26,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.metrics import Metrics
-from bot.shared_limits import SharedLimits
 from desk.customers import telegram_language
+
+if TYPE_CHECKING:
+    from bot.shared_limits import SharedLimits  # its module imports redis-py: only with Redis
 
 log = logging.getLogger(__name__)
 
