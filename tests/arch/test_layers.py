@@ -14,8 +14,9 @@ import grimp
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("frontdesk", "bot", "desk", "kb", "storage", "emulator")
 # The command line imports a command's machinery only when that command runs, so `frontdesk --help`
-# and the quick commands start without loading aiogram, Alembic or the FAQ matcher.
-LAZY_ON_PURPOSE = {"frontdesk/cli.py"}
+# and the quick commands start without loading aiogram, Alembic or the FAQ matcher; the application
+# imports its Redis parts (and with them redis-py, ~6 MB) only when storage.fsm_url asks for Redis.
+LAZY_ON_PURPOSE = {"frontdesk/cli.py", "frontdesk/app.py"}
 
 
 def test_the_layer_contract_is_kept():
