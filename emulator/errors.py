@@ -201,7 +201,7 @@ class StrictFloodLimiter:
     than ``group_per_minute`` to one group in any sliding minute. A refused send does not count.
     Each send counts at the moment its request arrived (`arrived_at`, else now), so requests a
     test held back and let go together are not taken for a burst the bot never sent.
-    ``refused`` counts the 429s given.
+    ``refused`` counts the 429s given, ``accepted`` keeps the sends let through.
     """
 
     overall: int = 30
@@ -214,6 +214,8 @@ class StrictFloodLimiter:
     refused_by: Counter[str] = field(default_factory=Counter)
     #: When each refused send arrived (the emulator's clock), in order of refusal.
     refused_at: list[float] = field(default_factory=list)
+    #: When each send let through arrived (the moment the limits counted it), in order of checking.
+    accepted: list[float] = field(default_factory=list)
     _all: list[float] = field(default_factory=list)  # arrival times, ascending
     _groups: dict[int, list[float]] = field(default_factory=dict)
     # Per private chat: the moment its bucket is full again (GCRA's theoretical arrival time).
@@ -237,6 +239,7 @@ class StrictFloodLimiter:
             self.refused_at.append(at)
             raise ApiError.retry_after(max(1, math.ceil(wait)))
         bisect.insort(self._all, at)
+        self.accepted.append(at)
         if is_private:
             self._private_tat[chat_id] = tat + self.private_interval
         else:

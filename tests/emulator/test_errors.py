@@ -197,6 +197,7 @@ def test_strict_limits_refuse_the_31st_send_in_a_second_a_4th_to_one_chat_and_th
     assert limits.refused == 4
     assert limits.refused_by == {"private": 2, "overall": 1, "group": 1}
     assert limits.refused_at == [0.0, 0.0, 1.0, 1.0]
+    assert limits.accepted == [0.0] * 30 + [1.0] * 21  # what got through, when, 429s left out
 
 
 def test_strict_limits_count_a_held_request_when_it_arrived_not_when_it_was_let_go() -> None:
@@ -210,6 +211,7 @@ def test_strict_limits_count_a_held_request_when_it_arrived_not_when_it_was_let_
         finally:
             arrived_at.reset(token)
     assert limits.refused == 0
+    assert limits.accepted == pytest.approx([7.05 + n * 0.1 for n in range(30)])
     # Counted where they arrived: the last second before now holds ten of them, so twenty more fit.
     for n in range(20):
         limits.check(6000 + n, True)
