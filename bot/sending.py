@@ -70,6 +70,10 @@ TELEGRAM_OVERALL = Rate(30 * HEADROOM, 1, 1)
 TELEGRAM_PRIVATE = Rate(1 * HEADROOM, 1, 3)
 TELEGRAM_GROUP = Rate(20 * HEADROOM, 60, 1)
 
+# Seconds a bot-wide slot may be granted late and still keep the slots after it on their grid, so
+# any 31 sends granted in a row span at least 30 intervals less this (1.021 s at 30 × 0.97 a second).
+LATE_SLOT = 0.010
+
 # Seconds between two sweeps of the pacer's table of chats (each sweep walks the whole table).
 PRUNE_EVERY = 60.0
 
@@ -188,9 +192,15 @@ class Pacer:
             waiter = heapq.heappop(self._queue)[2]
             if waiter.done():  # its sender was cancelled
                 continue
-            # From now, not from a slot left unused: an idle bot does not save up a burst.
-            self._next_free = max(self._next_free, now) + self._overall.interval
+            self._next_free = self._slot_taken(now) + self._overall.interval
             waiter.set_result(None)
+
+    def _slot_taken(self, now: float) -> float:
+        """The moment the bot-wide slot granted `now` counts as taken. While sends queue, slots
+        keep to their grid: a loop that wakes a little late for each slot (about 1 ms) must not
+        push every later slot back by as much, which lost 3 % of the rate. A slot missed by more
+        than `LATE_SLOT` (the bot was idle, or its loop stalled) is not made up: no burst."""
+        return self._next_free if now - self._next_free <= LATE_SLOT else now
 
     async def hold(self, chat_id: int | str | None, seconds: float) -> None:
         """After a 429 nothing more goes to that chat (or anywhere, without one) for `seconds`."""

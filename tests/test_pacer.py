@@ -7,7 +7,7 @@ import asyncio
 import heapq
 import itertools
 
-from bot.sending import HEADROOM, TELEGRAM_GROUP, Pacer, Rate, bulk
+from bot.sending import HEADROOM, LATE_SLOT, TELEGRAM_GROUP, Pacer, Rate, bulk
 
 FAST = Rate(1000, 1, 1)  # a bot-wide limit out of the way, for the per-chat rules
 
@@ -16,8 +16,9 @@ class FakeTime:
     """Virtual time: `run` lets every task do what it can at this moment, then wakes the earliest
     sleeper at its exact time, and so on until the awaited work is done."""
 
-    def __init__(self) -> None:
+    def __init__(self, late: float = 0.0) -> None:
         self.now = 0.0
+        self.late = late  # how long after its time every sleeper wakes, as on a busy event loop
         self._sleepers: list = []
         self._order = itertools.count()
 
@@ -26,7 +27,7 @@ class FakeTime:
 
     async def sleep(self, seconds: float) -> None:
         woken = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._sleepers, (self.now + seconds, next(self._order), woken))
+        heapq.heappush(self._sleepers, (self.now + seconds + self.late, next(self._order), woken))
         await woken
 
     async def run(self, work):
@@ -79,6 +80,23 @@ async def test_the_bot_as_a_whole_never_bursts_above_its_steady_rate():
         *(sent_at(clock, bot_wide.wait(2000 + n)) for n in range(60)))))
     assert moments[0] == 100.0
     assert all(abs((b - a) - 1 / 30) < 1e-9 for a, b in itertools.pairwise(moments))
+
+
+async def test_a_loop_that_wakes_a_little_late_keeps_the_bot_wide_slots_on_their_grid():
+    clock = FakeTime(late=0.002)  # every slot is opened 2 ms after its time
+    bot_wide = pacer(clock, overall=Rate(30, 1, 1))
+    moments = sorted(await clock.run(asyncio.gather(*(sent_at(clock, bot_wide.wait(2000 + n)) for n in range(91)))))
+    # The lateness is not added up: 90 slots take 3 s, not 3 s and 90 × 2 ms.
+    assert round(moments[-1] - moments[0], 9) == 3.002
+    # ...and no 31 in a row come closer together than 30 intervals less the lateness forgiven.
+    assert min(later - first for first, later in zip(moments, moments[30:], strict=False)) >= 1.0 - LATE_SLOT
+
+
+async def test_a_slot_missed_by_more_than_a_little_is_not_made_up_with_a_burst():
+    clock = FakeTime(late=2 * LATE_SLOT)  # a stalled loop
+    bot_wide = pacer(clock, overall=Rate(30, 1, 1))
+    moments = sorted(await clock.run(asyncio.gather(*(sent_at(clock, bot_wide.wait(2000 + n)) for n in range(31)))))
+    assert all(later - first >= 1 / 30 for first, later in itertools.pairwise(moments))
 
 
 async def test_a_busy_chat_waits_alone_and_does_not_hold_up_other_chats():
