@@ -18,6 +18,7 @@ from bot.callback_answers import CallbackAnswersNeverFail
 from bot.handlers import build_root_router
 from bot.i18n import DeskI18nMiddleware
 from bot.metrics import Metrics
+from bot.middlewares.admission import AdmissionMiddleware
 from bot.middlewares.bans import BanGate
 from bot.middlewares.customer import CustomerMiddleware
 from bot.middlewares.throttle import ThrottleMiddleware
@@ -117,6 +118,8 @@ def build_dispatcher(
     )
     ThrottleMiddleware(config.telegram.flood_limit, config.telegram.flood_window, i18n,
                        config.i18n.default_language, metrics, shared=shared).install(dispatcher)
+    # Inside the FSM's chat lock (installed last above), before everything that reads or writes.
+    dispatcher.update.outer_middleware(AdmissionMiddleware())
     # After flood control (installed above, before the FSM), before everything that records.
     dispatcher.update.outer_middleware(BanGate(bans, i18n, config.i18n.default_language))
     dispatcher.update.outer_middleware(ProcessedUpdatesMiddleware(sessionmaker, clock, metrics))

@@ -29,6 +29,7 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
 from bot.metrics import Metrics
+from bot.middlewares import admission
 
 if TYPE_CHECKING:
     from bot.shared_limits import SharedLimits  # its module imports redis-py: only with Redis
@@ -320,6 +321,8 @@ class SendingMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
+        # From here the update being handled waits for Telegram: its place goes to the next one.
+        admission.step_aside()
         if type(method) not in self._response_types:
             self._response_types[type(method)] = Response[method.__returning__]
         name = type(method).__name__
