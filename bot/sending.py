@@ -15,8 +15,9 @@ import asyncio
 import heapq
 import itertools
 import logging
+import math
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -48,6 +49,7 @@ class Rate:
     """`count` messages per `seconds`, with bursts of up to `burst` (a GCRA limiter's parameters)."""
 
     def __init__(self, count: float, seconds: float, burst: int) -> None:
+        self.count = count
         self.interval = seconds / count
         self.burst = burst
 
@@ -75,6 +77,10 @@ TELEGRAM_GROUP = Rate(20 * HEADROOM, 60, 1)
 # any 31 sends granted in a row span at least 30 intervals less this (1.021 s at 30 × 0.97 a second).
 LATE_SLOT = 0.010
 
+# Above this many sends a second the bot-wide limit is no Telegram limit (lifted, for a local Bot API
+# server), and the moments sends leave are not kept.
+MOST_COUNTED = 1000
+
 # Seconds between two sweeps of the pacer's table of chats (each sweep walks the whole table).
 PRUNE_EVERY = 60.0
 
@@ -98,7 +104,8 @@ class Pacer:
     A send first waits for its chat's own slot (GCRA: each chat keeps a theoretical arrival time;
     a send may go when that time is at most `burst - 1` intervals ahead of now), so a busy chat
     waits alone and never holds a bot-wide slot it cannot use. Then it queues for the bot-wide
-    slot: one every interval, no burst, replies to waiting people before bulk work.
+    slot: one every interval, no burst, replies to waiting people before bulk work. Last, it
+    leaves when no more than the limit's count of sends (30) have left in that many intervals.
     """
 
     def __init__(
@@ -120,6 +127,8 @@ class Pacer:
         self._queue: list[tuple[int, int, asyncio.Future[None]]] = []  # (bulk?, arrival, waiter)
         self._arrivals = itertools.count()
         self._granting: asyncio.Task | None = None
+        # When the bot's last sends left, as many as its limit lets leave in a window (30).
+        self._left: deque[float] = deque(maxlen=math.ceil(overall.count) if overall.count <= MOST_COUNTED else 0)
 
     def rate(self, chat_id: int | str) -> Rate:
         # Groups and channels have negative ids (or an @username).
@@ -138,6 +147,7 @@ class Pacer:
             # for some sends than for others: a chat's sends are spaced again as they leave (a
             # wait here is a few milliseconds, when an earlier send to the chat left late).
             await self._pause(await self._chat_leaves(chat_id))
+        await self._leave()
         return self._clock() - started
 
     async def _pause(self, seconds: float) -> None:
@@ -160,6 +170,22 @@ class Pacer:
         at = max(now, not_before, self._tat[key] - (rate.burst - 1) * rate.interval)
         self._tat[key] = max(self._tat[key], at) + rate.interval
         return at - now
+
+    async def _leave(self) -> None:
+        """Wait, if need be, so that the send leaving now is at most the 30th in any 30 bot-wide
+        intervals (1.03 s), by the moments sends really left: a slot kept on its grid although it
+        opened late (`LATE_SLOT`), or a sender that got to its send late, never puts 31 sends
+        into one of Telegram's seconds."""
+        left = self._left
+        if not left.maxlen:
+            return
+        while True:
+            now = self._clock()
+            opens = left[0] + left.maxlen * self._overall.interval if len(left) == left.maxlen else now
+            if opens <= now + 1e-6:  # a microsecond's rounding is no reason to sleep
+                left.append(now)
+                return
+            await self._sleep(opens - now)
 
     def _prune(self, now: float) -> None:
         """Every `PRUNE_EVERY` seconds, forget the chats whose theoretical arrival time has passed:
