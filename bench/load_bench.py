@@ -262,7 +262,12 @@ async def measure_strict(customers: int, folder: Path, postgres: bool) -> str:
             f"lost {answers.count(0)}  doubled {sum(a > 1 for a in answers)}\n"
             f"  one chat with {BUSY_REPLIES} replies queued ({busy_left} still to go): another "
             f"chat's first reply after {other_reply.changed_at - asked:.3f} s (target < 1 s); "
-            f"429s in all {limiter.refused}")
+            f"429s in all {limiter.refused}{by_limit(limiter.refused_by)}")
+
+
+def by_limit(refused_by) -> str:
+    """` (overall: 2, private: 1)`: which of Telegram's limits gave the 429s; "" when none did."""
+    return f" ({', '.join(f'{name}: {count}' for name, count in sorted(refused_by.items()))})" if refused_by else ""
 
 
 async def lifted_phases(args: argparse.Namespace, folder: Path) -> None:
