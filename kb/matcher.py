@@ -260,9 +260,6 @@ class Matcher:
         if not self.entries:
             return np.zeros(0)
         parts = question_parts(query)[:MAX_PARTS] or [query]
-        # The encoder starts on the message as typed while its words are scored here; it is read
-        # again only when another reading (layout, transliteration) won.
-        encoding = self._semantic.encode_soon(parts[0]) if self._semantic is not None else None
         lexical, texts, weights = [], [], []
         for part in parts:
             scores, text = self._best_variant(part)
@@ -273,14 +270,13 @@ class Matcher:
             texts.append(text if known else part)
             weights.append(W_SEMANTIC if known else 1.0)
         blended = np.stack(lexical) if lexical else np.zeros((1, len(self.entries)))
-        if self._semantic is not None and encoding is not None:
+        if self._semantic is not None:
             # The encoder reads the whole (cleaned) message only, and every part blends it in: its
             # sentences encoded apart changed top-1 on banking77 / clinc150 and the ru/en set by
             # under 0.002 and cost a long message twice the encoding time (~40 µs a token).
-            encoded = encoding.result()
-            if texts[0] != parts[0]:
-                encoded = self._semantic.encode_soon(texts[0]).result()
-            semantic = self._semantic.score_encoded(encoded)
+            # (Encoding on a second thread while the words are scored gained nothing measurable on
+            # 2 cores: the word scoring holds the GIL most of its time.)
+            semantic = self._semantic.score(texts[0])
             share = np.asarray(weights)[:, None]
             blended = (1 - share) * blended + share * 100.0 * semantic
         # A sentence that disagrees with the whole message counts less, so it wins only when the

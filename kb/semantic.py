@@ -12,7 +12,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -55,22 +55,18 @@ PHRASING_CANDIDATES = 64
 # Hubness: an entry whose phrasings sit close to many other entries' ("I have a question about my
 # card") draws questions meant for its neighbours. Its score is lowered by `HUB_WEIGHT` × the mean
 # cosine between its centroid and the `HUB_NEIGHBOURS` nearest phrasings of other entries, those
-# drawn from at most `HUB_SAMPLE` phrasings (evenly spread, so 10,000 entries cost ~0.5 s, not 10 s).
+# drawn from at most `HUB_SAMPLE` phrasings (evenly spread: 10,000 entries cost ~0.7 s, not ~10 s).
 # Tuned on banking77 / clinc150 with the query vectors centred too: top-1 0.635 / 0.715 → 0.66 /
-# 0.72 (centring alone: 0.645 / 0.72).
+# 0.71 (centring alone: 0.645 / 0.71).
 HUB_NEIGHBOURS = 5
-# At more than `4 × PHRASING_CANDIDATES` entries a query first ranks the entries by their centroids
-# projected on the FAQ's `COARSE_DIMS` main directions (a quarter of the memory to read: at 10,000
-# entries ~0.1 ms, not ~0.7 ms a part), then scores the `PHRASING_CANDIDATES` best exactly; the
-# others keep their projected centroid cosine, a little under the exact one.
-COARSE_DIMS = 128
 HUB_SAMPLE = 4_000
 HUB_WEIGHT = 0.6
+# At more than `4 × PHRASING_CANDIDATES` entries a query first ranks the entries by their centroids
+# projected on the FAQ's `COARSE_DIMS` main directions (a quarter of the memory to read: at 10,000
+# entries ~0.1 ms, not ~0.7 ms), then scores the `PHRASING_CANDIDATES` best exactly; the others
+# keep their projected centroid cosine, a little under the exact one.
+COARSE_DIMS = 128
 VectorCache = dict[str, np.ndarray]
-# Encoding a query is mostly matrix products, which release the GIL: `SemanticIndex.encode_soon`
-# runs it on this thread while the caller scores the query's words on its own (at 10,000 entries a
-# long message's p99 fell from ~8 ms to ~5 ms on 2 cores). One thread: queries are encoded in turn.
-_ENCODING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-encoder")
 
 
 class SemanticIndex:
@@ -115,16 +111,6 @@ class SemanticIndex:
         """Per entry, 0–1: the mean of the best phrasing's cosine and the centroid's, less the entry's
         hubness, clipped at 0."""
         return self.score_many([query])[0]
-
-    def encode_soon(self, query: str) -> Future[np.ndarray]:
-        """`query`'s vector, encoded on the encoder's own thread; `score_encoded` scores it."""
-        return _ENCODING.submit(self._encoder.encode, [query])
-
-    def score_encoded(self, encoded: np.ndarray) -> np.ndarray:
-        """`score` of a query from what `encode_soon` (or the encoder) returned for it."""
-        if not len(self._vectors):
-            return np.zeros(len(self._centroids))
-        return self._score_vector(_unit_rows(np.asarray(encoded, dtype=np.float32)[0] - self._mean))
 
     def score_many(self, queries: Sequence[str]) -> np.ndarray:
         """`score` of each query (rows) for every entry (columns), the queries encoded in one batch.
