@@ -260,14 +260,14 @@ class Matcher:
         if not self.entries:
             return np.zeros(0)
         parts = question_parts(query)[:MAX_PARTS] or [query]
-        lexical, texts, weights = [], [], []
+        lexical, weights, encoder_reads = [], [], ""
         for part in parts:
             scores, text = self._best_variant(part)
             lexical.append(scores)
             # A part none of whose readings has words the FAQ holds (asked in another language)
             # gets lexical noise only: the encoder, which is cross-lingual, reads it as typed alone.
             known = self._mostly_known(text)
-            texts.append(text if known else part)
+            encoder_reads = encoder_reads or (text if known else part)  # the whole message's reading
             weights.append(W_SEMANTIC if known else 1.0)
         blended = np.stack(lexical) if lexical else np.zeros((1, len(self.entries)))
         if self._semantic is not None:
@@ -276,7 +276,7 @@ class Matcher:
             # under 0.002 and cost a long message twice the encoding time (~40 µs a token).
             # (Encoding on a second thread while the words are scored gained nothing measurable on
             # 2 cores: the word scoring holds the GIL most of its time.)
-            semantic = self._semantic.score(texts[0])
+            semantic = self._semantic.score(encoder_reads)
             share = np.asarray(weights)[:, None]
             blended = (1 - share) * blended + share * 100.0 * semantic
         # A sentence that disagrees with the whole message counts less, so it wins only when the
