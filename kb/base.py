@@ -39,7 +39,7 @@ class KnowledgeBase:
     phrasing, so vectors are kept across reloads and, when `vector_file` is given (an .npz path,
     best outside the FAQ folder), across restarts: only new or changed phrasings are encoded.
     `index_file` (an .npz path, best outside the FAQ folder; the config's `kb.index_file`) keeps the
-    built lexical index across restarts (`kb.index_file`).
+    built lexical index across restarts.
     """
 
     def __init__(
