@@ -58,12 +58,11 @@ class KnowledgeBase:
         self.settings = settings
         self._encoder = encoder
         # Phrasing → sentence vector, kept across reloads so that only changed phrasings are encoded,
-        # and across restarts in `vector_file` when one is given.
+        # and across restarts in `vector_file` when one is given. Once that file holds them all, they
+        # are read from it at each reload rather than kept in memory (10,000 entries: ~70 MB).
         self._vector_file = Path(vector_file) if vector_file is not None else None
         self._vectors: VectorCache = {}
-        if encoder is not None and self._vector_file is not None:
-            self._vectors = load_vectors(self._vector_file, encoder)
-        self._saved_texts = set(self._vectors)
+        self._saved_texts: set[str] = set()
         self._lock = threading.Lock()
         self._good: dict[Path, Entry] = {}
         self._by_id: dict[str, Entry] = {}
@@ -102,6 +101,9 @@ class KnowledgeBase:
                 errors.append(KBError(self.path, 0, "not a folder"))
             good = self._resolve(fresh, errors)
             entries = [good[p] for p in sorted(good)]
+            if self._encoder is not None and self._vector_file is not None and not self._vectors:
+                self._vectors = load_vectors(self._vector_file, self._encoder)
+                self._saved_texts = set(self._vectors)
             # The normaliser's stemmers are not thread-safe: the new matcher gets its own.
             matcher = Matcher(
                 entries,
@@ -130,12 +132,16 @@ class KnowledgeBase:
         kept = {q: v for q, v in self._vectors.items() if q in live}
         changed = kept.keys() != self._saved_texts
         self._vectors = kept
-        if changed and self._vector_file is not None:
+        if self._vector_file is None:
+            return
+        if changed:
             try:
                 save_vectors(self._vector_file, kept, self._encoder)
                 self._saved_texts = set(kept)
             except OSError as exc:
                 log.warning("cannot save sentence vectors to %s: %s", self._vector_file, exc)
+                return  # kept in memory instead
+        self._vectors = {}  # the file holds them: the next reload reads it
 
     def _resolve(self, fresh: dict[Path, Entry | KBError], errors: list[KBError]) -> dict[Path, Entry]:
         """Pick the version of each file to serve; the holder of an id keeps it against newcomers."""

