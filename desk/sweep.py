@@ -10,6 +10,7 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk import lifecycle, outbox
@@ -36,9 +37,14 @@ async def sweep(sessionmaker: async_sessionmaker[AsyncSession], sla: SLA, config
     """Do every reminder due by `now`, each in its own transaction, read `batch` at a time; returns
     how many were done."""
     done = 0
-    async with sessionmaker.begin() as session:
-        await plan_digest(session, sla, config.digest_time, now)
-        await plan_weekly_report(session, sla, config, now)
+    try:
+        async with sessionmaker.begin() as session:
+            await plan_digest(session, sla, config.digest_time, now)
+            await plan_weekly_report(session, sla, config, now)
+    except IntegrityError:
+        # Another process's sweep planned the same digest or report between our look and our insert
+        # (their key is unique): it is planned, which is all this wanted.
+        log.info("the digest and weekly report were planned by another sweep at the same moment")
     while True:
         # Batch after batch until what is due is done: a thousand reminders falling due at once go
         # out in this sweep, not a batch per sweep (minutes apart). Each claimed one leaves the
