@@ -1,8 +1,9 @@
 """Engine and sessions: SQLite (the embedded default) or PostgreSQL, from one SQLAlchemy URL.
 
-SQLite runs in WAL mode with a busy timeout. A write transaction (`sessionmaker.begin()`) starts
-with BEGIN IMMEDIATE, so two writers queue for the lock instead of one failing later with "database
-is locked"; and the writers of one process queue on an asyncio lock first, so they wait in turn
+SQLite runs in WAL mode with a busy timeout, on the event loop's own thread
+(`storage.sqlite_inline`). A write transaction (`sessionmaker.begin()`) starts with BEGIN
+IMMEDIATE, so two writers queue for the lock instead of one failing later with "database is
+locked"; and the writers of one process queue on an asyncio lock first, so they wait in turn
 rather than in SQLite's busy handler, which sleeps and polls. A plain session (`sessionmaker()`)
 only reads: it starts with a deferred BEGIN and, under WAL, reads beside a writer instead of
 behind it.
@@ -16,10 +17,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
+
+from storage.sqlite_inline import inline_connector
 
 
 class DatabaseError(Exception):
@@ -50,7 +54,11 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> AsyncEngine:
         folder = Path(database).expanduser().resolve().parent
         if not folder.is_dir():
             raise DatabaseError(f"storage.url: folder {folder} does not exist")
-    engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+    # Connected the way SQLAlchemy's aiosqlite dialect would, but run on the event loop's thread.
+    parsed = make_url(url)
+    args, options = SQLiteDialect_aiosqlite().create_connect_args(parsed)
+    options["timeout"] = busy_timeout_ms / 1000
+    engine = create_async_engine(parsed, async_creator=inline_connector(*args, **options))
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:

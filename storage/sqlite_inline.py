@@ -1,0 +1,91 @@
+"""SQLite on the event loop's own thread, behind SQLAlchemy's aiosqlite dialect.
+
+aiosqlite runs every call (a cursor, an execute, a fetch, a commit) on a worker thread of its own
+and hands the result back through the event loop. A Frontdesk update makes ~60 such calls, and each
+hop passes the GIL between two threads: under a burst of 200 questions that cost about half of the
+process's CPU (load_bench, limits lifted: 15.9 → 8.0 ms of CPU per update, 64 → 93 answered/s).
+Here the same calls run at once, on the caller's thread, and the awaitables are already done.
+
+That is safe because SQLite is a library, not a server: a statement on a local file takes
+microseconds, reads never wait under WAL, and the writers of this process already queue on an
+asyncio lock (`storage.database.Sessions`) before BEGIN IMMEDIATE. The one call that can wait is
+that BEGIN IMMEDIATE, when *another process* (an admin's command, a second bot) holds the write
+lock: it is tried at once without waiting, and only if the lock is taken does it wait — up to the
+busy timeout, as before — on a thread, so the event loop keeps serving everyone else meanwhile.
+What still runs on the loop: a long statement (a full-text `/find` over 100,000 tickets, ~50 ms)
+holds up other updates for that long, as a CPU-bound handler would.
+
+This reuses aiosqlite's `Connection`, whose API SQLAlchemy's dialect speaks, replacing its worker
+thread and job queue (aiosqlite 0.22's `_tx`, which the dialect also uses directly).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiosqlite
+
+
+class _RunAtOnce:
+    """aiosqlite's job queue, each job run as it is put (a job: a future and a function)."""
+
+    def put_nowait(self, job: tuple[asyncio.Future | None, Callable[[], Any]]) -> None:
+        future, function = job
+        try:
+            result = function()
+        except BaseException as error:  # handed to whoever awaits it, as aiosqlite does
+            if future is not None and not future.done():
+                future.set_exception(error)
+        else:
+            if future is not None and not future.done():
+                future.set_result(result)
+
+
+def _takes_the_write_lock(args: tuple[Any, ...]) -> bool:
+    return bool(args) and isinstance(args[0], str) and args[0].lstrip()[:15].upper() == "BEGIN IMMEDIATE"
+
+
+class InlineConnection(aiosqlite.Connection):
+    """An aiosqlite connection without a worker thread (see the module)."""
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int = 64) -> None:
+        super().__init__(connector, iter_chunk_size)
+        self._tx = _RunAtOnce()  # type: ignore[assignment]
+
+    def __await__(self):
+        return self._connect().__await__()  # no thread to start
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if not self._running or self._connection is None:
+            raise ValueError("Connection closed")
+        if _takes_the_write_lock(args):
+            return await self._begin_immediate(fn, args, kwargs)
+        return fn(*args, **kwargs)
+
+    async def _begin_immediate(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """BEGIN IMMEDIATE at once if the write lock is free; else waiting for it on a thread."""
+        connection = self._conn
+        (timeout_ms,) = connection.execute("PRAGMA busy_timeout").fetchone()
+        connection.execute("PRAGMA busy_timeout=0")
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+        finally:
+            connection.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def inline_connector(database: str, **kwargs: Any) -> Callable[[], Awaitable[InlineConnection]]:
+    """For `create_async_engine(async_creator=...)`: opens `sqlite3.connect(database, **kwargs)`
+    (usable from the thread a contended BEGIN IMMEDIATE waits on) as an `InlineConnection`."""
+    kwargs["check_same_thread"] = False
+
+    async def connect() -> InlineConnection:
+        return await InlineConnection(lambda: sqlite3.connect(database, **kwargs))
+
+    return connect
