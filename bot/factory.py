@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.callback_answers import CallbackAnswersNeverFail
 from bot.handlers import build_root_router
 from bot.i18n import DeskI18nMiddleware
+from bot.inline_filters import run_inline
 from bot.metrics import Metrics
 from bot.middlewares.admission import AdmissionMiddleware
 from bot.middlewares.bans import BanGate
@@ -132,4 +133,5 @@ def build_dispatcher(
     dispatcher.callback_query.outer_middleware(replay)
     DeskI18nMiddleware(i18n).setup(dispatcher)
     dispatcher.include_router(build_root_router(desk_chat))
+    run_inline(dispatcher)  # plain filters on the loop, not one thread hop per check
     return dispatcher

@@ -88,3 +88,11 @@ async def test_forged_or_unknown_buttons_get_a_polite_refusal(frontdesk, emu, jo
     for data in ["m:explode", "zz:1:2", "lang:de", "t:view:notanumber:0", ""]:
         answer = await (await john.press_data(menu, data)).answer()
         assert answer.text == "This button is out of date." and answer.show_alert
+
+
+async def test_the_running_bot_checks_its_filters_on_the_loop(frontdesk, emu, john):
+    from bot.inline_filters import run_inline
+
+    assert run_inline(frontdesk.app.dispatcher) == 0  # build_dispatcher left nothing for a thread
+    await john.send("/help")
+    await emu.chat(john).wait_for(lambda m: m.shown_text.startswith("How I can help"))
