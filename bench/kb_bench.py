@@ -362,8 +362,11 @@ def run_semantic(data: DataSet, encoder, texts, big_entries, big_queries, seed: 
     def show(v):
         return "—" if v is None else f"{v:.3f}"
 
+    agreed_rule = (f", ≥ {settings.answer_threshold - settings.agreed_threshold_cut:g} with a lead ≥ "
+                   f"{settings.answer_margin - settings.agreed_margin_cut:g} when the words and the encoder "
+                   f"agree" if settings.agreed_threshold_cut or settings.agreed_margin_cut else "")
     print(f"  with the optional sentence encoder (answer ≥ {settings.answer_threshold:g} with a "
-          f"lead ≥ {settings.answer_margin:g}): top-1 {q.top1:.3f}, top-3 {q.top3:.3f}, "
+          f"lead ≥ {settings.answer_margin:g}{agreed_rule}): top-1 {q.top1:.3f}, top-3 {q.top3:.3f}, "
           f"out-of-scope answered {show(q.oos_answered)}, in-scope answered {q.answered:.3f} at "
           f"precision {q.precision:.3f} (on {len(queries)} sampled queries; on the held-out half "
           f"{q_held.answered:.3f} at precision {q_held.precision:.3f}, out-of-scope answered "
