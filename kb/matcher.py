@@ -22,7 +22,8 @@ encoder alone.
 
 "Answer" needs a score above a threshold AND a clear lead over the second-best entry (the margin
 rule of `MatcherSettings`): on the benchmark it separates right answers from wrong ones far better
-than the score alone.
+than the score alone. With the encoder, the lead asked for is smaller when the words alone and the
+encoder alone put the same entry first (`SearchResult.agreed`): such an answer is far more often right.
 
 Everything that depends on the entries is computed once in `Matcher.__init__`; a query costs three
 `np.bincount` passes over the postings of its terms (words, pairs, n-grams) and one
@@ -89,7 +90,10 @@ class MatcherSettings:
     the customer should choose. A score at or above `sure_threshold` (a phrasing asked nearly word
     for word) is answered whatever the runner-up scores. Otherwise, at or above `suggest_threshold`
     the best few are offered as choices; below it, nothing is offered. `correct_typos` replaces
-    query words unknown to the FAQ by the nearest FAQ word (`kb.spelling`).
+    query words unknown to the FAQ by the nearest FAQ word (`kb.spelling`). With an encoder, when
+    the words alone and the encoder alone put the best entry first, the threshold and the margin are
+    lowered by `agreed_threshold_cut` and `agreed_margin_cut` points (`for_encoder`); without one
+    there is no second opinion, and both are 0.
 
     The defaults were tuned on half of the banking77 / clinc150 queries and checked on the other
     half (`bench/kb_tune.py --oos 0.03`): the margin lifts the precision of answers from ~0.80 /
