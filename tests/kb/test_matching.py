@@ -3,6 +3,7 @@ and the starter FAQ finds the entry; a question the FAQ does not cover gets noth
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from kb.entries import Entry
@@ -122,3 +123,34 @@ def test_a_close_runner_up_turns_an_answer_into_a_suggestion():
     assert settings.decide(90, 88) == "suggest"
     assert settings.decide(50, 0) == "suggest"
     assert MatcherSettings(answer_threshold=95).decide(90, 0) == "suggest"  # never below the threshold
+
+
+def test_when_the_words_and_the_encoder_agree_a_smaller_lead_is_enough():
+    settings = MatcherSettings(answer_threshold=35, suggest_threshold=25, answer_margin=14, agreed_margin_cut=5)
+    assert settings.decide(50, 40) == "suggest"
+    assert settings.decide(50, 40, agreed=True) == "answer"  # a 9-point lead is enough when they agree
+    assert settings.decide(50, 42, agreed=True) == "suggest"
+    assert settings.decide(34, 0, agreed=True) == "suggest"  # the threshold itself is not cut here
+    cut = MatcherSettings(answer_threshold=35, suggest_threshold=25, agreed_threshold_cut=3)
+    assert (cut.decide(33, 0), cut.decide(33, 0, agreed=True)) == ("suggest", "answer")
+    # Without cuts (the lexical matcher's defaults) agreement changes nothing.
+    assert MatcherSettings().decide(60, 50, agreed=True) == MatcherSettings().decide(60, 50) == "suggest"
+
+
+def test_search_tells_whether_the_words_and_the_encoder_put_the_same_entry_first():
+    class TwoTopics:
+        """Money questions point one way, everything else the other."""
+
+        def encode(self, texts: list[str]) -> np.ndarray:
+            return np.array([[1.0, 0.0] if "refund" in t or "money" in t else [0.0, 1.0] for t in texts])
+
+    entries = [
+        Entry("refund", ("How do I get a refund?",), "A."),
+        Entry("hours", ("Opening hours",), "B."),
+        Entry("card", ("Where is my card?",), "C."),
+    ]
+    matcher = Matcher(entries, encoder=TwoTopics())
+    assert matcher.search("how do I get a refund").agreed
+    # The words say "card", the encoder "refund": they disagree, whichever wins the blend.
+    assert not matcher.search("money for my card").agreed
+    assert not Matcher(entries).search("how do I get a refund").agreed  # no encoder, no agreement

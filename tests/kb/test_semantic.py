@@ -139,3 +139,16 @@ def test_vectors_that_cannot_be_saved_stay_in_memory(write_faq, faq_dir, tmp_pat
     write_faq("b.md", faq_text(["When are you open?"]))
     kb.reload()
     assert encoder.calls[-1] == ["When are you open?"]
+
+
+def test_with_many_phrasings_an_entry_hubness_weighs_less():
+    from kb.semantic import HUB_PHRASINGS, _hub_share, _hubness
+
+    assert _hub_share(3 * 50, 50) == _hub_share(50, 50) == 1.0  # as tuned, or fewer phrasings: all of it
+    assert 0.4 < _hub_share(20 * 50, 50) < _hub_share(8 * 50, 50) < 1.0  # a FAQ that learnt wordings
+    assert _hub_share(0, 0) == 1.0
+    phrasings = [[f"q{n} {k}" for k in range(6 * HUB_PHRASINGS)] for n in range(40)]
+    index = SemanticIndex(CountingEncoder(), phrasings)
+    full = HUB_WEIGHT * _hubness(index._centroids, index._vectors, index._owner)
+    assert full.max() > 0
+    assert np.allclose(index._hub, _hub_share(6 * HUB_PHRASINGS * 40, 40) * full)
