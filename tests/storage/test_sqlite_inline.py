@@ -50,18 +50,22 @@ def hold_write_lock(path) -> sqlite3.Connection:
     return other
 
 
-async def test_a_write_lock_held_elsewhere_is_waited_for_while_the_loop_serves_others(tmp_path):
-    path = tmp_path / "a.db"
-    engine = create_engine(f"sqlite+aiosqlite:///{path}", busy_timeout_ms=20_000)
+async def locked_out(path, busy_timeout_ms: int):
+    """An engine over a database with a table `t`, whose write lock another writer then holds."""
+    engine = create_engine(f"sqlite+aiosqlite:///{path}", busy_timeout_ms=busy_timeout_ms)
     sessions = create_sessionmaker(engine)
     async with sessions.begin() as session:
         await session.execute(text("CREATE TABLE t (n INTEGER)"))
-    other = hold_write_lock(path)
+    return engine, sessions, hold_write_lock(path)
 
-    async def write() -> None:
-        async with sessions.begin() as session:
-            await session.execute(text("INSERT INTO t VALUES (1)"))
 
+async def insert_one(sessions) -> None:
+    async with sessions.begin() as session:
+        await session.execute(text("INSERT INTO t VALUES (1)"))
+
+
+async def test_a_write_lock_held_elsewhere_is_waited_for_while_the_loop_serves_others(tmp_path):
+    engine, sessions, other = await locked_out(tmp_path / "a.db", 20_000)
     ticked = asyncio.Event()
 
     async def tick() -> None:
@@ -69,7 +73,7 @@ async def test_a_write_lock_held_elsewhere_is_waited_for_while_the_loop_serves_o
             await asyncio.sleep(0.001)
         ticked.set()
 
-    writer, ticker = asyncio.create_task(write()), asyncio.create_task(tick())
+    writer, ticker = asyncio.create_task(insert_one(sessions)), asyncio.create_task(tick())
     try:
         async with asyncio.timeout(WAIT):  # the loop keeps serving others while the writer waits
             await ticked.wait()
@@ -88,16 +92,10 @@ async def test_a_write_lock_held_elsewhere_is_waited_for_while_the_loop_serves_o
 
 
 async def test_the_busy_timeout_still_bounds_that_wait(tmp_path):
-    path = tmp_path / "a.db"
-    engine = create_engine(f"sqlite+aiosqlite:///{path}", busy_timeout_ms=50)
-    sessions = create_sessionmaker(engine)
-    async with sessions.begin() as session:
-        await session.execute(text("CREATE TABLE t (n INTEGER)"))
-    other = hold_write_lock(path)
+    engine, sessions, other = await locked_out(tmp_path / "a.db", 50)
     try:
         with pytest.raises(OperationalError, match="locked"):
-            async with sessions.begin() as session:
-                await session.execute(text("INSERT INTO t VALUES (1)"))
+            await insert_one(sessions)
     finally:
         other.close()
     async with sessions.begin() as session:  # the timeout is back to 50 ms, not left at 0
