@@ -12,6 +12,7 @@ behind it.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
-from storage.sqlite_inline import inline_connector
+from storage.sqlite_inline import SAFETY_NET_PAGES, Checkpointer, inline_connector
 
 
 class DatabaseError(Exception):
@@ -59,6 +60,9 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> AsyncEngine:
     args, options = SQLiteDialect_aiosqlite().create_connect_args(parsed)
     options["timeout"] = busy_timeout_ms / 1000
     engine = create_async_engine(parsed, async_creator=inline_connector(*args, **options))
+    # A file's log is checkpointed on a thread, not inside a COMMIT on the loop (storage.sqlite_inline).
+    in_file = bool(database) and database != ":memory:" and "mode=memory" not in url
+    checkpointer = Checkpointer(lambda: sqlite3.connect(*args, **options)) if in_file else None
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
@@ -69,9 +73,14 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> AsyncEngine:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if checkpointer is not None:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
         cursor.close()
         # SQLite's own lower() knows only ASCII; searches must fold Cyrillic too, like PostgreSQL.
         dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+    if checkpointer is not None:
+        event.listen(engine.sync_engine, "commit", lambda _connection: checkpointer.committed())
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection) -> None:
