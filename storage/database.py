@@ -24,7 +24,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
-from storage.sqlite_inline import SAFETY_NET_PAGES, Checkpointer, inline_connector
+from storage.sqlite_inline import CHECKPOINT_WAIT, SAFETY_NET_PAGES, Checkpointer, inline_connector
 
 
 class DatabaseError(Exception):
@@ -62,7 +62,8 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> AsyncEngine:
     engine = create_async_engine(parsed, async_creator=inline_connector(*args, **options))
     # A file's log is checkpointed on a thread, not inside a COMMIT on the loop (storage.sqlite_inline).
     in_file = bool(database) and database != ":memory:" and "mode=memory" not in url
-    checkpointer = Checkpointer(lambda: sqlite3.connect(*args, **options)) if in_file else None
+    checkpoint_options = {**options, "timeout": CHECKPOINT_WAIT}
+    checkpointer = Checkpointer(lambda: sqlite3.connect(*args, **checkpoint_options)) if in_file else None
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:

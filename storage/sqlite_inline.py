@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 CHECKPOINT_EVERY = 200
 # SQLite's own checkpoint, kept as a safety net far above its default 1,000 pages (should ours fail).
 SAFETY_NET_PAGES = 10_000
+# How long a checkpoint waits for the writer and the readers of the moment (holding up new writers
+# meanwhile, off the loop) before it copies what it can without them, as a PASSIVE one would.
+CHECKPOINT_WAIT = 0.05
 
 
 class _RunAtOnce:
@@ -132,9 +135,11 @@ class Checkpointer:
         self._running = loop.run_in_executor(None, self.checkpoint)
 
     def checkpoint(self) -> None:
-        """A RESTART checkpoint: it waits (here, on its thread) for the writer of the moment, copies
-        the whole log and has the next writer start it afresh; meanwhile this process's writers wait
-        for the lock on a thread too (`InlineConnection._begin_immediate`), never on the loop."""
+        """A RESTART checkpoint: it waits (on its thread, at most `CHECKPOINT_WAIT`: `connect` sets
+        the timeout) for the writer and readers of the moment, copies the whole log and has the next
+        writer start it afresh; meanwhile this process's writers wait for the lock on a thread too
+        (`InlineConnection._begin_immediate`), never on the loop. A long reader (a read transaction
+        held across a slow call) only makes it copy less, never holds writers up for longer."""
         try:
             with closing(self._connect()) as connection:
                 connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
