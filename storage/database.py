@@ -50,18 +50,18 @@ def create_engine(url: str, *, busy_timeout_ms: int = 5000) -> AsyncEngine:
 
 
 def _sqlite_engine(url: str, busy_timeout_ms: int) -> AsyncEngine:
-    database = make_url(url).database
-    if database and database != ":memory:":
+    parsed = make_url(url)
+    database = parsed.database
+    in_file = bool(database) and database != ":memory:" and "mode=memory" not in url
+    if in_file:
         folder = Path(database).expanduser().resolve().parent
         if not folder.is_dir():
             raise DatabaseError(f"storage.url: folder {folder} does not exist")
     # Connected the way SQLAlchemy's aiosqlite dialect would, but run on the event loop's thread.
-    parsed = make_url(url)
     args, options = SQLiteDialect_aiosqlite().create_connect_args(parsed)
     options["timeout"] = busy_timeout_ms / 1000
     engine = create_async_engine(parsed, async_creator=inline_connector(*args, **options))
     # A file's log is checkpointed on a thread, not inside a COMMIT on the loop (storage.sqlite_inline).
-    in_file = bool(database) and database != ":memory:" and "mode=memory" not in url
     checkpoint_options = {**options, "timeout": CHECKPOINT_WAIT}
     checkpointer = Checkpointer(lambda: sqlite3.connect(*args, **checkpoint_options)) if in_file else None
 
