@@ -107,9 +107,7 @@ class SemanticIndex:
         many = len(phrasings) > 1 and len(flat) > 1
         self._mean = raw.mean(axis=0) if many else np.zeros(raw.shape[1], dtype=np.float32)
         raw -= self._mean  # in place, as below: at 10,000 entries each copy is ~60 MB more at the peak
-        norms = np.linalg.norm(raw, axis=1, keepdims=True)
-        raw /= np.where(norms > 0, norms, 1.0)
-        self._vectors = raw
+        self._vectors = _unit_rows(raw, in_place=True)
         self._centroids = _unit_rows(_group_sums(self._vectors, self._starts, sizes))
         share = HUB_WEIGHT * _hub_share(len(flat), len(phrasings))
         self._hub = share * _hubness(self._centroids, self._vectors, self._owner)
@@ -164,9 +162,13 @@ def _main_directions(vectors: np.ndarray, count: int) -> np.ndarray:
     return np.ascontiguousarray(eigenvectors[:, ::-1][:, :count], dtype=np.float32)
 
 
-def _unit_rows(vectors: np.ndarray) -> np.ndarray:
-    """`vectors` with each row scaled to length 1 (a zero row stays zero), as float32."""
+def _unit_rows(vectors: np.ndarray, *, in_place: bool = False) -> np.ndarray:
+    """`vectors` with each row scaled to length 1 (a zero row stays zero), as float32; `in_place`:
+    scaled where they are (they must be a float32 array of the caller's own)."""
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    if in_place:
+        vectors /= np.where(norms > 0, norms, 1.0)
+        return vectors
     return np.ascontiguousarray(vectors / np.where(norms > 0, norms, 1.0), dtype=np.float32)
 
 
