@@ -62,6 +62,8 @@ def build_bot(config: BotConfig, metrics: Metrics | None = None, shared: SharedL
         # No burst: Telegram counts a group's messages in any sliding minute, and a burst on top of
         # the steady rate would put more than the limit into the minute after it.
         group=Rate(limits.group_per_minute * headroom, 60, 1),
+        # What may arrive together: Telegram's own count, whatever the processes' headroom.
+        arrivals=Rate(limits.overall_per_second * HEADROOM, 1, 1),
     )
     # Outermost: a callback answer that still fails after the retries never aborts a handler.
     session.middleware(CallbackAnswersNeverFail())

@@ -17,7 +17,7 @@ import itertools
 import logging
 import math
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -73,6 +73,12 @@ TELEGRAM_OVERALL = Rate(30 * HEADROOM, 1, 1)
 TELEGRAM_PRIVATE = Rate(1 * HEADROOM, 1, 3)
 TELEGRAM_GROUP = Rate(20 * HEADROOM, 60, 1)
 
+# Seconds a send may take, at most, to reach Telegram after it left: a send counts as possibly just
+# arrived until a window after its answer came back, or after this, whichever is sooner. (A send
+# whose answer is slow has still arrived long before, unless this process or the network was held
+# up for more than this; and a process killed while it waited for an answer holds nothing up.)
+MOST_TRANSIT = 1.0
+
 # Seconds a bot-wide slot may be granted late and still keep the slots after it on their grid, so
 # any 31 sends granted in a row span at least 30 intervals less this (1.021 s at 30 × 0.97 a second).
 LATE_SLOT = 0.010
@@ -98,6 +104,23 @@ def bulk() -> Iterator[None]:
         _bulk.reset(token)
 
 
+class Departure:
+    """A send the pacer let go: how long it waited, and, once the Bot API has answered (or the
+    request failed), `landed()`, from which moment it stops counting as possibly just arrived."""
+
+    __slots__ = ("_ident", "_pacer", "delay")
+
+    def __init__(self, pacer: Pacer, ident: object, delay: float) -> None:
+        self._pacer = pacer
+        self._ident = ident
+        self.delay = delay
+
+    async def landed(self) -> None:
+        if self._ident is not None:
+            ident, self._ident = self._ident, None
+            await self._pacer._landed(ident)
+
+
 class Pacer:
     """Spaces sends out so no chat, and not the bot as a whole, goes over its rate.
 
@@ -105,7 +128,11 @@ class Pacer:
     a send may go when that time is at most `burst - 1` intervals ahead of now), so a busy chat
     waits alone and never holds a bot-wide slot it cannot use. Then it queues for the bot-wide
     slot: one every interval, no burst, replies to waiting people before bulk work. Last, it
-    leaves when no more than the limit's count of sends (30) have left in that many intervals.
+    leaves only when fewer than the limit's count of sends (30) may have arrived at Telegram in
+    the last 30 intervals: a send counts from the moment it left until the moment its answer came
+    back (`Departure.landed`; at most `MOST_TRANSIT` on) and 30 intervals more. Telegram stamps a send somewhere in between,
+    so no stall of this process, of the network or of the Bot API (which stamps what queued
+    meanwhile as one burst) can put 31 into one of its seconds.
     """
 
     def __init__(
@@ -115,7 +142,11 @@ class Pacer:
         group: Rate = TELEGRAM_GROUP,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        arrivals: Rate | None = None,
     ) -> None:
+        """`arrivals`: at most its count of sends may arrive in that many of its intervals (by
+        default the bot-wide rate's); several processes keep further under Telegram's rate for
+        their slots than for this guarantee, which holds whatever their drift."""
         self._overall = overall
         self._private = private
         self._group = group
@@ -127,28 +158,45 @@ class Pacer:
         self._queue: list[tuple[int, int, asyncio.Future[None]]] = []  # (bulk?, arrival, waiter)
         self._arrivals = itertools.count()
         self._granting: asyncio.Task | None = None
-        # When the bot's last sends left, as many as its limit lets leave in a window (30).
-        self._left: deque[float] = deque(maxlen=math.ceil(overall.count) if overall.count <= MOST_COUNTED else 0)
+        # The sends that may have arrived in the last window: id -> the latest moment they may have
+        # arrived. Only while the bot-wide limit is Telegram's.
+        arrivals = arrivals or overall
+        self._counted = math.ceil(arrivals.count) if arrivals.count <= MOST_COUNTED else 0
+        self._window = self._counted * arrivals.interval
+        self._flights: dict[int, float] = {}
+        self._departures = itertools.count()
 
     def rate(self, chat_id: int | str) -> Rate:
         # Groups and channels have negative ids (or an @username).
         return self._group if isinstance(chat_id, str) or chat_id < 0 else self._private
 
     async def wait(self, chat_id: int | str | None, *, is_bulk: bool | None = None) -> float:
-        """Sleep until a message to `chat_id` may go out and book that moment; returns the delay.
+        """`depart`, for a send that lands at once; returns the delay."""
+        departure = await self.depart(chat_id, is_bulk=is_bulk)
+        await departure.landed()
+        return departure.delay
+
+    async def depart(self, chat_id: int | str | None, *, is_bulk: bool | None = None) -> Departure:
+        """Sleep until a message to `chat_id` may go out and book that moment. The caller sends
+        it, then calls `landed()` on what this returns, however the request ended.
 
         `is_bulk` defaults to whether the caller is inside `bulk()`."""
         started = self._clock()
         if chat_id is not None:
             await self._pause(await self._chat_slot(chat_id))
         await self._overall_slot(_bulk.get() if is_bulk is None else is_bulk)
+        ident = await self._leave()
         if chat_id is not None:
             # Telegram counts a chat's messages as they arrive, and the bot-wide slot comes later
             # for some sends than for others: a chat's sends are spaced again as they leave (a
-            # wait here is a few milliseconds, when an earlier send to the chat left late).
-            await self._pause(await self._chat_leaves(chat_id))
-        await self._leave()
-        return self._clock() - started
+            # wait here is a few milliseconds, when an earlier send to the chat left late). Last,
+            # so that nothing holds the send up after the moment it is booked.
+            try:
+                await self._pause(await self._chat_leaves(chat_id))
+            except BaseException:
+                await Departure(self, ident, 0.0).landed()  # never sent: it counts a window longer, no more
+                raise
+        return Departure(self, ident, self._clock() - started)
 
     async def _pause(self, seconds: float) -> None:
         if seconds > 0:
@@ -171,21 +219,37 @@ class Pacer:
         self._tat[key] = max(self._tat[key], at) + rate.interval
         return at - now
 
-    async def _leave(self) -> None:
-        """Wait, if need be, so that the send leaving now is at most the 30th in any 30 bot-wide
-        intervals (1.03 s), by the moments sends really left: a slot kept on its grid although it
-        opened late (`LATE_SLOT`), or a sender that got to its send late, never puts 31 sends
-        into one of Telegram's seconds."""
-        left = self._left
-        if not left.maxlen:
-            return
+    async def _leave(self) -> object:
+        """Wait, if need be, until fewer than the limit's count of sends (30) may have arrived in
+        the last 30 bot-wide intervals (1.03 s), then count this one in flight; returns its id.
+        A slot kept on its grid although it opened late (`LATE_SLOT`), a sender that got to its
+        send late, or a request held up on its way never puts 31 sends into one of Telegram's
+        seconds."""
+        if not self._counted:
+            return None
         while True:
             now = self._clock()
-            opens = left[0] + left.maxlen * self._overall.interval if len(left) == left.maxlen else now
-            if opens <= now + 1e-6:  # a microsecond's rounding is no reason to sleep
-                left.append(now)
-                return
-            await self._sleep(opens - now)
+            wait = self._until_room(now)
+            if wait <= 0:
+                ident = next(self._departures)
+                self._flights[ident] = now + MOST_TRANSIT
+                return ident
+            await self._sleep(wait)
+
+    def _until_room(self, now: float) -> float:
+        """Seconds until one more send may leave (0: now), by the sends counted in `_flights`."""
+        flights = self._flights
+        # (A microsecond's rounding is no reason to sleep.)
+        gone = [ident for ident, latest in flights.items() if latest <= now - self._window + 1e-6]
+        for ident in gone:
+            del flights[ident]
+        if len(flights) < self._counted:
+            return 0.0
+        return min(flights.values()) + self._window - now
+
+    async def _landed(self, ident: object) -> None:
+        if ident in self._flights:
+            self._flights[ident] = min(self._flights[ident], self._clock())
 
     def _prune(self, now: float) -> None:
         """Every `PRUNE_EVERY` seconds, forget the chats whose theoretical arrival time has passed:
@@ -241,6 +305,9 @@ class Pacer:
             self._tat[key] = max(self._tat[key], until + (rate.burst - 1) * rate.interval)
 
 
+# The name in Redis of the sends of every process that may have just arrived (`SharedPacer._leave`).
+OUT = "pace:out"
+
 # Seconds a process waits, when Redis goes away, before it sends on counting alone.
 SWITCH_PAUSE = 1.0
 
@@ -261,8 +328,9 @@ class SharedPacer(Pacer):
         group: Rate = TELEGRAM_GROUP,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        arrivals: Rate | None = None,
     ) -> None:
-        super().__init__(overall, private, group, clock, sleep)
+        super().__init__(overall, private, group, clock, sleep, arrivals)
         self.shared = shared
         self._alone_since: float | None = None  # when Redis went away, by this pacer's clock
         self._alone_until = float("-inf")  # this process keeps to its share until then
@@ -316,6 +384,26 @@ class SharedPacer(Pacer):
                     waiter.set_result(None)
                     break
 
+    async def _leave(self) -> object:
+        """As `Pacer._leave`, counting the sends of every process in Redis; while Redis is away,
+        this process's sends alone (its bot-wide slots are then at its share of the rate)."""
+        if not self._counted:
+            return None
+        send = str(next(self._departures))
+        while True:
+            delay = await self.shared.depart(OUT, send, self._counted, self._window, MOST_TRANSIT)
+            if delay is None:
+                return (OUT, await super()._leave())
+            if delay <= 0:
+                return send
+            await self._sleep(delay)
+
+    async def _landed(self, ident: object) -> None:
+        if isinstance(ident, tuple):  # counted here, Redis being away
+            await super()._landed(ident[1])
+        else:
+            await self.shared.land(OUT, str(ident))
+
     async def hold(self, chat_id: int | str | None, seconds: float) -> None:
         rate = self._overall if chat_id is None else self.rate(chat_id)
         until = self._clock() + seconds
@@ -355,10 +443,9 @@ class SendingMiddleware(BaseRequestMiddleware):
         chat_id = getattr(method, "chat_id", None) if name in SENDING else None
         failures = 0
         while True:
-            if name in SENDING:
-                await self.pacer.wait(chat_id)
+            departure = await self.pacer.depart(chat_id) if name in SENDING else None
             try:
-                return await make_request(bot, method)
+                return await self._landing(departure, make_request(bot, method))
             except TelegramRetryAfter as error:
                 if error.retry_after > self.max_retry_after:
                     raise
@@ -377,3 +464,12 @@ class SendingMiddleware(BaseRequestMiddleware):
                     self.metrics.retries.labels("network").inc()
                 log.warning("%s to %s failed (%s); retry %d in %.1f s", name, chat_id, error, failures, delay)
                 await asyncio.sleep(delay)
+
+    @staticmethod
+    async def _landing(departure: Departure | None, request: Awaitable[Response[TelegramType]]) -> Response[TelegramType]:
+        """The answer to `request`; however it ends, the send has landed from then on."""
+        try:
+            return await request
+        finally:
+            if departure is not None:
+                await departure.landed()

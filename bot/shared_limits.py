@@ -95,6 +95,29 @@ class SharedLimits:
             return
         self._answered(peers)
 
+    async def depart(self, key: str, send: str, limit: int, window: float, transit: float) -> float | None:
+        """Seconds to wait before `send` may depart (0: it is counted as departed now), or None:
+        Redis is away, count alone."""
+        if not self._may_try():
+            return None
+        try:
+            delay, peers = await self.limits.depart(key, send, limit, window, transit)
+        except RedisError as error:
+            self._failed(error)
+            return None
+        self._answered(peers)
+        return delay
+
+    async def land(self, key: str, send: str) -> None:
+        """`send` came back. Without Redis it stays in flight there for its whole `transit`:
+        counted longer than it need be, never shorter."""
+        if not self._may_try():
+            return
+        try:
+            await self.limits.land(key, send)
+        except RedisError as error:
+            self._failed(error)
+
     async def arrive(self, key: str, arrival: str, limit: int, window: float) -> Arrival | None:
         """Count an arrival in Redis (see `RedisLimits.arrive`), or None: Redis is away."""
         if not self._may_try():

@@ -5,6 +5,10 @@ Two atomic Lua scripts, knowing nothing of Telegram:
 - `book`: GCRA with reservations. Each limit keeps a theoretical arrival time (TAT); a call books
   the earliest moment at most `burst - 1` intervals before the TAT and returns how long to wait
   for it, so callers never retry, they sleep.
+- `depart` / `land`: sends that may have arrived at their destination in the last window: a
+  send counts from the moment it departs (booked only while fewer than `limit` count) until a
+  window after it landed (its answer came back, or it failed) or after `transit` (the longest it
+  may take to arrive), whichever is sooner.
 - `arrive`: a sliding-window count of arrivals (a sorted set of the arrivals' ids), for flood
   control; arrivals beyond the limit are not counted, and the first of them in a window is
   flagged so one notice is sent.
@@ -94,6 +98,32 @@ return {1, 0, seen + 1, peers}
 """
 
 
+# KEYS: the sends counted (sorted set, score: the latest moment each may have arrived), the
+# processes present. ARGV: now (us, or ""), process, presence (us), limit, window (us),
+# transit (us), the send's id.
+DEPART = _NOW + _PRESENT + """
+local window = tonumber(ARGV[5])
+local peers = present(KEYS[2], ARGV[2], tonumber(ARGV[3]))
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[4]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[6]), ARGV[7])
+  redis.call('PEXPIRE', KEYS[1], math.ceil((window + tonumber(ARGV[6])) / 1000))
+  return {'0', peers}
+end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {string.format('%.0f', tonumber(first[2]) + window - now), peers}
+"""
+
+# KEYS: the sends counted. ARGV: now (us, or ""), the send's id.
+LAND = _NOW + """
+local latest = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[2]))
+if latest and now < latest then
+  redis.call('ZADD', KEYS[1], now, ARGV[2])
+end
+return 0
+"""
+
+
 @dataclass(frozen=True)
 class Arrival:
     """What `RedisLimits.arrive` decided: counted (`admitted`) or over the limit; `tell`: the first
@@ -123,6 +153,8 @@ class RedisLimits:
         self.process = process or process_name()
         self._book = redis.register_script(BOOK)
         self._arrive = redis.register_script(ARRIVE)
+        self._depart = redis.register_script(DEPART)
+        self._land = redis.register_script(LAND)
 
     @classmethod
     def from_url(cls, url: str, prefix: str, *, timeout: float = 1.0) -> RedisLimits:
@@ -159,6 +191,21 @@ class RedisLimits:
             args=["" if now is None else now, self.process, _micro(PRESENCE_SECONDS),
                   _micro(interval), burst, max(1, _micro(seconds))])
         return int(peers)
+
+    async def depart(self, key: str, send: str, limit: int, window: float, transit: float, *,
+                     now: int | None = None) -> tuple[float, int]:
+        """Count send `send` (an id, unique in this process) of `key` as departed if fewer than
+        `limit` may have arrived in the last `window` seconds: (0, processes present); else
+        (seconds to wait, processes present)."""
+        delay, peers = await self._depart(
+            keys=[self.prefix + key, *self._presence()],
+            args=["" if now is None else now, self.process, _micro(PRESENCE_SECONDS), limit,
+                  _micro(window), _micro(transit), f"{self.process}:{send}"])
+        return int(delay) / MICRO, int(peers)
+
+    async def land(self, key: str, send: str, *, now: int | None = None) -> None:
+        """Send `send` of `key` came back: it arrived by now at the latest."""
+        await self._land(keys=[self.prefix + key], args=["" if now is None else now, f"{self.process}:{send}"])
 
     async def arrive(self, key: str, arrival: str, limit: int, window: float, *,
                      now: int | None = None) -> Arrival:

@@ -8,7 +8,7 @@ import heapq
 import itertools
 from collections.abc import Iterator
 
-from bot.sending import HEADROOM, LATE_SLOT, TELEGRAM_GROUP, Pacer, Rate, bulk
+from bot.sending import HEADROOM, MOST_TRANSIT, LATE_SLOT, TELEGRAM_GROUP, Pacer, Rate, bulk
 
 FAST = Rate(1000, 1, 1)  # a bot-wide limit out of the way, for the per-chat rules
 
@@ -102,6 +102,44 @@ async def test_sends_that_leave_late_now_and_then_never_put_31_into_one_second()
     moments = sorted(await clock.run(asyncio.gather(*(sent_at(clock, bot_wide.wait(2000 + n)) for n in range(121)))))
     assert min(later - first for first, later in zip(moments, moments[30:], strict=False)) >= 1.0 - 1e-6
     assert moments[-1] - moments[0] < 4.0 + 2 * LATE_SLOT  # and the lateness is still not added up
+
+
+def most_that_may_arrive_together(flights: list[tuple[float, float]], window: float = 1.0) -> int:
+    """The most sends Telegram may stamp within one `window`, each at any moment between leaving
+    and its answer coming back: for the last of them to leave, the sends that left before it and
+    had not landed a window before it left."""
+    return max(sum(1 for other_left, other_landed in flights if other_left <= left and other_landed > left - window + 1e-9)
+               for left, _ in flights)
+
+
+async def test_sends_held_up_on_their_way_never_put_31_into_one_second_however_they_are_stamped():
+    # Now and then a request takes 0.3 s to be answered: a stalled Bot API that then stamps what
+    # queued meanwhile as one burst. Counting sends by the moment they left would let 31 in.
+    clock = FakeTime()
+    bot_wide = pacer(clock, overall=Rate(30, 1, 1))
+    flight = itertools.cycle([0.001] * 9 + [0.3])
+    flights: list[tuple[float, float]] = []
+
+    async def send(chat_id: int) -> None:
+        departure = await bot_wide.depart(chat_id)
+        left = clock.now
+        await clock.sleep(next(flight))
+        flights.append((left, clock.now))
+        await departure.landed()
+
+    await clock.run(asyncio.gather(*(send(2000 + n) for n in range(150))))
+    assert most_that_may_arrive_together(flights) <= 30
+    # ...and the limit is still used: 150 sends in little more than their 5 s.
+    assert max(left for left, _ in flights) - min(left for left, _ in flights) < 5.0 + 0.35
+
+
+async def test_a_send_that_never_comes_back_counts_until_a_window_after_its_longest_transit():
+    clock = FakeTime()
+    bot_wide = pacer(clock, overall=Rate(30, 1, 1))
+    for n in range(30):
+        await clock.run(bot_wide.depart(2000 + n))  # sent, and no answer comes (a hung Bot API)
+    # The first left at 0: it may have arrived until MOST_TRANSIT, and counts a window (1 s) more.
+    assert round(await sent_at(clock, clock.run(bot_wide.wait(3000))), 6) == MOST_TRANSIT + 1.0
 
 
 async def test_a_slot_missed_by_more_than_a_little_is_not_made_up_with_a_burst():

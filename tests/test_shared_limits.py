@@ -102,6 +102,25 @@ async def test_arrivals_beyond_the_limit_are_not_counted_and_the_first_is_told(r
     assert later.admitted and later.seen == 1  # the first three left the window
 
 
+async def test_a_send_counts_from_departing_until_a_window_after_it_landed_whoever_sent_it(redis, prefix):
+    first, second = RedisLimits(redis, prefix, process="a"), RedisLimits(redis, prefix, process="b")
+    at = micro(2000)
+
+    async def depart(limits: RedisLimits, send: str, seconds: float) -> float:
+        return (await limits.depart("out", send, 3, 1.0, 5.0, now=at + micro(seconds)))[0]
+
+    assert [await depart(first, "1", 0), await depart(second, "1", 0), await depart(first, "2", 0.1)] == [0, 0, 0]
+    # Three in flight: the first may arrive as late as 5 s on (its transit), and counts a window more.
+    assert await depart(second, "2", 0.2) == pytest.approx(5.8)
+    await first.land("out", "9", now=at + micro(0.3))  # no such send: nothing lands
+    await second.land("out", "1", now=at + micro(0.3))  # b's "1", not a's
+    assert await depart(second, "2", 0.4) == pytest.approx(0.9)  # a window after it landed
+    assert await depart(second, "2", 1.3) == 0
+    # A send that never lands counts until a window after its transit.
+    assert await depart(second, "3", 5.9) == pytest.approx(0.1)
+    assert await depart(second, "3", 6.0) == 0
+
+
 # --- two processes against Telegram's strict limits ------------------------------------------
 
 def process_bot(emu: BotAPIEmulator, pacer: Pacer) -> Bot:
