@@ -130,8 +130,8 @@ class Pacer:
     slot: one every interval, no burst, replies to waiting people before bulk work. Last, it
     leaves only when fewer than the limit's count of sends (30) may have arrived at Telegram in
     the last 30 intervals: a send counts from the moment it left until the moment its answer came
-    back (`Departure.landed`; at most `MOST_TRANSIT` on) and 30 intervals more. Telegram stamps a send somewhere in between,
-    so no stall of this process, of the network or of the Bot API (which stamps what queued
+    back (`Departure.landed`; at most `MOST_TRANSIT` on) and 30 intervals more. Telegram stamps a
+    send somewhere in between, so no stall of this process, of the network or of the Bot API (which stamps what queued
     meanwhile as one burst) can put 31 into one of its seconds.
     """
 
@@ -466,7 +466,8 @@ class SendingMiddleware(BaseRequestMiddleware):
                 await asyncio.sleep(delay)
 
     @staticmethod
-    async def _landing(departure: Departure | None, request: Awaitable[Response[TelegramType]]) -> Response[TelegramType]:
+    async def _landing(departure: Departure | None,
+                       request: Awaitable[Response[TelegramType]]) -> Response[TelegramType]:
         """The answer to `request`; however it ends, the send has landed from then on."""
         try:
             return await request

@@ -8,7 +8,7 @@ import heapq
 import itertools
 from collections.abc import Iterator
 
-from bot.sending import HEADROOM, MOST_TRANSIT, LATE_SLOT, TELEGRAM_GROUP, Pacer, Rate, bulk
+from bot.sending import HEADROOM, LATE_SLOT, MOST_TRANSIT, TELEGRAM_GROUP, Pacer, Rate, bulk
 
 FAST = Rate(1000, 1, 1)  # a bot-wide limit out of the way, for the per-chat rules
 
@@ -108,7 +108,7 @@ def most_that_may_arrive_together(flights: list[tuple[float, float]], window: fl
     """The most sends Telegram may stamp within one `window`, each at any moment between leaving
     and its answer coming back: for the last of them to leave, the sends that left before it and
     had not landed a window before it left."""
-    return max(sum(1 for other_left, other_landed in flights if other_left <= left and other_landed > left - window + 1e-9)
+    return max(sum(1 for other_left, landed in flights if other_left <= left and landed > left - window + 1e-9)
                for left, _ in flights)
 
 
