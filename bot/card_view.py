@@ -9,11 +9,11 @@ from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 
 from bot.callbacks import CardAction, CardCB, SuggestCB, TemplateAction, TemplateCB
 from bot.form_view import criticality_label, kind_label, local_time
+from bot.keyboard_builder import InlineKeyboardBuilder
 from bot.settings import BotConfig
 from bot.telegram_text import MESSAGE_LIMIT, cut, shown_length
 from desk.customer_context import CustomerContext, CustomerHistory, PastTicket

@@ -12,11 +12,11 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, InputMediaPhoto, ReplyParameters
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import assign_view, card_view, desk_view, report_view
 from bot.callbacks import StarsCB, TicketAction, TicketCB
+from bot.keyboard_builder import InlineKeyboardBuilder
 from bot.settings import BotConfig
 from bot.telegram_text import CAPTION_LIMIT, shown_length
 from desk import analytics, lifecycle, outbox, suggestions

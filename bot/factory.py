@@ -93,7 +93,7 @@ def build_dispatcher(
     """The dispatcher with every router and middleware, and the services as workflow data; with
     `shared`, flood control counts in Redis for all the bot's processes."""
     policy = Policy(sla, config.scheduler, config.desk.reopen_days)
-    bans = Bans(sessionmaker, clock, config.desk)
+    bans = Bans(sessionmaker, clock, config.desk, only_process=config.storage.one_process)
     dispatcher = Dispatcher(
         storage=fsm_storage,
         # One update at a time per chat, so a customer's messages are handled in order.
@@ -125,7 +125,8 @@ def build_dispatcher(
     dispatcher.update.outer_middleware(AdmissionMiddleware())
     # After flood control (installed above, before the FSM), before everything that records.
     dispatcher.update.outer_middleware(BanGate(bans, i18n, config.i18n.default_language))
-    dispatcher.update.outer_middleware(ProcessedUpdatesMiddleware(sessionmaker, clock, metrics))
+    dispatcher.update.outer_middleware(ProcessedUpdatesMiddleware(sessionmaker, clock, metrics,
+                                                                  only_process=config.storage.one_process))
     customer = CustomerMiddleware(sessionmaker, clock, config.i18n.default_language, config.desk.language)
     for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.edited_message,
                      dispatcher.my_chat_member):

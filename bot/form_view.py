@@ -7,10 +7,10 @@ from html import escape
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_datetime
 
 from bot.callbacks import FormAction, FormCB
+from bot.keyboard_builder import InlineKeyboardBuilder
 from bot.telegram_text import MESSAGE_LIMIT, cut, shown_length
 from desk.forms import CRITICALITY, DETAILS, TITLE, TYPE, Draft
 from desk.settings import FormConfig

@@ -6,9 +6,9 @@ from html import escape
 
 from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import FormAction, FormCB, QuestionAction, QuestionCB
+from bot.keyboard_builder import InlineKeyboardBuilder
 from kb.entries import Entry
 from kb.render import answer_to_html
 from storage.models import Ticket

@@ -2,9 +2,9 @@
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import LangCB, MenuAction, MenuCB
+from bot.keyboard_builder import InlineKeyboardBuilder
 
 LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
 

@@ -7,10 +7,10 @@ from html import escape
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import ListCB, MenuAction, MenuCB, StarsCB, TicketAction, TicketCB
 from bot.form_view import criticality_label, local_time
+from bot.keyboard_builder import InlineKeyboardBuilder
 from bot.telegram_text import MESSAGE_LIMIT, shown_length
 from desk.agent_actions import signature
 from desk.conversation import TicketShown

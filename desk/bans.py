@@ -54,10 +54,17 @@ async def active_ban(session: AsyncSession, telegram_id: int) -> Ban | None:
 class Bans:
     """The ban use cases: the database, the clock and the desk's settings, given once."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, desk: DeskConfig) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, desk: DeskConfig, *,
+                 only_process: bool = False) -> None:
+        """`only_process`: no other process bans or lifts bans in this database (the embedded
+        default), so who is banned is read once and then kept in memory: the gate asks the
+        database only about people who are banned."""
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.desk = desk
+        self._only_process = only_process
+        self._banned: set[int] | None = None  # read when first needed
+        self._changes = 0  # bans given or lifted by this process, so a read overtaken by one is redone
 
     def may_ban(self, agent_id: int) -> bool:
         """Whether this agent may ban and lift bans."""
@@ -67,6 +74,8 @@ class Bans:
         """Whether an update from `telegram_id` in a private chat is dropped, and whether this is
         the one update of the day that gets the polite notice (claimed in the database, so several
         processes tell the person once between them)."""
+        if self._only_process and telegram_id not in await self._banned_ids():
+            return Gate(banned=False)
         now = self.clock.now()
         async with self.sessionmaker() as session:
             ban = await active_ban(session, telegram_id)
@@ -80,6 +89,20 @@ class Bans:
                 .values(noticed_at=now)
             )
         return Gate(banned=True, tell=claimed.rowcount == 1)
+
+    async def _banned_ids(self) -> set[int]:
+        while self._banned is None:
+            changes = self._changes
+            async with self.sessionmaker() as session:
+                banned = set((await session.execute(select(Ban.telegram_id).where(Ban.lifted_at.is_(None)))).scalars())
+            if changes == self._changes:
+                self._banned = banned
+        return self._banned
+
+    def _changed(self, telegram_id: int, *, banned: bool) -> None:
+        self._changes += 1
+        if self._banned is not None:
+            (self._banned.add if banned else self._banned.discard)(telegram_id)
 
     async def ban(self, agent: Actor, *, telegram_id: int | None = None, place: Place | None = None,
                   reason: str = "") -> Banned:
@@ -116,7 +139,9 @@ class Bans:
                 for open_ticket in open_tickets:
                     await close_quietly(session, open_ticket, now)
                     closed.append(open_ticket.id)
-            return Banned(telegram_id, customer.first_name if customer else None, closed)
+            banned = Banned(telegram_id, customer.first_name if customer else None, closed)
+        self._changed(telegram_id, banned=True)
+        return banned
 
     async def unban(self, agent: Actor, telegram_id: int) -> Ban:
         """Lift the ban of `telegram_id`; returns it. Refused: "not_allowed", "not_banned"."""
@@ -128,7 +153,8 @@ class Bans:
                 raise Refused("not_banned")
             ban.lifted_at = self.clock.now()
             ban.lifted_by = agent.telegram_id
-            return ban
+        self._changed(telegram_id, banned=False)
+        return ban
 
     async def in_force(self) -> list[Ban]:
         """`/banned`: the bans in force, the newest first."""

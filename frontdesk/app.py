@@ -193,8 +193,7 @@ class Frontdesk:
         url = self.config.storage.fsm_url
         if not url:
             # The embedded SQLite default is one process: it may keep conversation states in memory too.
-            only_process = is_sqlite(self.config.storage.url)
-            return SQLAlchemyStorage(sessionmaker, self.clock.now, only_process=only_process), None
+            return SQLAlchemyStorage(sessionmaker, self.clock.now, only_process=self.config.storage.one_process), None
         from aiogram.fsm.storage.base import DefaultKeyBuilder
         from aiogram.fsm.storage.redis import RedisStorage
 

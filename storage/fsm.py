@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -14,6 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import FSMRecord
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of FSM data: JSON's values (dicts and lists copied, the rest never changes in
+    place), several times faster than `copy.deepcopy`, which a busy bot paid on every step."""
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_copied(item) for item in value)
+    return value
 
 
 class SQLAlchemyStorage(BaseStorage):
@@ -56,7 +65,7 @@ class SQLAlchemyStorage(BaseStorage):
             for name, value in values.items():
                 setattr(record, name, value)
             record.updated_at = self._now()
-            written = (record.state, copy.deepcopy(record.data or {}))
+            written = (record.state, _copied(record.data or {}))
         self._remember(storage_key, written)
 
     async def _read(self, storage_key: str) -> tuple[str | None, dict[str, Any]] | None:
@@ -99,7 +108,7 @@ class SQLAlchemyStorage(BaseStorage):
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         record = await self._read(self._key_builder.build(key))
         # A deep copy: a handler changing a list inside must not change what is stored.
-        return copy.deepcopy(record[1]) if record else {}
+        return _copied(record[1]) if record else {}
 
     async def close(self) -> None:
         """The engine belongs to the application, which disposes of it."""

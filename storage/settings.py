@@ -20,3 +20,10 @@ class StorageConfig(BaseModel):
     # well under the load balancer's timeout).
     chat_lock_lease: float = Field(default=5.0, gt=0)
     chat_lock_wait: float = Field(default=20.0, gt=0)
+
+    @property
+    def one_process(self) -> bool:
+        """The embedded default: SQLite with the conversation state in it is served by one process,
+        which may then keep in memory what only it changes (conversation states, who is banned,
+        which updates it handled)."""
+        return self.url.startswith("sqlite") and not self.fsm_url

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import ProcessedUpdate
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3
+# Update ids a process that alone serves the database keeps in memory (a few MB).
+REMEMBERED = 100_000
 
 
 async def was_processed(session: AsyncSession, update_id: int) -> bool:
@@ -81,6 +84,45 @@ class ProcessedMarks:
                     raise
                 log.warning("recording handled update ids failed (attempt %d); trying again", attempt)
                 await asyncio.sleep(0.2 * attempt)
+
+
+class HandledUpdates:
+    """Whether an update was handled already, and marking it so (`ProcessedMarks`).
+
+    `only_process`: no other process handles this bot's updates with this database (the embedded
+    default). Telegram's update ids grow, so the ids this process marks are kept in memory (the
+    last `remembered`), and the database is asked only about an id no greater than the highest
+    it held at start, or than the ids memory let go of: one query less for nearly every update.
+    """
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], now: Callable[[], datetime], *,
+                 only_process: bool = False, remembered: int = REMEMBERED) -> None:
+        self._sessionmaker = sessionmaker
+        self._marks = ProcessedMarks(sessionmaker, now)
+        self._only_process = only_process
+        self._remembered = remembered
+        self._marked: OrderedDict[int, None] = OrderedDict()
+        self._asked_up_to: int | None = None  # ids up to this one are asked in the database
+
+    async def seen(self, update_id: int) -> bool:
+        if self._only_process:
+            if self._asked_up_to is None:
+                async with self._sessionmaker() as session:
+                    highest = (await session.execute(select(func.max(ProcessedUpdate.update_id)))).scalar()
+                if self._asked_up_to is None:
+                    self._asked_up_to = highest if highest is not None else -1
+            if update_id > self._asked_up_to:
+                return update_id in self._marked
+        async with self._sessionmaker() as session:
+            return await was_processed(session, update_id)
+
+    async def mark(self, update_id: int) -> None:
+        await self._marks.mark(update_id)
+        if self._only_process:
+            self._marked[update_id] = None
+            while len(self._marked) > self._remembered:
+                forgotten, _ = self._marked.popitem(last=False)
+                self._asked_up_to = max(self._asked_up_to or -1, forgotten)
 
 
 async def forget_before(session: AsyncSession, moment: datetime) -> int:

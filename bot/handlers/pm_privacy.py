@@ -11,11 +11,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import ForgetAction, ForgetCB
 from bot.edits import edit_text
 from bot.filters import IsAdmin
+from bot.keyboard_builder import InlineKeyboardBuilder
 from desk.numbers import BIGINT_MAX, NotANumber, parse_id
 from desk.privacy import Privacy
 

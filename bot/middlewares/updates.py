@@ -13,18 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.metrics import Metrics
 from desk.clock import Clock
-from storage import updates as processed
-from storage.updates import ProcessedMarks
+from storage.updates import HandledUpdates
 
 log = logging.getLogger(__name__)
 
 
 class ProcessedUpdatesMiddleware(BaseMiddleware):
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, metrics: Metrics) -> None:
-        self._sessionmaker = sessionmaker
-        self._clock = clock
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, metrics: Metrics, *,
+                 only_process: bool = False) -> None:
         self._metrics = metrics
-        self._marks = ProcessedMarks(sessionmaker, clock.now)
+        self._handled = HandledUpdates(sessionmaker, clock.now, only_process=only_process)
 
     async def __call__(
         self,
@@ -40,9 +38,7 @@ class ProcessedUpdatesMiddleware(BaseMiddleware):
             # parsed, see bot/update_intake.py): nothing to handle, and no warning from aiogram.
             log.info("update %s carries no kind of event this bot handles; skipped", event.update_id)
             return None
-        async with self._sessionmaker() as session:
-            seen = await processed.was_processed(session, event.update_id)
-        if seen:
+        if await self._handled.seen(event.update_id):
             log.info("update %s was already handled; skipping the redelivery", event.update_id)
             self._metrics.redeliveries.inc()
             return None
@@ -51,5 +47,5 @@ class ProcessedUpdatesMiddleware(BaseMiddleware):
         # Marked after handling: a crash in between redelivers it (at least once); the handlers
         # that create things make that safe with their own keys. Marks of updates handled at the
         # same time share one transaction.
-        await self._marks.mark(event.update_id)
+        await self._handled.mark(event.update_id)
         return result

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from desk_world import AGENT, ANNA, JOHN, Desk
+from sqlalchemy import event
 
 from desk.agent_actions import Place
 from desk.bans import Bans
@@ -86,3 +87,25 @@ async def test_unban_lifts_it_and_keeps_the_record(desk):
     # Banned again: a new record, told again.
     await bans.ban(ADMIN, telegram_id=JOHN.telegram_id)
     assert (await bans.gate(JOHN.telegram_id)).tell
+
+
+async def test_with_one_process_the_gate_asks_the_database_only_about_the_banned(desk):
+    bans = Bans(desk.sessions, desk.clock, DeskConfig(admin_ids=[ADMIN.telegram_id]), only_process=True)
+    await bans.ban(ADMIN, telegram_id=4242, reason="spam")
+    statements = []
+    event.listen(desk.sessions.kw["bind"].sync_engine, "before_cursor_execute",
+                 lambda *args: statements.append(args[2]))
+    assert not (await bans.gate(ANNA.telegram_id)).banned  # bans in force are read once...
+    reads = len(statements)
+    assert not (await bans.gate(JOHN.telegram_id)).banned
+    assert not (await bans.gate(ANNA.telegram_id)).banned
+    assert len(statements) == reads  # ...and then kept
+    assert (await bans.gate(4242)).banned
+    # Bans given and lifted by this process are kept up to date.
+    await bans.ban(ADMIN, telegram_id=ANNA.telegram_id)
+    assert (await bans.gate(ANNA.telegram_id)).banned
+    await bans.unban(ADMIN, 4242)
+    assert not (await bans.gate(4242)).banned
+    # And a Bans of the same process made later reads what is in force.
+    later = Bans(desk.sessions, desk.clock, DeskConfig(), only_process=True)
+    assert (await later.gate(ANNA.telegram_id)).banned and not (await later.gate(4242)).banned

@@ -40,3 +40,19 @@ async def test_state_and_data_survive_a_new_engine(tmp_path):
         assert await storage.get_data(KEY) == {}
     finally:
         await engine.dispose()
+
+
+async def test_a_handler_changing_what_it_read_or_wrote_changes_nothing_stored(tmp_path):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fsm.db'}")
+    await migrate.upgrade(engine)
+    storage = SQLAlchemyStorage(create_sessionmaker(engine), _now, only_process=True)  # data kept in memory
+    try:
+        written = {"draft": {"files": ["a"], "answers": [{"q": 1}]}, "offered": ("x",)}
+        await storage.set_data(KEY, written)
+        written["draft"]["files"].append("changed after writing")
+        read = await storage.get_data(KEY)
+        read["draft"]["answers"][0]["q"] = 2
+        read["draft"]["files"].clear()
+        assert await storage.get_data(KEY) == {"draft": {"files": ["a"], "answers": [{"q": 1}]}, "offered": ("x",)}
+    finally:
+        await engine.dispose()
