@@ -15,8 +15,9 @@ from storage.models import ProcessedUpdate
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3
-# Update ids a process that alone serves the database keeps in memory (a few MB).
-REMEMBERED = 100_000
+# Update ids a process that alone serves the database keeps in memory (about 1 MB): a redelivery
+# comes soon after, and one of an id let go of is still found in the database.
+REMEMBERED = 10_000
 
 
 async def was_processed(session: AsyncSession, update_id: int) -> bool:
