@@ -184,14 +184,19 @@ def customer_lines(context: CustomerContext, config: BotConfig, sla: SLA) -> lis
 
 
 def customer_history_text(history: CustomerHistory, config: BotConfig, sla: SLA) -> str:
-    """`/customer ID`: the customer and every ticket of theirs, newest first (may need splitting)."""
+    """`/customer ID [PAGE]`: the customer and a page of their tickets, newest first, with the
+    command for the next (older) page."""
     who = escape(history.first_name or "—")
     if history.username:
         who += f" (@{escape(history.username)})"
     lines = [_("👤 <b>{who}</b>, id <code>{id}</code>").format(who=who, id=history.telegram_id),
              _standing(history.context), "",
-             _("Requests: {count}").format(count=len(history.tickets))]
+             _("Requests: {count}").format(count=history.context.earlier)]
+    if history.pages > 1:
+        lines[-1] += " · " + _("page {page} of {pages}").format(page=history.page, pages=history.pages)
     lines.extend(_past_line(past, config, sla) for past in history.tickets)
+    if history.page < history.pages:
+        lines += ["", _("Older: /customer {id} {page}").format(id=history.telegram_id, page=history.page + 1)]
     return "\n".join(lines)
 
 

@@ -284,10 +284,11 @@ class AgentDesk:
                 return None
             return TicketCard(ticket, await context_of(session, ticket, self.clock.now()))
 
-    async def customer(self, telegram_id: int) -> CustomerHistory | None:
-        """`/customer ID`: the customer's whole history with the desk, or None for a stranger."""
+    async def customer(self, telegram_id: int, page: int = 1) -> CustomerHistory | None:
+        """`/customer ID [PAGE]`: the customer's history with the desk, a page of it, or None for a
+        stranger."""
         async with self.sessionmaker() as session:
-            return await history(session, telegram_id, self.clock.now())
+            return await history(session, telegram_id, self.clock.now(), page)
 
     async def find(self, needle: str) -> list[Ticket]:
         """`/find TEXT`: the tickets `reports.find` finds."""

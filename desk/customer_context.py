@@ -1,7 +1,7 @@
 """Who the customer of a ticket is to the desk: their earlier tickets, plan, coupons and ratings.
 
-The card shows `context_of` (the last few earlier tickets); `/customer ID` shows `history` (all of
-them). Read-only: callers pass a plain session.
+The card shows `context_of` (the last few earlier tickets); `/customer ID [PAGE]` shows `history`
+(all of them, a page at a time). Read-only: callers pass a plain session.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from storage.models import Coupon, Customer, Ticket
 
 #: How many earlier tickets the card lists (newest first).
 ON_CARD = 3
+#: Tickets on one page of `/customer ID`: one message, not dozens to the agents' group (whose
+#: Telegram limit is 20 a minute) for a customer of thousands of tickets.
+HISTORY_PAGE = 25
 
 
 @dataclass(frozen=True)
@@ -46,13 +49,16 @@ class CustomerContext:
 
 @dataclass(frozen=True)
 class CustomerHistory:
-    """`/customer ID`: the customer, what the card says about them, and every ticket, newest first."""
+    """`/customer ID [PAGE]`: the customer, what the card says about them (`context.earlier`: all
+    their tickets), and page `page` of `pages` of their tickets, newest first."""
 
     telegram_id: int
     first_name: str
     username: str | None
     context: CustomerContext
     tickets: tuple[PastTicket, ...]
+    page: int = 1
+    pages: int = 1
 
 
 def _past(ticket: Ticket) -> PastTicket:
@@ -83,18 +89,28 @@ async def context_of(session: AsyncSession, ticket: Ticket, now: datetime) -> Cu
     return CustomerContext(count, tuple(_past(t) for t in last), customer.plan, coupons_left, average, rated)
 
 
-async def history(session: AsyncSession, telegram_id: int, now: datetime) -> CustomerHistory | None:
-    """Everything the desk knows of the customer with this Telegram id; None for a stranger."""
+async def history(session: AsyncSession, telegram_id: int, now: datetime, page: int = 1,
+                  per_page: int | None = None) -> CustomerHistory | None:
+    """Everything the desk knows of the customer with this Telegram id, with page `page` (from 1;
+    past the last, the last) of their tickets, `per_page` (`HISTORY_PAGE`) a page; None for a
+    stranger."""
+    per_page = per_page or HISTORY_PAGE
     customer = (await session.execute(
         select(Customer).where(Customer.telegram_id == telegram_id)
     )).scalar_one_or_none()
     if customer is None:
         return None
-    # Only the four columns a line shows: a customer of years has thousands of tickets.
+    total = (await session.execute(select(func.count(Ticket.id)).where(Ticket.customer_id == customer.id))).scalar_one()
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    # Only the four columns a line shows.
     tickets = tuple(PastTicket(*row) for row in (await session.execute(
         select(Ticket.id, Ticket.title, Ticket.state, Ticket.created_at)
         .where(Ticket.customer_id == customer.id).order_by(Ticket.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
     )).all())
     coupons_left, average, rated = await _summary(session, customer, now)
-    context = CustomerContext(len(tickets), tickets[:ON_CARD], customer.plan, coupons_left, average, rated)
-    return CustomerHistory(customer.telegram_id, customer.first_name, customer.username, context, tickets)
+    last = tickets[:ON_CARD] if page == 1 else ()
+    context = CustomerContext(total, last, customer.plan, coupons_left, average, rated)
+    return CustomerHistory(customer.telegram_id, customer.first_name, customer.username, context, tickets,
+                           page, pages)

@@ -140,16 +140,18 @@ async def ticket_command(message: Message, command: CommandObject, agent_desk: A
 
 async def customer_command(message: Message, command: CommandObject, agent_desk: AgentDesk, config: BotConfig,
                            sla: SLA) -> None:
-    """`/customer ID` (the Telegram id a card shows): the customer's whole history with the desk."""
-    written = (command.args or "").strip()
+    """`/customer ID [PAGE]` (the Telegram id a card shows): the customer's history with the desk,
+    a page of their tickets at a time."""
+    written, _space, page_written = (command.args or "").strip().partition(" ")
     try:
         telegram_id = parse_id(written, BIGINT_MAX)
+        page = parse_id(page_written) if page_written.strip() else 1
     except NotANumber:
-        telegram_id = None
-    if telegram_id is None:
-        await message.reply(_("Usage: /customer ID (the id on a ticket's card)"))
+        telegram_id = page = None
+    if telegram_id is None or page is None:
+        await message.reply(_("Usage: /customer ID [PAGE] (the id on a ticket's card)"))
         return
-    found = await agent_desk.customer(telegram_id)
+    found = await agent_desk.customer(telegram_id, page)
     if found is None:
         await message.reply(_("No customer with id {id} has written to the bot.").format(id=telegram_id))
         return

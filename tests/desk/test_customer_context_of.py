@@ -48,3 +48,14 @@ async def test_history_lists_every_ticket_and_knows_no_stranger(desk):
     assert [past.number for past in found.tickets] == numbers[::-1]
     assert (found.first_name, found.username, found.context.earlier) == ("John", "john", 5)
     assert stranger is None
+
+
+async def test_history_comes_a_page_at_a_time_newest_first(desk):
+    numbers = [await desk.ticket_of(JOHN, f"Problem {n}") for n in range(1, 6)]
+    async with desk.sessions() as session:
+        pages = [await history(session, JOHN.telegram_id, desk.clock.now(), page, per_page=2)
+                 for page in (1, 2, 3, 9, 0)]
+    assert [[past.number for past in found.tickets] for found in pages] == [
+        numbers[4:2:-1], numbers[2:0:-1], numbers[:1], numbers[:1], numbers[4:2:-1]]
+    assert [(found.page, found.pages, found.context.earlier) for found in pages] == [
+        (1, 3, 5), (2, 3, 5), (3, 3, 5), (3, 3, 5), (1, 3, 5)]

@@ -3,11 +3,18 @@ coupons, ratings); `/customer ID` in the agent group gives their whole history."
 
 from __future__ import annotations
 
-from world import file_request, settled
+from world import eventually, file_request, settled
+
+from desk import customer_context
 
 
 async def card_of(emu, desk, number):
     return await emu.chat(desk).wait_for(lambda m: m.shown_text.startswith(f"🎫 #{number} "))
+
+
+def shown(emu, chat, start: str, part: str = "") -> int:
+    """How many of the bot's messages in `chat` begin with `start` and hold `part`."""
+    return sum(m.shown_text.startswith(start) and part in m.shown_text for m in emu.chat(chat).bot_messages)
 
 
 def number_of(registered) -> int:
@@ -40,7 +47,26 @@ async def test_customer_command_gives_the_whole_history(frontdesk, emu, john, ta
     await agent.send("/customer 777", chat=forum_desk)
     await emu.chat(forum_desk).wait_for(lambda m: "No customer with id 777" in m.shown_text)
     await agent.send("/customer john", chat=forum_desk)
-    await emu.chat(forum_desk).wait_for(lambda m: m.shown_text.startswith("Usage: /customer ID"))
+    await emu.chat(forum_desk).wait_for(lambda m: m.shown_text.startswith("Usage: /customer ID [PAGE]"))
+    await agent.send(f"/customer {john.id} second", chat=forum_desk)
+    await eventually(lambda: shown(emu, forum_desk, "Usage: /customer ID [PAGE]") == 2, "a second usage reply")
+
+
+async def test_a_long_history_comes_a_page_at_a_time(frontdesk, emu, john, talk, forum_desk, monkeypatch):
+    monkeypatch.setattr(customer_context, "HISTORY_PAGE", 2)
+    agent = forum_desk.agent
+    numbers = [number_of(await file_request(talk(john), f"Problem {n}")) for n in range(1, 6)]
+    await agent.send(f"/customer {john.id}", chat=forum_desk)
+    first = await emu.chat(forum_desk).wait_for(lambda m: m.shown_text.startswith("👤 John (@john)"))
+    assert "Requests: 5 · page 1 of 3" in first.shown_text
+    assert "«Problem 5»" in first.shown_text and "«Problem 4»" in first.shown_text
+    assert "«Problem 3»" not in first.shown_text
+    assert first.shown_text.endswith(f"Older: /customer {john.id} 2")
+    await agent.send(f"/customer {john.id} 3", chat=forum_desk)
+    last = await emu.chat(forum_desk).wait_for(lambda m: "page 3 of 3" in m.shown_text)
+    assert f"#{numbers[0]} «Problem 1»" in last.shown_text and "Older:" not in last.shown_text
+    await agent.send(f"/customer {john.id} 99", chat=forum_desk)  # past the last page: the last
+    await eventually(lambda: shown(emu, forum_desk, "👤 John", "page 3 of 3") == 2, "the last page again")
 
 
 async def test_customer_command_shows_nothing_outside_the_desk(frontdesk, emu, john, talk, forum_desk):
