@@ -25,6 +25,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject, Update
 
+from storage.fsm import set_state_and_data
+
 log = logging.getLogger(__name__)
 
 #: The key of the kept reply in a conversation's FSM data.
@@ -45,10 +47,10 @@ async def step(state: FSMContext, target: State | None, message: Message, text: 
             "text": text,
             "markup": markup.model_dump(mode="json", exclude_none=True) if markup is not None else None,
         }
-    # The data (with the state it belongs to) first: a kill between the two writes leaves a kept
-    # reply whose state the redelivery puts right.
-    await (state.set_data(data) if fresh else state.update_data(**data))
-    await state.set_state(target)
+    # One write in the database; in Redis the data (with the state it belongs to) first: a kill
+    # between the two writes leaves a kept reply whose state the redelivery puts right.
+    merged = data if fresh else {**await state.get_data(), **data}
+    await set_state_and_data(state.storage, state.key, target, merged)
     await message.answer(text, reply_markup=markup)
 
 

@@ -105,6 +105,12 @@ class SQLAlchemyStorage(BaseStorage):
             raise TypeError(f"FSM data must be a dict, not {type(data).__name__}")
         await self._upsert(key, data=dict(data))
 
+    async def set_state_and_data(self, key: StorageKey, state: StateType, data: Mapping[str, Any]) -> None:
+        """Both in one write."""
+        if not isinstance(data, dict):
+            raise TypeError(f"FSM data must be a dict, not {type(data).__name__}")
+        await self._upsert(key, state=state.state if isinstance(state, State) else state, data=dict(data))
+
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         record = await self._read(self._key_builder.build(key))
         # A deep copy: a handler changing a list inside must not change what is stored.
@@ -112,3 +118,13 @@ class SQLAlchemyStorage(BaseStorage):
 
     async def close(self) -> None:
         """The engine belongs to the application, which disposes of it."""
+
+
+async def set_state_and_data(storage: BaseStorage, key: StorageKey, state: StateType, data: Mapping[str, Any]) -> None:
+    """Set a conversation's state and data: in one write in the database (`SQLAlchemyStorage`);
+    elsewhere (Redis) the data first, then the state."""
+    if isinstance(storage, SQLAlchemyStorage):
+        await storage.set_state_and_data(key, state, data)
+        return
+    await storage.set_data(key, data)
+    await storage.set_state(key, state)

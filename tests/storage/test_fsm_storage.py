@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from aiogram.fsm.storage.base import StorageKey
+from sqlalchemy import event
 
 from storage import migrate
 from storage.database import create_engine, create_sessionmaker
-from storage.fsm import SQLAlchemyStorage
+from storage.fsm import SQLAlchemyStorage, set_state_and_data
 
 KEY = StorageKey(bot_id=1, chat_id=1001, user_id=1001)
 
@@ -54,5 +55,21 @@ async def test_a_handler_changing_what_it_read_or_wrote_changes_nothing_stored(t
         read["draft"]["answers"][0]["q"] = 2
         read["draft"]["files"].clear()
         assert await storage.get_data(KEY) == {"draft": {"files": ["a"], "answers": [{"q": 1}]}, "offered": ("x",)}
+    finally:
+        await engine.dispose()
+
+
+async def test_a_step_sets_state_and_data_in_one_write(tmp_path):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fsm.db'}")
+    await migrate.upgrade(engine)
+    storage = SQLAlchemyStorage(create_sessionmaker(engine), _now)
+    begins = []
+    event.listen(engine.sync_engine, "before_cursor_execute",
+                 lambda *args: begins.append(args[2]) if args[2].startswith("BEGIN IMMEDIATE") else None)
+    try:
+        await set_state_and_data(storage, KEY, "Form:type", {"draft": {"title": "Printer"}})
+        assert len(begins) == 1
+        assert await storage.get_state(KEY) == "Form:type"
+        assert await storage.get_data(KEY) == {"draft": {"title": "Printer"}}
     finally:
         await engine.dispose()
