@@ -131,8 +131,8 @@ class Pacer:
     leaves only when fewer than the limit's count of sends (30) may have arrived at Telegram in
     the last 30 intervals: a send counts from the moment it left until the moment its answer came
     back (`Departure.landed`; at most `MOST_TRANSIT` on) and 30 intervals more. Telegram stamps a
-    send somewhere in between, so no stall of this process, of the network or of the Bot API (which stamps what queued
-    meanwhile as one burst) can put 31 into one of its seconds.
+    send somewhere in between, so no stall of this process, of the network or of the Bot API
+    (which stamps what queued meanwhile as one burst) can put 31 into one of its seconds.
     """
 
     def __init__(
@@ -194,7 +194,7 @@ class Pacer:
             try:
                 await self._pause(await self._chat_leaves(chat_id))
             except BaseException:
-                await Departure(self, ident, 0.0).landed()  # never sent: it counts a window longer, no more
+                await Departure(self, ident, 0.0).landed()  # never sent: counted a window longer, no more
                 raise
         return Departure(self, ident, self._clock() - started)
 

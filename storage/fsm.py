@@ -20,8 +20,10 @@ def _copied(value: Any) -> Any:
     place), several times faster than `copy.deepcopy`, which a busy bot paid on every step."""
     if isinstance(value, dict):
         return {key: _copied(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_copied(item) for item in value)
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_copied(item) for item in value)
     return value
 
 
