@@ -27,6 +27,17 @@ def _copied(value: Any) -> Any:
     return value
 
 
+def _state_name(state: StateType) -> str | None:
+    return state.state if isinstance(state, State) else state
+
+
+def _data_dict(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the top level of `data`, which must be a dict."""
+    if not isinstance(data, dict):
+        raise TypeError(f"FSM data must be a dict, not {type(data).__name__}")
+    return dict(data)
+
+
 class SQLAlchemyStorage(BaseStorage):
     """Keeps each chat's state and data in the `fsm_states` table (SQLite or PostgreSQL).
 
@@ -95,23 +106,18 @@ class SQLAlchemyStorage(BaseStorage):
             self._cache.pop(storage_key, None)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
-        value = state.state if isinstance(state, State) else state
-        await self._upsert(key, state=value)
+        await self._upsert(key, state=_state_name(state))
 
     async def get_state(self, key: StorageKey) -> str | None:
         record = await self._read(self._key_builder.build(key))
         return record[0] if record else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        if not isinstance(data, dict):
-            raise TypeError(f"FSM data must be a dict, not {type(data).__name__}")
-        await self._upsert(key, data=dict(data))
+        await self._upsert(key, data=_data_dict(data))
 
     async def set_state_and_data(self, key: StorageKey, state: StateType, data: Mapping[str, Any]) -> None:
         """Both in one write."""
-        if not isinstance(data, dict):
-            raise TypeError(f"FSM data must be a dict, not {type(data).__name__}")
-        await self._upsert(key, state=state.state if isinstance(state, State) else state, data=dict(data))
+        await self._upsert(key, state=_state_name(state), data=_data_dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         record = await self._read(self._key_builder.build(key))

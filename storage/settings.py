@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from storage.database import is_sqlite
+
 
 class StorageConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
@@ -26,4 +28,4 @@ class StorageConfig(BaseModel):
         """The embedded default: SQLite with the conversation state in it is served by one process,
         which may then keep in memory what only it changes (conversation states, who is banned,
         which updates it handled)."""
-        return self.url.startswith("sqlite") and not self.fsm_url
+        return is_sqlite(self.url) and not self.fsm_url

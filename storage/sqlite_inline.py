@@ -18,9 +18,7 @@ holds up other updates for that long, as a CPU-bound handler would.
 SQLite's automatic WAL checkpoint runs inside the COMMIT that finds the log past 1,000 pages: on
 the loop's thread that COMMIT would stall every update for the copy and its fsync. `Checkpointer`
 moves it to 10,000 pages (a safety net) and checkpoints on a thread instead, every
-`CHECKPOINT_EVERY` commits. (It was suspected of the occasional 429s of load_bench's strict phase,
-sends left late behind a stall arriving bunched; it is not their cause: they come as often with
-aiosqlite's threads, see the closing note of #11.)
+`CHECKPOINT_EVERY` commits.
 
 This reuses aiosqlite's `Connection`, whose API SQLAlchemy's dialect speaks, replacing its worker
 thread and job queue (aiosqlite 0.22's `_tx`, which the dialect also uses directly).
