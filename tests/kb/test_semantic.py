@@ -8,10 +8,11 @@ import zlib
 import numpy as np
 from faq_files import faq_text
 
+from kb import semantic
 from kb.base import KnowledgeBase
 from kb.entries import Entry
 from kb.matcher import Matcher, MatcherSettings
-from kb.semantic import HUB_NEIGHBOURS, HUB_WEIGHT, PHRASING_CANDIDATES, SemanticIndex
+from kb.semantic import HUB_NEIGHBOURS, HUB_WEIGHT, PHRASING_CANDIDATES, WITHIN_SHRINK, SemanticIndex
 
 
 class CountingEncoder:
@@ -56,20 +57,27 @@ def test_a_large_faq_scores_the_same_best_entry_as_an_exhaustive_search():
     count = 8 * PHRASING_CANDIDATES
     phrasings = [[f"question {n} a", f"question {n} b", f"question {n} c"] for n in range(count)]
     index = SemanticIndex(encoder, phrasings)
-    # The definition, computed over every phrasing: vectors centred on the mean phrasing, the best
+    # The definition, computed over every phrasing: vectors centred on the mean phrasing and evened
+    # out by the within-entry covariance (shrunk towards the identity, to the power -1/2), the best
     # phrasing's and the centroid's cosine, less each entry's hubness (its centroid's mean cosine to
     # the nearest phrasings of other entries).
     flat = [p for group in phrasings for p in group]
-    raw = encoder.encode(flat)
+    raw = encoder.encode(flat).astype(np.float64)
     mean = raw.mean(axis=0)
-    vectors = unit(raw - mean).reshape(count, 3, -1)
+    offsets = (raw - mean).reshape(count, 3, -1) - (raw - mean).reshape(count, 3, -1).mean(axis=1, keepdims=True)
+    within = np.einsum("epi,epj->ij", offsets, offsets)
+    dim = within.shape[0]
+    within = (1 - WITHIN_SHRINK) * within * dim / np.trace(within) + WITHIN_SHRINK * np.eye(dim)
+    values, eigenvectors = np.linalg.eigh(within)
+    whitening = eigenvectors @ np.diag(values**-0.5) @ eigenvectors.T
+    vectors = unit((raw - mean) @ whitening).reshape(count, 3, -1)
     centroids = unit(vectors.sum(axis=1))
     others = centroids @ vectors.reshape(count * 3, -1).T
     others[np.repeat(np.eye(count, dtype=bool), 3, axis=1)] = -1.0
     hub = np.sort(others, axis=1)[:, -HUB_NEIGHBOURS:].mean(axis=1)
     for query in ("question 7 b", "question 300 c", "something else"):
         scores = index.score(query)
-        q = unit(encoder.encode([query])[0] - mean)
+        q = unit((encoder.encode([query])[0] - mean) @ whitening)
         exact_best = (vectors @ q).max(axis=1)
         exact = np.clip(0.5 * exact_best + 0.5 * centroids @ q - HUB_WEIGHT * hub, 0, 1)
         assert int(np.argmax(scores)) == int(np.argmax(exact))
@@ -152,3 +160,39 @@ def test_with_many_phrasings_an_entry_hubness_weighs_less():
     full = HUB_WEIGHT * _hubness(index._centroids, index._vectors, index._owner)
     assert full.max() > 0
     assert np.allclose(index._hub, _hub_share(6 * HUB_PHRASINGS * 40, 40) * full)
+
+
+class TableEncoder:
+    """A fake whose vectors are given per text (normalised)."""
+
+    def __init__(self, table: dict[str, tuple[float, ...]]) -> None:
+        self.table = table
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        rows = np.array([self.table[t] for t in texts], dtype=np.float32)
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def test_a_direction_an_entrys_own_phrasings_vary_along_counts_less(monkeypatch):
+    # Axis 2 is how phrasings of one entry differ (think wording or language): entries a and b span
+    # it both ways. Entry c sits far out along it. A question about a, worded far out along axis 2,
+    # is nearer to c in plain cosine; with the within-entry covariance evened out it is a's.
+    encoder = TableEncoder({
+        "a1": (1, 0, 0.9, 0), "a2": (1, 0, -0.9, 0),
+        "b1": (0, 1, 0.9, 0), "b2": (0, 1, -0.9, 0),
+        "c1": (0.3, 0.5, 1.5, 0.1), "c2": (0.35, 0.45, 1.5, -0.1),
+        "d1": (0, 0, 0, 1), "d2": (0.1, 0, 0.9, 1),
+        "about a, worded far out": (1, 0.2, 1.4, 0),
+    })
+    phrasings = [["a1", "a2"], ["b1", "b2"], ["c1", "c2"], ["d1", "d2"]]
+    assert int(np.argmax(SemanticIndex(encoder, phrasings).score("about a, worded far out"))) == 0
+    monkeypatch.setattr(semantic, "WITHIN_SHRINK", 1.0)  # the identity: plain cosine
+    assert int(np.argmax(SemanticIndex(encoder, phrasings).score("about a, worded far out"))) == 2
+
+
+def test_entries_of_one_phrasing_each_are_compared_by_plain_cosine():
+    encoder = CountingEncoder()
+    index = SemanticIndex(encoder, [["one"], ["two"], ["three"]])
+    assert index._whitening is None
+    raw = encoder.encode(["one", "two", "three"])
+    assert np.allclose(index._vectors, unit(raw - raw.mean(axis=0)), atol=1e-6)
