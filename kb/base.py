@@ -16,6 +16,7 @@ import os
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Literal
 
 import watchfiles
 
@@ -25,6 +26,7 @@ from kb.matcher import Matcher, MatcherSettings, SearchResult
 from kb.normalize import Normalizer
 from kb.semantic import Encoder, VectorCache, load_default_encoder, load_vectors, save_vectors
 from kb.templates import TemplateBook
+from kb.word_vectors import load_word_vectors
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ class KnowledgeBase:
     """The FAQ entries of the folder `path` and a matcher over them; loads the folder at once.
 
     `encoder` (optional, see `kb.semantic.load_default_encoder`) adds sentence-embedding similarity;
-    with it, `settings` default to `MatcherSettings.for_encoder()`. Encoding costs ~0.6 ms per
+    with it, `settings` default to the encoder's (`MatcherSettings.default_for`). Encoding costs ~0.6 ms per
     phrasing, so vectors are kept across reloads and, when `vector_file` is given (an .npz path,
     best outside the FAQ folder), across restarts: only new or changed phrasings are encoded.
     `index_file` (an .npz path, best outside the FAQ folder; the config's `kb.index_file`) keeps the
@@ -54,13 +56,15 @@ class KnowledgeBase:
         self.path = Path(path)
         self._index_file = index_file
         if settings is None:
-            settings = MatcherSettings() if encoder is None else MatcherSettings.for_encoder()
+            settings = MatcherSettings.default_for(encoder)
         self.settings = settings
         self._encoder = encoder
         # Phrasing → sentence vector, kept across reloads so that only changed phrasings are encoded,
         # and across restarts in `vector_file` when one is given. Once that file holds them all, they
         # are read from it at each reload rather than kept in memory (10,000 entries: ~70 MB).
         self._vector_file = Path(vector_file) if vector_file is not None else None
+        # An encoder that is cheaper than reading vectors back (`kb.word_vectors`) keeps none.
+        self._keeps_vectors = encoder is not None and getattr(encoder, "worth_keeping", True)
         self._vectors: VectorCache = {}
         self._saved_texts: set[str] = set()
         self._lock = threading.Lock()
@@ -101,7 +105,7 @@ class KnowledgeBase:
                 errors.append(KBError(self.path, 0, "not a folder"))
             good = self._resolve(fresh, errors)
             entries = [good[p] for p in sorted(good)]
-            if self._encoder is not None and self._vector_file is not None and not self._vectors:
+            if self._keeps_vectors and self._vector_file is not None and not self._vectors:
                 self._vectors = load_vectors(self._vector_file, self._encoder)
                 self._saved_texts = set(self._vectors)
             # The normaliser's stemmers are not thread-safe: the new matcher gets its own.
@@ -110,10 +114,10 @@ class KnowledgeBase:
                 self.settings,
                 normalizer=Normalizer(),
                 encoder=self._encoder,
-                vector_cache=self._vectors,
+                vector_cache=self._vectors if self._keeps_vectors else None,
                 index_file=self._index_file,
             )
-            if self._encoder is not None:
+            if self._keeps_vectors:
                 self._keep_vectors_of(entries)
             self._good = good
             self._by_id = {e.id: e for e in entries}
@@ -198,18 +202,39 @@ class EncoderMissingError(RuntimeError):
     """`semantic` was asked for but the encoder package is not installed."""
 
 
+SemanticMode = Literal["off", "words", "sentences"]
+
+
+def semantic_mode(semantic: bool | str) -> SemanticMode:
+    """The config's `kb.semantic` as a mode: `true` is "sentences", `false` is "off"."""
+    if semantic is True:
+        return "sentences"
+    if semantic is False:
+        return "off"
+    if semantic not in ("off", "words", "sentences"):
+        raise ValueError(f"kb.semantic: {semantic!r} is none of off, words, sentences")
+    return semantic  # type: ignore[return-value]
+
+
 def open_knowledge_base(
-    path: Path | str, settings: MatcherSettings | None = None, *, semantic: bool = False,
+    path: Path | str, settings: MatcherSettings | None = None, *, semantic: bool | str = False,
     vector_file: Path | str | None = None, index_file: Path | str | None = None,
 ) -> KnowledgeBase:
-    """The knowledge base as the bot runs it: with the sentence encoder when `semantic`, its
-    vectors kept in `vector_file` (default: `default_vector_file(path)`), the built index in
-    `index_file` when one is given (the config's `kb.index_file`). Both the bot and `frontdesk kb search` open
-    it here, so an admin tries the matcher customers get."""
-    encoder = None
-    if semantic:
+    """The knowledge base as the bot runs it, with `semantic` (the config's `kb.semantic`):
+    "sentences" (or true) blends in the sentence encoder, its vectors kept in `vector_file`
+    (default: `default_vector_file(path)`); "words" the word vectors distilled from it
+    (`kb.word_vectors`, cheap enough to need no vector file); "off" (or false) neither. The built
+    index is kept in `index_file` when one is given (the config's `kb.index_file`). Both the bot and
+    `frontdesk kb search` open it here, so an admin tries the matcher customers get."""
+    encoder: Encoder | None = None
+    mode = semantic_mode(semantic)
+    if mode == "sentences":
         encoder = load_default_encoder()
         if encoder is None:
             raise EncoderMissingError("the sentence encoder is not installed (pip install 'frontdesk[semantic]')")
         vector_file = vector_file if vector_file is not None else default_vector_file(path)
+    elif mode == "words":
+        encoder = load_word_vectors()
+        if encoder is None:
+            raise EncoderMissingError("the word vectors' source, the sentence encoder package, is not installed")
     return KnowledgeBase(path, settings, encoder=encoder, vector_file=vector_file, index_file=index_file)

@@ -55,7 +55,7 @@ def search_command(
     as_json: bool,
     settings: MatcherSettings,
     out: TextIO,
-    semantic: bool = False,
+    semantic: bool | str = False,
     index_file: str | None = None,
 ) -> int:
     """Search the FAQ for each query (blank ones skipped) and print the decision and the matches.
@@ -63,9 +63,9 @@ def search_command(
     With `as_json`, one JSON object per query per line:
     `{"query", "decision": "answer"|"suggest"|"none", "matches": [{"id", "score", "question"}]}`,
     best first, at most 5; scores are 0–100. Otherwise a readable table. `semantic` (the config's
-    `kb.semantic`) adds the sentence encoder exactly as the bot does; `index_file` (`kb.index_file`)
-    keeps the built index as the bot does. Returns 1 when the folder is
-    missing or the encoder is asked for but not installed, else 0 (bad files are skipped).
+    `kb.semantic`) blends in the word vectors or the sentence encoder exactly as the bot does;
+    `index_file` (`kb.index_file`) keeps the built index as the bot does. Returns 1 when the folder
+    is missing or the encoder is asked for but not installed, else 0 (bad files are skipped).
     """
     if not Path(kb_dir).is_dir():
         print(f"{kb_dir}: not a folder", file=out)

