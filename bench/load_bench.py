@@ -98,17 +98,18 @@ class Figures:
 
 
 def frontdesk_config(folder: Path, api_base: str, db_url: str, *, lifted: bool, extra: str = "",
-                     kb: Path = ROOT / "faq", flood_limit: int | None = None) -> Path:
+                     kb: Path = ROOT / "faq", flood_limit: int | None = None, semantic: str | None = None) -> Path:
     limits = ("overall_per_second = 1000000.0\nprivate_per_second = 1000000.0\n"
               "group_per_minute = 1000000.0\nflood_limit = 1000\n") if lifted else ""
     if flood_limit is not None and not lifted:
         limits = f"flood_limit = {flood_limit}\n"
+    blend = f'semantic = "{semantic}"\n' if semantic else ""
     path = folder / "config.toml"
     path.write_text(
         f'[telegram]\ntoken = "{TOKEN}"\napi_base = "{api_base}"\npolling_timeout = 5\n{limits}\n'
         f'[desk]\nagent_chat_id = {DESK}\nlanguage = "en"\n\n'
         f'[storage]\nurl = "{db_url}"\n\n'
-        f'[kb]\npath = "{kb}"\nwatch = false\n\n'
+        f'[kb]\npath = "{kb}"\nwatch = false\n{blend}\n'
         f'[i18n]\ndefault_language = "en"\n\n[log]\nlevel = "WARNING"\n{extra}')
     return path
 

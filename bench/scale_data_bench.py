@@ -1,6 +1,6 @@
 """Frontdesk at size: a 10,000-entry FAQ and 100,000 tickets in the database.
 
-    .venv/bin/python bench/scale_data_bench.py [--tickets 100000] [--faq 10000] [--postgres]
+    .venv/bin/python bench/scale_data_bench.py [--tickets 100000] [--faq 10000] [--postgres] [--semantic MODE]
 
 Writes a FAQ folder of generated entries and fills a fresh database (migrated to the head) with
 customers, tickets (most closed, a backlog open), their messages, tags, reminders, outbox history and
@@ -199,14 +199,14 @@ def line(name: str, times: list[float], target: float | None = TARGET_MS) -> str
     return f"  {name:<40} p50 {statistics.median(times):7.1f} ms  max {worst:7.1f} ms{verdict}"
 
 
-async def measure(folder: Path, url: str, busy_id: int) -> tuple[list[str], float, float]:
+async def measure(folder: Path, url: str, busy_id: int, semantic: str | None = None) -> tuple[list[str], float, float]:
     emu = BotAPIEmulator(token=TOKEN, bot_username="frontdesk_bot")
     desk = emu.add_group(DESK, "Support")
     agent = emu.add_user(AGENT, "Olga", language_code="en")
     desk.add_member(agent)
     busy = emu.add_user(busy_id, "Customer0", language_code="en")
     await emu.start()
-    config = frontdesk_config(folder, emu.base_url, url, lifted=True, kb=folder / "faq")
+    config = frontdesk_config(folder, emu.base_url, url, lifted=True, kb=folder / "faq", semantic=semantic)
     started = time.monotonic()
     process: Process = await start_process(emu, [sys.executable, "-m", "frontdesk.cli", "run", "--config",
                                                   str(config)], folder / "frontdesk.log")
@@ -244,6 +244,7 @@ async def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--faq", type=int, default=10_000, help="generated FAQ entries")
     parser.add_argument("--postgres", action="store_true", help="a fresh database on 127.0.0.1:5432")
+    parser.add_argument("--semantic", choices=("off", "words", "sentences"), help="kb.semantic (default: the config's)")
     args = parser.parse_args()
     rng = random.Random(11)
     folder = Path(tempfile.mkdtemp(prefix="frontdesk-data-bench-"))
@@ -257,7 +258,7 @@ async def main() -> None:
     try:
         busy_id, written = await fill(url, args.tickets, rng)
         print(f"  generated in {time.monotonic() - started:.0f} s ({written} rows)")
-        lines, idle_rss, peak_rss = await measure(folder, url, busy_id)
+        lines, idle_rss, peak_rss = await measure(folder, url, busy_id, args.semantic)
     finally:
         await drop_database(name)
     print(f"answers (each asked {REPEAT} times), frontdesk run with limits lifted:")

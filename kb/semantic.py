@@ -117,13 +117,15 @@ class SemanticIndex:
             for start in range(0, len(raw), 4096):  # in place, a slice at a time
                 raw[start : start + 4096] = raw[start : start + 4096] @ self._whitening
         self._vectors = _unit_rows(raw, in_place=True)
-        self._centroids = _unit_rows(_group_sums(self._vectors, self._starts, sizes))
+        self._centroids = _unit_rows(_group_sums(self._vectors, self._starts, sizes), in_place=True)
         share = HUB_WEIGHT * _hub_share(len(flat), len(phrasings))
         self._hub = share * _hubness(self._centroids, self._vectors, self._owner)
         self._basis: np.ndarray | None = None
         if len(phrasings) > 4 * PHRASING_CANDIDATES:
             self._basis = _main_directions(self._vectors, COARSE_DIMS)
             self._coarse = np.ascontiguousarray(self._centroids @ self._basis)
+            # (Kept in single precision: in half, their memory halves, but numpy's conversion of a
+            # query's ~200 rows back cost ~0.2 ms of the ~0.4 ms the vectors take a query.)
 
     def score(self, query: str) -> np.ndarray:
         """Per entry, 0–1: the mean of the best phrasing's cosine and the centroid's, less the entry's
@@ -169,11 +171,13 @@ def _within_whitening(centred: np.ndarray, owner: np.ndarray, starts: np.ndarray
     register, language) then count less in a cosine than those along which entries differ. From at
     most `HUB_SAMPLE` × 2 evenly spread phrasings; None when no entry has two phrasings.
     """
-    means = _group_sums(centred, starts, sizes) / np.maximum(sizes, 1)[:, None]
+    means = _group_sums(centred, starts, sizes)
+    means /= np.maximum(sizes, 1)[:, None]
     picked = np.unique(np.linspace(0, len(centred) - 1, min(2 * HUB_SAMPLE, len(centred))).astype(np.int64))
     picked = picked[sizes[owner[picked]] > 1]
-    offsets = centred[picked] - means[owner[picked]]
-    scatter = offsets.T.astype(np.float64) @ offsets
+    offsets = centred[picked]
+    offsets -= means[owner[picked]]
+    scatter = (offsets.T @ offsets).astype(np.float64)
     spread = float(np.trace(scatter))
     if not len(picked) or spread <= 0.0:
         return None
@@ -201,7 +205,8 @@ def _main_directions(vectors: np.ndarray, count: int) -> np.ndarray:
 def _unit_rows(vectors: np.ndarray, *, in_place: bool = False) -> np.ndarray:
     """`vectors` with each row scaled to length 1 (a zero row stays zero), as float32; `in_place`:
     scaled where they are (they must be a float32 array of the caller's own)."""
-    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    # A row's squared length without a squared copy of them all (which `np.linalg.norm` makes).
+    norms = np.sqrt(np.einsum("...i,...i->...", vectors, vectors))[..., None]
     if in_place:
         vectors /= np.where(norms > 0, norms, 1.0)
         return vectors
@@ -227,15 +232,15 @@ def _hubness(centroids: np.ndarray, vectors: np.ndarray, owner: np.ndarray) -> n
         return hub
     sample, sample_owner = vectors[picked], owner[picked]
 
-    def fill(start: int) -> None:  # a block of 1,024 × 4,000 cosines: 16 MB at a time
-        block = centroids[start : start + 1024] @ sample.T
+    def fill(start: int) -> None:  # a block of 256 × 4,000 cosines: 4 MB at a time (and its partition)
+        block = centroids[start : start + 256] @ sample.T
         block[sample_owner[None, :] == np.arange(start, start + len(block))[:, None]] = -1.0
-        nearest = np.partition(block, len(picked) - HUB_NEIGHBOURS, axis=1)[:, -HUB_NEIGHBOURS:]
-        hub[start : start + len(block)] = nearest.mean(axis=1)
+        block.partition(len(picked) - HUB_NEIGHBOURS, axis=1)
+        hub[start : start + len(block)] = block[:, -HUB_NEIGHBOURS:].mean(axis=1)
 
     # Blocks on as many threads as cores: the product and the partition release the GIL, and the
     # process's BLAS runs on one thread (`load_default_encoder`); 10,000 entries: 0.64 s → 0.33 s on 2 cores.
-    blocks = range(0, len(centroids), 1024)
+    blocks = range(0, len(centroids), 256)
     with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, len(blocks)), thread_name_prefix="kb-hubness") as pool:
         list(pool.map(fill, blocks))
     return hub
@@ -249,7 +254,8 @@ PARALLEL_BATCH = 512
 
 def _encode_all(encoder: Encoder, texts: list[str], cache: VectorCache | None) -> np.ndarray:
     """Vectors of `texts` (float32, one row each), encoding what `cache` lacks, in parallel slices."""
-    cache = {} if cache is None else cache
+    if cache is None:
+        return _encode_into_rows(encoder, texts)
     missing = list(dict.fromkeys(t for t in texts if t not in cache))
     if missing:
         slices = max(1, min(os.cpu_count() or 1, len(missing) // PARALLEL_BATCH))
@@ -261,6 +267,24 @@ def _encode_all(encoder: Encoder, texts: list[str], cache: VectorCache | None) -
     if not texts:
         return np.zeros((0, 1), dtype=np.float32)
     return np.stack([cache[t] for t in texts]).astype(np.float32, copy=False)  # a copy: the caller's own
+
+
+def _encode_into_rows(encoder: Encoder, texts: list[str]) -> np.ndarray:
+    """Vectors of `texts`, written `PARALLEL_BATCH` at a time into one array, on as many threads as
+    cores: no vector is held twice, so a large FAQ's build peaks at the array itself."""
+    if not texts:
+        return np.zeros((0, 1), dtype=np.float32)
+    first = np.asarray(encoder.encode(texts[:PARALLEL_BATCH]), dtype=np.float32)
+    rows = np.empty((len(texts), first.shape[1]), dtype=np.float32)
+    rows[: len(first)] = first
+
+    def fill(start: int) -> None:
+        rows[start : start + PARALLEL_BATCH] = encoder.encode(texts[start : start + PARALLEL_BATCH])
+
+    starts = range(PARALLEL_BATCH, len(texts), PARALLEL_BATCH)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="kb-encoder-batch") as pool:
+        list(pool.map(fill, starts))
+    return rows
 
 
 def encoder_name(encoder: Encoder) -> str:

@@ -25,11 +25,11 @@ class KBConfig(BaseModel):
     answer_margin: float | None = Field(default=None, ge=0, le=100)
     watch: bool = True
     # Blend in meaning beside the words: "words" (word vectors distilled from a multilingual
-    # sentence encoder, `kb.word_vectors`: ~0.1 ms a question; their table is built once per
-    # machine, ~20 s, into ~/.cache/frontdesk/), "sentences" (the encoder itself, `kb.semantic`:
-    # better, ~2 ms a question and ~100 MB more memory), "off" (the words alone); true / false are
-    # "sentences" / "off".
-    semantic: bool | Literal["off", "words", "sentences"] = "words"
+    # sentence encoder, `kb.word_vectors`: ~0.1 ms a question, ~20 MB more memory with a small FAQ
+    # and ~70 MB at 10,000 entries; their table is built once per machine, ~20 s, into
+    # ~/.cache/frontdesk/), "sentences" (the encoder itself, `kb.semantic`: better, ~2 ms a question
+    # and ~100 MB more memory), "off" (the words alone); true / false are "sentences" / "off".
+    semantic: bool | Literal["off", "words", "sentences"] = "off"
     # Where the built FAQ index is kept between restarts (an .npz file, best outside `path`):
     # a restart reads it instead of rebuilding when neither the FAQ nor the matcher changed.
     # "" rebuilds at every start (10,000 entries: ~1.5 s).

@@ -83,8 +83,10 @@ class _Compiled:
         return [self._processor.bos_id()] * add_bos + ids + [self._processor.eos_id()] * add_eos
 
     def encode_many(self, texts: list[str]) -> list[list[int]]:
-        """The pieces of each text, in one call (a text with none gives none)."""
-        return self._processor.encode(texts, out_type=int)
+        """The pieces of each text (a text with none gives none). One call per text: sentencepiece's
+        call for a list costs ~0.12 ms more, however short (6 µs a question this way)."""
+        encode = self._processor.encode
+        return [encode(text, out_type=int) for text in texts]
 
 
 class QueryEncoder:

