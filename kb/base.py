@@ -36,10 +36,12 @@ OnReload = Callable[[list[KBError]], Awaitable[None] | None]
 class KnowledgeBase:
     """The FAQ entries of the folder `path` and a matcher over them; loads the folder at once.
 
-    `encoder` (optional, see `kb.semantic.load_default_encoder`) adds sentence-embedding similarity;
-    with it, `settings` default to the encoder's (`MatcherSettings.default_for`). Encoding costs ~0.6 ms per
-    phrasing, so vectors are kept across reloads and, when `vector_file` is given (an .npz path,
-    best outside the FAQ folder), across restarts: only new or changed phrasings are encoded.
+    `encoder` (optional: `kb.semantic.load_default_encoder`, `kb.word_vectors.load_word_vectors`)
+    adds the similarity of question vectors; with it, `settings` default to the encoder's
+    (`MatcherSettings.default_for`). The sentence encoder costs ~0.6 ms per phrasing, so its vectors
+    are kept across reloads and, when `vector_file` is given (an .npz path, best outside the FAQ
+    folder), across restarts: only new or changed phrasings are encoded. The word vectors are
+    cheaper to compute again than to keep (`worth_keeping`).
     `index_file` (an .npz path, best outside the FAQ folder; the config's `kb.index_file`) keeps the
     built lexical index across restarts.
     """

@@ -7,7 +7,8 @@ on banking77 / clinc150 they lift top-1 from 0.555 / 0.572 to 0.565 / 0.590), co
 n-gram TF-IDF vectors of the same (survives typos), and rapidfuzz `token_sort_ratio` of the stemmed
 query against the entry's best phrasing, computed for the best candidates only. BM25 over pairs
 of adjacent stems adds up to 11 points (capped at 100): it pays off as entries gather phrasings. With an
-optional sentence encoder (`kb.semantic`), the cosine of sentence embeddings joins the blend.
+optional encoder, the cosine of question vectors joins the blend: the sentence encoder's
+(`kb.semantic`) or the word vectors distilled from it (`kb.word_vectors`).
 A chatty message is first cut to its question (`kb.extract`): greetings, thanks and signatures go,
 and the question sentences of a long message are scored beside the whole. Each part is tried as
 typed, converted to the other keyboard layout (punctuation keys included) and, when it has Latin

@@ -123,9 +123,9 @@ class SemanticIndex:
         self._basis: np.ndarray | None = None
         if len(phrasings) > 4 * PHRASING_CANDIDATES:
             self._basis = _main_directions(self._vectors, COARSE_DIMS)
+            # The vectors stay in single precision: in half, their memory halves, but numpy's
+            # conversion of a query's ~200 rows back cost ~0.2 ms of the ~0.4 ms they take a query.
             self._coarse = np.ascontiguousarray(self._centroids @ self._basis)
-            # (Kept in single precision: in half, their memory halves, but numpy's conversion of a
-            # query's ~200 rows back cost ~0.2 ms of the ~0.4 ms the vectors take a query.)
 
     def score(self, query: str) -> np.ndarray:
         """Per entry, 0–1: the mean of the best phrasing's cosine and the centroid's, less the entry's

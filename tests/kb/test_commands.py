@@ -7,8 +7,7 @@ import json
 import subprocess
 import sys
 
-import numpy as np
-from faq_files import REPO, STARTER_FAQ, faq_text
+from faq_files import REPO, STARTER_FAQ, Synonyms, faq_text
 
 import kb.base
 from kb.commands import check_command, search_command
@@ -95,13 +94,6 @@ def test_python_dash_m_kb_reads_queries_from_stdin():
 def test_kb_search_with_kb_semantic_uses_the_encoder_as_the_bot_does(write_faq, faq_dir, monkeypatch, tmp_path):
     """An admin trying a question sees what the bot would answer: with `kb.semantic`, the encoder's
     vote is in the scores, and its vectors are kept for the next run in the cache folder."""
-    class Synonyms:
-        """A fake encoder for which "money back" means "refund" and nothing else is alike."""
-
-        def encode(self, texts):
-            rows = [[1.0, 0.0] if ("refund" in t.lower() or "money back" in t.lower()) else [0.0, 1.0] for t in texts]
-            return np.asarray(rows, dtype=np.float32)
-
     write_faq("refund.md", faq_text(["How do I get a refund?"]))
     write_faq("hours.md", faq_text(["When are you open?"]))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

