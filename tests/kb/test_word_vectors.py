@@ -155,6 +155,6 @@ def test_the_config_names_the_modes_and_keeps_true_and_false():
     sentences = MatcherSettings.for_encoder()
     assert KBConfig(semantic=True).matcher() == KBConfig(semantic="sentences").matcher() == sentences
     assert KBConfig(semantic=False).matcher() == KBConfig(semantic="off").matcher() == MatcherSettings()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match='should be "off", "words" or "sentences"'):
         KBConfig(semantic="phrases")
 
