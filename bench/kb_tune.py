@@ -177,8 +177,7 @@ def main() -> int:
     found = {}
     for folder in folders:
         data = read_data_set(folder)
-        settings = MatcherSettings() if encoder is None else MatcherSettings.for_encoder()
-        settings = MatcherSettings.for_words() if args.words else settings
+        settings = MatcherSettings.default_for(encoder)
         matcher = Matcher(data.entries, settings, encoder=encoder)
         found[data.name] = outcomes(matcher, data.queries)
         report(data.name, found[data.name], args)

@@ -16,7 +16,7 @@ import os
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import watchfiles
 
@@ -205,6 +205,7 @@ class EncoderMissingError(RuntimeError):
 
 
 SemanticMode = Literal["off", "words", "sentences"]
+SEMANTIC_MODES: tuple[str, ...] = get_args(SemanticMode)
 
 
 def semantic_mode(semantic: bool | str) -> SemanticMode:
@@ -213,7 +214,7 @@ def semantic_mode(semantic: bool | str) -> SemanticMode:
         return "sentences"
     if semantic is False:
         return "off"
-    if semantic not in ("off", "words", "sentences"):
+    if semantic not in SEMANTIC_MODES:
         raise ValueError(f"kb.semantic: {semantic!r} is none of off, words, sentences")
     return semantic  # type: ignore[return-value]
 

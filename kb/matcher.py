@@ -139,8 +139,13 @@ class MatcherSettings:
         """The defaults for a matcher with `encoder`: the lexical ones without, the word vectors'
         (`for_words`) for an encoder of words (`kb.word_vectors`), else the sentence encoder's."""
         if encoder is None:
-            return cls()
-        return cls.for_words() if getattr(encoder, "of_words", False) else cls.for_encoder()
+            return cls.for_mode("off")
+        return cls.for_mode("words" if getattr(encoder, "of_words", False) else "sentences")
+
+    @classmethod
+    def for_mode(cls, mode: str) -> MatcherSettings:
+        """The defaults for the config's `kb.semantic` mode: "off", "words" or "sentences"."""
+        return {"off": cls, "words": cls.for_words, "sentences": cls.for_encoder}[mode]()
 
     @classmethod
     def for_words(cls) -> MatcherSettings:

