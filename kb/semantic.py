@@ -178,7 +178,7 @@ class _Quantised:
     for a query's ~200 rows), bytes convert at the speed of a copy."""
 
     def __init__(self, rows: np.ndarray) -> None:
-        peaks = np.abs(rows).max(axis=1) if len(rows) else np.zeros(0, dtype=np.float32)
+        peaks = np.abs(rows).max(axis=1)
         self.scales = (np.where(peaks > 0, peaks, 1.0) / 127.0).astype(np.float32)
         self.codes = np.empty(rows.shape, dtype=np.int8)
         for start in range(0, len(rows), 4096):  # a slice at a time: no float copy of them all

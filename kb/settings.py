@@ -25,7 +25,7 @@ class KBConfig(BaseModel):
     watch: bool = True
     # Blend in meaning beside the words: "words" (word vectors distilled from a multilingual
     # sentence encoder, `kb.word_vectors`: ~0.1 ms a question, ~20 MB more memory with a small FAQ
-    # and ~70 MB at 10,000 entries; their table is built once per machine, ~20 s, into
+    # and ~50 MB at 10,000 entries; their table is built once per machine, ~20 s, into
     # ~/.cache/frontdesk/), "sentences" (the encoder itself, `kb.semantic`: better, ~2 ms a question
     # and ~100 MB more memory), "off" (the words alone); true / false are "sentences" / "off".
     semantic: SemanticMode | bool = "off"

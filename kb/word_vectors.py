@@ -82,15 +82,18 @@ class WordVectors:
         """The SIF-weighted mean of each text's token rows, scaled to length 1 (a text with no
         tokens gives a zero row). Texts are summed `ENCODE_SLICE` at a time, in one pass each."""
         out = np.zeros((len(texts), self._table.shape[1]), dtype=np.float32)
+        # A few texts (questions) read their rows from the file; a batch reads the mapping, then lets it go.
+        batch = len(texts) > KEEP_PAGES_UP_TO
+        reader = None if batch else self._reader
         for start in range(0, len(texts), ENCODE_SLICE):
-            self._encode_slice(texts[start : start + ENCODE_SLICE], out[start : start + ENCODE_SLICE])
+            self._encode_slice(texts[start : start + ENCODE_SLICE], out[start : start + ENCODE_SLICE], reader)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         np.divide(out, norms, out=out, where=norms > 0)
-        if len(texts) > KEEP_PAGES_UP_TO:
+        if batch:
             _drop_resident_pages(self._table)
         return out
 
-    def _encode_slice(self, texts: list[str], out: np.ndarray) -> None:
+    def _encode_slice(self, texts: list[str], out: np.ndarray, reader: _RowReader | None) -> None:
         pieces = self._tokenizer.encode_many(texts)
         longest = max(map(len, pieces), default=0)
         if not longest:
@@ -101,8 +104,7 @@ class WordVectors:
         for n, row in enumerate(pieces):
             ids[n, : len(row)] = row
         distinct, where = np.unique(ids, return_inverse=True)
-        few = self._reader is not None and len(texts) <= KEEP_PAGES_UP_TO
-        rows = (self._reader.rows(distinct) if few else self._table[distinct]).astype(np.float32)
+        rows = (reader.rows(distinct) if reader is not None else self._table[distinct]).astype(np.float32)
         rows = rows[where.reshape(ids.shape)]
         out[:] = np.matmul(self._weights[ids][:, None, :], rows)[:, 0, :]
 
